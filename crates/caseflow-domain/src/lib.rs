@@ -1,0 +1,26 @@
+//! caseflow's pure domain: events in, indicator figures out.
+//!
+//! No I/O, no async runtime, no clock: "today" is always an argument. The I/O crates
+//! (`caseflow-log`, `caseflow-store`, `caseflow-server`) sit around this one.
+//!
+//! - [`calendar`]: months, financial years, ages.
+//! - [`codes`]: SSDA903 code lists with validity dates.
+//! - [`event`], [`draft`]: the event contract and its validation into typed events.
+//! - [`timeline`]: folding a child's events into periods of care, placements, issues.
+//! - [`indicators`]: the catalogue and each child's contributions to it.
+
+pub mod calendar;
+pub mod codes;
+pub mod draft;
+pub mod event;
+pub mod indicators;
+pub mod timeline;
+
+pub use calendar::{FinancialYear, Month};
+pub use draft::{EventDraft, PayloadDraft, PlacementDraft, Rejection, RejectionReason};
+pub use event::{EntityKind, Event, Id, La, Payload, Placement, Subject, Timestamp};
+pub use indicators::{Cell, Contribution, Figures, Indicator, Measure};
+pub use timeline::{ChildTimeline, DataQualityIssue, DataQualityReason, fold_child};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,505 @@
+//! Folding a subject's events into its timeline: retractions resolved, events put in
+//! timeline order, periods of care and placements built, data-quality issues flagged.
+//!
+//! The fold is a pure function of the *set* of events: arrival order never matters.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use crate::calendar::format_day;
+use crate::codes::{
+    Accommodation, Activity, CategoryOfNeed, HealthAssessmentKind, InTouch, LegalStatus,
+    PlacementChangeReason, ReasonCeased, Sex,
+};
+use crate::event::{Event, Id, Payload, Placement};
+
+/// Why an understood event does not fit its timeline (EVENTS.md section 4, kind 2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum DataQualityReason {
+    /// A period-bound event on a day the child is not looked after.
+    OutsidePeriodOfCare,
+    /// A discharge when no period of care is open.
+    DischargeWithoutOpenPeriod,
+    /// An admission while a period of care is open.
+    AdmissionWhileLookedAfter,
+    /// A date of birth after the child's first admission.
+    BirthAfterAdmission,
+    /// A retraction naming an event this subject does not have.
+    RetractionOfUnknownEvent,
+    /// Retractions that retract each other in a cycle; they have no effect.
+    RetractionCycle,
+    /// A change to V3/V4 inside an ordinary period of care; ignored.
+    ShortBreakStatusInOrdinaryPeriod,
+    /// A child with periods of care but no `childRegistered`: no age can be derived.
+    NoDateOfBirth,
+}
+
+impl DataQualityReason {
+    pub const ALL: [DataQualityReason; 8] = [
+        DataQualityReason::OutsidePeriodOfCare,
+        DataQualityReason::DischargeWithoutOpenPeriod,
+        DataQualityReason::AdmissionWhileLookedAfter,
+        DataQualityReason::BirthAfterAdmission,
+        DataQualityReason::RetractionOfUnknownEvent,
+        DataQualityReason::RetractionCycle,
+        DataQualityReason::ShortBreakStatusInOrdinaryPeriod,
+        DataQualityReason::NoDateOfBirth,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            DataQualityReason::OutsidePeriodOfCare => "outside_period_of_care",
+            DataQualityReason::DischargeWithoutOpenPeriod => "discharge_without_open_period",
+            DataQualityReason::AdmissionWhileLookedAfter => "admission_while_looked_after",
+            DataQualityReason::BirthAfterAdmission => "birth_after_admission",
+            DataQualityReason::RetractionOfUnknownEvent => "retraction_of_unknown_event",
+            DataQualityReason::RetractionCycle => "retraction_cycle",
+            DataQualityReason::ShortBreakStatusInOrdinaryPeriod => {
+                "short_break_status_in_ordinary_period"
+            }
+            DataQualityReason::NoDateOfBirth => "no_date_of_birth",
+        }
+    }
+}
+
+/// One data-quality issue on a timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataQualityIssue {
+    pub reason: DataQualityReason,
+    /// The event that does not fit (none for whole-timeline issues).
+    pub event_id: Option<Id>,
+    pub occurred_on: Option<Date>,
+    pub message: String,
+}
+
+/// What became of one event in the fold.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EntryStatus {
+    /// Counts.
+    Applied,
+    /// Removed by the named retraction.
+    Retracted { by: Id },
+    /// Kept but does not fit; derivations ignore it.
+    Flagged(DataQualityReason),
+}
+
+/// An event in timeline order, with what became of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub event: Event,
+    pub status: EntryStatus,
+}
+
+/// A dated fact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dated<T> {
+    pub on: Date,
+    pub value: T,
+}
+
+/// A placement spell inside a period of care, as recorded (temporary ones included).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacementSpell {
+    pub start: Date,
+    pub placement: Placement,
+    pub reason: Option<PlacementChangeReason>,
+    /// Same carer as the spell before: a change of type, not of placement.
+    pub same_carer: bool,
+}
+
+/// One continuous spell of being looked after: `start` inclusive, `end` exclusive.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PeriodOfCare {
+    pub start: Date,
+    pub end: Option<Date>,
+    pub end_reason: Option<ReasonCeased>,
+    pub category_of_need: Option<CategoryOfNeed>,
+    /// Legal statuses in order; the first is the admission's.
+    pub legal_statuses: Vec<Dated<LegalStatus>>,
+    /// Placements in order; the first is the admission's.
+    pub placements: Vec<PlacementSpell>,
+    /// Legal status on the first day was V3 or V4: ignored by every indicator.
+    pub short_break: bool,
+    pub reviews: Vec<Date>,
+    pub visits: Vec<Date>,
+    pub care_plans: Vec<Date>,
+    pub health_assessments: Vec<Dated<HealthAssessmentKind>>,
+    pub dental_checks: Vec<Date>,
+    pub peps: Vec<Date>,
+    pub permanence_matches: Vec<Date>,
+    pub adoption_decisions: Vec<Date>,
+    pub adopter_matches: Vec<Date>,
+    pub adoption_reversals: Vec<Date>,
+}
+
+impl PeriodOfCare {
+    fn new(start: Date, legal_status: LegalStatus, placement: PlacementSpell) -> PeriodOfCare {
+        PeriodOfCare {
+            start,
+            end: None,
+            end_reason: None,
+            category_of_need: None,
+            legal_statuses: vec![Dated {
+                on: start,
+                value: legal_status,
+            }],
+            placements: vec![placement],
+            short_break: legal_status.is_short_break(),
+            reviews: Vec::new(),
+            visits: Vec::new(),
+            care_plans: Vec::new(),
+            health_assessments: Vec::new(),
+            dental_checks: Vec::new(),
+            peps: Vec::new(),
+            permanence_matches: Vec::new(),
+            adoption_decisions: Vec::new(),
+            adopter_matches: Vec::new(),
+            adoption_reversals: Vec::new(),
+        }
+    }
+
+    /// Whether the child is looked after on `day` in this period.
+    pub fn contains(&self, day: Date) -> bool {
+        self.start <= day && self.end.is_none_or(|end| day < end)
+    }
+
+    /// The legal status in force on `day` (the latest change on or before it).
+    pub fn legal_status_on(&self, day: Date) -> Option<LegalStatus> {
+        self.legal_statuses
+            .iter()
+            .take_while(|s| s.on <= day)
+            .last()
+            .map(|s| s.value)
+    }
+
+    /// The placement recorded as in force on `day`, temporary ones included.
+    pub fn placement_on(&self, day: Date) -> Option<&PlacementSpell> {
+        self.placements.iter().take_while(|p| p.start <= day).last()
+    }
+}
+
+/// A care leaver's latest known situation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CareLeaverContact {
+    pub in_touch: InTouch,
+    pub activity: Activity,
+    pub accommodation: Accommodation,
+}
+
+/// Everything known about one child, in timeline order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChildTimeline {
+    /// Every event of the subject in timeline order, with what became of it.
+    pub entries: Vec<TimelineEntry>,
+    pub date_of_birth: Option<Date>,
+    pub sex: Option<Sex>,
+    pub periods: Vec<PeriodOfCare>,
+    pub pathway_plans: Vec<Date>,
+    pub care_leaver_contacts: Vec<Dated<CareLeaverContact>>,
+    /// `true` for `careLeaverSupportExtended`, `false` for `careLeaverSupportEnded`.
+    pub extended_support: Vec<Dated<bool>>,
+    pub allocations: Vec<Dated<Id>>,
+    pub issues: Vec<DataQualityIssue>,
+}
+
+impl ChildTimeline {
+    /// The period of care containing `day`, if any (short breaks included).
+    pub fn period_on(&self, day: Date) -> Option<&PeriodOfCare> {
+        self.periods.iter().rev().find(|p| p.contains(day))
+    }
+
+    /// Periods that count for indicators (short breaks excluded).
+    pub fn counted_periods(&self) -> impl Iterator<Item = &PeriodOfCare> {
+        self.periods.iter().filter(|p| !p.short_break)
+    }
+}
+
+/// Resolves retractions and returns the events in timeline order, each with its status
+/// (`Applied` or `Retracted`), plus issues about the retractions themselves.
+pub fn resolve(events: &[Event]) -> (Vec<TimelineEntry>, Vec<DataQualityIssue>) {
+    let mut ordered: Vec<&Event> = events.iter().collect();
+    ordered.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+    ordered.dedup_by(|a, b| a.id == b.id);
+
+    let by_id: HashMap<&str, &Event> = ordered.iter().map(|e| (e.id.as_str(), *e)).collect();
+    // target id -> retractions naming it, in timeline order
+    let mut retractors: BTreeMap<&str, Vec<&Event>> = BTreeMap::new();
+    let mut issues = Vec::new();
+    for e in &ordered {
+        if let Payload::EventRetracted {
+            retracted_event_id, ..
+        } = &e.payload
+        {
+            if by_id.contains_key(retracted_event_id.as_str()) {
+                retractors
+                    .entry(retracted_event_id.as_str())
+                    .or_default()
+                    .push(e);
+            } else {
+                issues.push(DataQualityIssue {
+                    reason: DataQualityReason::RetractionOfUnknownEvent,
+                    event_id: Some(e.id.clone()),
+                    occurred_on: Some(e.occurred_on),
+                    message: format!("retraction names unknown event {retracted_event_id}"),
+                });
+            }
+        }
+    }
+
+    // retracted_by(x): the first effective retraction of x. A retraction is effective when it
+    // is not itself retracted. Cycles are broken by treating every member as not retracted.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        Visiting,
+        Done,
+    }
+    struct Resolver<'a> {
+        retractors: &'a BTreeMap<&'a str, Vec<&'a Event>>,
+        marks: HashMap<&'a str, Mark>,
+        result: HashMap<&'a str, Option<&'a Event>>,
+        cycles: Vec<&'a str>,
+    }
+    impl<'a> Resolver<'a> {
+        fn retracted_by(&mut self, id: &'a str) -> Option<&'a Event> {
+            match self.marks.get(id) {
+                Some(Mark::Done) => return self.result.get(id).copied().flatten(),
+                Some(Mark::Visiting) => {
+                    self.cycles.push(id);
+                    return None;
+                }
+                None => {}
+            }
+            self.marks.insert(id, Mark::Visiting);
+            let mut by = None;
+            if let Some(list) = self.retractors.get(id) {
+                for r in list {
+                    if self.retracted_by(r.id.as_str()).is_none() {
+                        by = Some(*r);
+                        break;
+                    }
+                }
+            }
+            self.marks.insert(id, Mark::Done);
+            self.result.insert(id, by);
+            by
+        }
+    }
+    let mut resolver = Resolver {
+        retractors: &retractors,
+        marks: HashMap::new(),
+        result: HashMap::new(),
+        cycles: Vec::new(),
+    };
+    let entries = ordered
+        .iter()
+        .map(|e| {
+            let status = match resolver.retracted_by(e.id.as_str()) {
+                Some(r) => EntryStatus::Retracted { by: r.id.clone() },
+                None => EntryStatus::Applied,
+            };
+            TimelineEntry {
+                event: (*e).clone(),
+                status,
+            }
+        })
+        .collect();
+    let mut cycles = resolver.cycles;
+    cycles.sort_unstable();
+    cycles.dedup();
+    for id in cycles {
+        issues.push(DataQualityIssue {
+            reason: DataQualityReason::RetractionCycle,
+            event_id: Id::parse(id),
+            occurred_on: by_id.get(id).map(|e| e.occurred_on),
+            message: format!("event {id} is part of a cycle of retractions"),
+        });
+    }
+    (entries, issues)
+}
+
+/// Folds one child's events into its timeline.
+pub fn fold_child(events: &[Event]) -> ChildTimeline {
+    let (mut entries, mut issues) = resolve(events);
+    let mut tl = ChildTimeline::default();
+    let mut flags: Vec<(usize, DataQualityReason, String)> = Vec::new();
+
+    // Pass 1: periods of care from admissions and discharges, in timeline order.
+    for (i, entry) in entries.iter().enumerate() {
+        if entry.status != EntryStatus::Applied {
+            continue;
+        }
+        let e = &entry.event;
+        match &e.payload {
+            Payload::PeriodOfCareStarted {
+                legal_status,
+                placement,
+                category_of_need,
+            } => {
+                if let Some(open) = tl.periods.last().filter(|p| p.end.is_none()) {
+                    let msg = format!(
+                        "admission on {} while the period of care from {} is open",
+                        format_day(e.occurred_on),
+                        format_day(open.start)
+                    );
+                    flags.push((i, DataQualityReason::AdmissionWhileLookedAfter, msg));
+                    continue;
+                }
+                let spell = PlacementSpell {
+                    start: e.occurred_on,
+                    placement: placement.clone(),
+                    reason: None,
+                    same_carer: false,
+                };
+                let mut period = PeriodOfCare::new(e.occurred_on, *legal_status, spell);
+                period.category_of_need = *category_of_need;
+                tl.periods.push(period);
+            }
+            Payload::PeriodOfCareEnded { reason } => match tl.periods.last_mut() {
+                Some(open) if open.end.is_none() => {
+                    open.end = Some(e.occurred_on);
+                    open.end_reason = Some(*reason);
+                }
+                _ => {
+                    let msg = format!(
+                        "discharge on {} with no open period of care",
+                        format_day(e.occurred_on)
+                    );
+                    flags.push((i, DataQualityReason::DischargeWithoutOpenPeriod, msg));
+                }
+            },
+            _ => {}
+        }
+    }
+
+    // Pass 2: everything else, period-bound events assigned to the period containing them.
+    for (i, entry) in entries.iter().enumerate() {
+        if entry.status != EntryStatus::Applied {
+            continue;
+        }
+        let e = &entry.event;
+        let on = e.occurred_on;
+        if e.payload.is_period_bound() {
+            let Some(period) = tl.periods.iter_mut().rev().find(|p| p.contains(on)) else {
+                let msg = format!(
+                    "{} on {} when the child is not looked after",
+                    e.payload.name(),
+                    format_day(on)
+                );
+                flags.push((i, DataQualityReason::OutsidePeriodOfCare, msg));
+                continue;
+            };
+            match &e.payload {
+                Payload::PlacementChanged {
+                    placement,
+                    reason,
+                    same_carer,
+                } => period.placements.push(PlacementSpell {
+                    start: on,
+                    placement: placement.clone(),
+                    reason: *reason,
+                    same_carer: *same_carer,
+                }),
+                Payload::LegalStatusChanged { legal_status } => {
+                    if on == period.start {
+                        period.short_break = legal_status.is_short_break();
+                    } else if legal_status.is_short_break() && !period.short_break {
+                        let msg = format!(
+                            "change to {legal_status} on {} inside an ordinary period of care",
+                            format_day(on)
+                        );
+                        flags.push((i, DataQualityReason::ShortBreakStatusInOrdinaryPeriod, msg));
+                        continue;
+                    }
+                    period.legal_statuses.push(Dated {
+                        on,
+                        value: *legal_status,
+                    });
+                }
+                Payload::ReviewHeld { .. } => period.reviews.push(on),
+                Payload::VisitMade { .. } => period.visits.push(on),
+                Payload::CarePlanRecorded => period.care_plans.push(on),
+                Payload::HealthAssessmentCompleted { kind } => {
+                    period.health_assessments.push(Dated { on, value: *kind })
+                }
+                Payload::DentalCheckCompleted => period.dental_checks.push(on),
+                Payload::PepRecorded => period.peps.push(on),
+                Payload::PermanenceMatchRecorded => period.permanence_matches.push(on),
+                Payload::AdoptionDecisionRecorded => period.adoption_decisions.push(on),
+                Payload::AdopterMatchRecorded => period.adopter_matches.push(on),
+                Payload::AdoptionDecisionReversed { .. } => period.adoption_reversals.push(on),
+                _ => {}
+            }
+            continue;
+        }
+        match &e.payload {
+            Payload::ChildRegistered { date_of_birth, sex } => {
+                tl.date_of_birth = Some(*date_of_birth);
+                tl.sex = *sex;
+            }
+            Payload::PathwayPlanRecorded => tl.pathway_plans.push(on),
+            Payload::CareLeaverContactRecorded {
+                in_touch,
+                activity,
+                accommodation,
+            } => tl.care_leaver_contacts.push(Dated {
+                on,
+                value: CareLeaverContact {
+                    in_touch: *in_touch,
+                    activity: *activity,
+                    accommodation: *accommodation,
+                },
+            }),
+            Payload::CareLeaverSupportExtended => {
+                tl.extended_support.push(Dated { on, value: true })
+            }
+            Payload::CareLeaverSupportEnded => tl.extended_support.push(Dated { on, value: false }),
+            Payload::CaseAllocated { worker_id } => tl.allocations.push(Dated {
+                on,
+                value: worker_id.clone(),
+            }),
+            _ => {}
+        }
+    }
+
+    if let (Some(birth), Some(first)) = (tl.date_of_birth, tl.periods.first()) {
+        if birth > first.start {
+            issues.push(DataQualityIssue {
+                reason: DataQualityReason::BirthAfterAdmission,
+                event_id: None,
+                occurred_on: Some(birth),
+                message: format!(
+                    "date of birth {} is after the first admission on {}",
+                    format_day(birth),
+                    format_day(first.start)
+                ),
+            });
+        }
+    }
+    if tl.date_of_birth.is_none() && !tl.periods.is_empty() {
+        issues.push(DataQualityIssue {
+            reason: DataQualityReason::NoDateOfBirth,
+            event_id: None,
+            occurred_on: None,
+            message: "the child has periods of care but no childRegistered event".to_owned(),
+        });
+    }
+
+    for (i, reason, message) in flags {
+        let entry = &mut entries[i];
+        entry.status = EntryStatus::Flagged(reason);
+        issues.push(DataQualityIssue {
+            reason,
+            event_id: Some(entry.event.id.clone()),
+            occurred_on: Some(entry.event.occurred_on),
+            message,
+        });
+    }
+    issues.sort_by(|a, b| {
+        (a.occurred_on, &a.event_id, a.reason).cmp(&(b.occurred_on, &b.event_id, b.reason))
+    });
+    tl.entries = entries;
+    tl.issues = issues;
+    tl
+}
