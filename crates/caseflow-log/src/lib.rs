@@ -1,1 +1,369 @@
-//! placeholder
+//! caseflow's event log on NATS JetStream: the durable source of truth.
+//!
+//! The only crate that talks to NATS. It creates or checks the stream, appends events
+//! (pipelined, with `Nats-Msg-Id` deduplication and optimistic concurrency per subject), reads
+//! the stream in order from any sequence, and runs an embedded `nats-server` when asked.
+//! It knows nothing of event contents: payloads are bytes.
+
+pub mod embedded;
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer, context, stream};
+use bytes::Bytes;
+use futures::stream::{FuturesOrdered, StreamExt};
+use futures::{Stream, TryStreamExt};
+use tracing::{debug, info, instrument};
+
+pub use embedded::{EmbeddedError, EmbeddedNats, EmbeddedOptions};
+
+/// Stream settings (EVENTS.md section 1).
+#[derive(Clone, Debug)]
+pub struct StreamSettings {
+    pub name: String,
+    /// Subjects the stream captures.
+    pub subjects: String,
+    /// JetStream drops a re-sent `Nats-Msg-Id` within this window; caseflow also absorbs
+    /// duplicates that arrive later.
+    pub duplicate_window: Duration,
+    /// 1 on a single server; 3 on a cluster.
+    pub replicas: usize,
+}
+
+impl Default for StreamSettings {
+    fn default() -> Self {
+        StreamSettings {
+            name: "CASEFLOW_EVENTS".to_owned(),
+            subjects: "caseflow.events.>".to_owned(),
+            duplicate_window: Duration::from_secs(120),
+            replicas: 1,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("cannot connect to NATS at {url}: {source}")]
+    Connect {
+        url: String,
+        source: async_nats::ConnectError,
+    },
+    #[error("cannot create or read stream {name}: {detail}")]
+    Stream { name: String, detail: String },
+    #[error("stream {name} exists but {detail}")]
+    IncompatibleStream { name: String, detail: String },
+    #[error("reading stream {name} failed: {detail}")]
+    Read { name: String, detail: String },
+}
+
+/// Why an append failed. A conflict is its own variant: the publisher re-reads and retries.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    #[error("conflict on {subject}: its last sequence is not {expected}")]
+    Conflict { subject: String, expected: u64 },
+    #[error("append to {subject} failed: {detail}")]
+    Failed { subject: String, detail: String },
+}
+
+/// How an event is encoded, sent as the `Content-Type` header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContentType {
+    Json,
+    Protobuf,
+}
+
+impl ContentType {
+    pub fn header(self) -> &'static str {
+        match self {
+            ContentType::Json => "application/json",
+            ContentType::Protobuf => "application/protobuf",
+        }
+    }
+}
+
+/// One event to append.
+#[derive(Clone, Debug)]
+pub struct Append {
+    pub subject: String,
+    pub event_id: String,
+    pub payload: Bytes,
+    pub content_type: ContentType,
+    /// Optimistic concurrency: the subject's last stream sequence must be this (0 = none yet).
+    pub expected_last_subject_sequence: Option<u64>,
+}
+
+/// Where an appended event landed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    pub sequence: u64,
+    /// JetStream had the event id within its duplicate window; nothing was added.
+    pub duplicate: bool,
+}
+
+/// One message read from the stream.
+#[derive(Clone, Debug)]
+pub struct LogMessage {
+    pub sequence: u64,
+    pub subject: String,
+    pub payload: Bytes,
+    pub content_type: Option<String>,
+    /// When the server received it.
+    pub published: time::OffsetDateTime,
+}
+
+/// The event log: a connection and the stream.
+#[derive(Clone, Debug)]
+pub struct EventLog {
+    client: async_nats::Client,
+    js: jetstream::Context,
+    settings: StreamSettings,
+}
+
+impl EventLog {
+    /// Connects (retrying while the server comes up) and creates or checks the stream.
+    #[instrument(skip(settings), fields(stream = %settings.name))]
+    pub async fn connect(url: &str, settings: StreamSettings) -> Result<EventLog, LogError> {
+        let client = async_nats::ConnectOptions::new()
+            .name("caseflow")
+            .retry_on_initial_connect()
+            .connection_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await
+            .map_err(|source| LogError::Connect {
+                url: url.to_owned(),
+                source,
+            })?;
+        let js = jetstream::ContextBuilder::new()
+            .timeout(Duration::from_secs(10))
+            .max_ack_inflight(4096)
+            .build(client.clone());
+        let log = EventLog {
+            client,
+            js,
+            settings,
+        };
+        log.ensure_stream().await?;
+        Ok(log)
+    }
+
+    pub fn settings(&self) -> &StreamSettings {
+        &self.settings
+    }
+
+    /// Creates the stream, or checks that the existing one keeps events forever on disk.
+    async fn ensure_stream(&self) -> Result<(), LogError> {
+        let s = &self.settings;
+        let wanted = stream::Config {
+            name: s.name.clone(),
+            subjects: vec![s.subjects.clone()],
+            storage: stream::StorageType::File,
+            retention: stream::RetentionPolicy::Limits,
+            max_age: Duration::ZERO,
+            max_messages: -1,
+            max_bytes: -1,
+            duplicate_window: s.duplicate_window,
+            num_replicas: s.replicas,
+            allow_direct: true,
+            deny_delete: true,
+            deny_purge: true,
+            ..Default::default()
+        };
+        let stream_err = |e: &dyn std::fmt::Display| LogError::Stream {
+            name: s.name.clone(),
+            detail: e.to_string(),
+        };
+        let mut stream = self
+            .js
+            .get_or_create_stream(wanted)
+            .await
+            .map_err(|e| stream_err(&e))?;
+        let info = stream.info().await.map_err(|e| stream_err(&e))?;
+        let c = &info.config;
+        let incompatible = |detail: String| LogError::IncompatibleStream {
+            name: s.name.clone(),
+            detail,
+        };
+        if c.storage != stream::StorageType::File {
+            return Err(incompatible("does not use file storage".to_owned()));
+        }
+        if c.max_age != Duration::ZERO || c.max_messages > 0 || c.max_bytes > 0 {
+            return Err(incompatible(
+                "has age, count or size limits: events must be kept forever".to_owned(),
+            ));
+        }
+        if !c.subjects.iter().any(|x| x == &s.subjects) {
+            return Err(incompatible(format!(
+                "does not capture {} (subjects: {:?})",
+                s.subjects, c.subjects
+            )));
+        }
+        info!(
+            messages = info.state.messages,
+            last_sequence = info.state.last_sequence,
+            "event stream ready"
+        );
+        Ok(())
+    }
+
+    /// The stream's last sequence (0 when empty).
+    pub async fn last_sequence(&self) -> Result<u64, LogError> {
+        let mut stream = self
+            .js
+            .get_stream(&self.settings.name)
+            .await
+            .map_err(|e| self.read_err(&e))?;
+        let info = stream.info().await.map_err(|e| self.read_err(&e))?;
+        Ok(info.state.last_sequence)
+    }
+
+    /// Appends one event and waits for the stream's acknowledgement.
+    #[instrument(skip_all, fields(subject = %append.subject))]
+    pub async fn append(&self, append: Append) -> Result<Appended, AppendError> {
+        let subject = append.subject.clone();
+        let expected = append.expected_last_subject_sequence;
+        let ack = self.send(append).await?;
+        await_ack(ack, subject, expected).await
+    }
+
+    /// Appends many events, keeping up to `in_flight` unacknowledged at once rather than waiting
+    /// for each. Results come back in input order.
+    #[instrument(skip_all)]
+    pub async fn append_all(
+        &self,
+        appends: impl IntoIterator<Item = Append>,
+        in_flight: usize,
+    ) -> Vec<Result<Appended, AppendError>> {
+        let in_flight = in_flight.max(1);
+        let mut results = Vec::new();
+        let mut pending = FuturesOrdered::new();
+        for append in appends {
+            if pending.len() >= in_flight {
+                if let Some(r) = pending.next().await {
+                    results.push(r);
+                }
+            }
+            let subject = append.subject.clone();
+            let expected = append.expected_last_subject_sequence;
+            let sent = self.send(append).await;
+            pending.push_back(async move {
+                match sent {
+                    Ok(ack) => await_ack(ack, subject, expected).await,
+                    Err(e) => Err(e),
+                }
+            });
+        }
+        while let Some(r) = pending.next().await {
+            results.push(r);
+        }
+        results
+    }
+
+    async fn send(&self, append: Append) -> Result<context::PublishAckFuture, AppendError> {
+        let mut publish = jetstream::message::PublishMessage::build()
+            .payload(append.payload)
+            .message_id(&append.event_id)
+            .header("Content-Type", append.content_type.header());
+        if let Some(seq) = append.expected_last_subject_sequence {
+            publish = publish.expected_last_subject_sequence(seq);
+        }
+        self.js
+            .send_publish(append.subject.clone(), publish)
+            .await
+            .map_err(|e| AppendError::Failed {
+                subject: append.subject,
+                detail: e.to_string(),
+            })
+    }
+
+    /// Reads the stream in order from `start_sequence` (1 for the beginning), following new
+    /// messages as they arrive. Uses an ordered consumer: no server-side state to clean up, and
+    /// gaps are healed by the client.
+    #[instrument(skip(self))]
+    pub async fn read_from(
+        &self,
+        start_sequence: u64,
+        batch: usize,
+    ) -> Result<impl Stream<Item = Result<LogMessage, LogError>> + use<>, LogError> {
+        let stream = self
+            .js
+            .get_stream(&self.settings.name)
+            .await
+            .map_err(|e| self.read_err(&e))?;
+        let consumer = stream
+            .create_consumer(consumer::pull::OrderedConfig {
+                filter_subject: self.settings.subjects.clone(),
+                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: start_sequence.max(1),
+                },
+                max_batch: i64::try_from(batch).unwrap_or(i64::MAX),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| self.read_err(&e))?;
+        let messages = consumer.messages().await.map_err(|e| self.read_err(&e))?;
+        let name = self.settings.name.clone();
+        debug!(start_sequence, "reading stream");
+        Ok(messages
+            .map_err(move |e| LogError::Read {
+                name: name.clone(),
+                detail: e.to_string(),
+            })
+            .and_then(|m| async move { to_log_message(m) }))
+    }
+
+    /// The underlying client, for health checks.
+    pub fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
+    fn read_err(&self, e: &dyn std::fmt::Display) -> LogError {
+        LogError::Read {
+            name: self.settings.name.clone(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+fn to_log_message(m: jetstream::Message) -> Result<LogMessage, LogError> {
+    let info = m.info().map_err(|e| LogError::Read {
+        name: String::new(),
+        detail: format!("message without stream info: {e}"),
+    })?;
+    let (sequence, published) = (info.stream_sequence, info.published);
+    let content_type = m
+        .message
+        .headers
+        .as_ref()
+        .and_then(|h| h.get("Content-Type"))
+        .map(|v| v.as_str().to_owned());
+    Ok(LogMessage {
+        sequence,
+        subject: m.message.subject.to_string(),
+        payload: m.message.payload.clone(),
+        content_type,
+        published,
+    })
+}
+
+async fn await_ack(
+    ack: context::PublishAckFuture,
+    subject: String,
+    expected: Option<u64>,
+) -> Result<Appended, AppendError> {
+    match ack.await {
+        Ok(ack) => Ok(Appended {
+            sequence: ack.sequence,
+            duplicate: ack.duplicate,
+        }),
+        Err(e) if e.kind() == context::PublishErrorKind::WrongLastSequence => {
+            Err(AppendError::Conflict {
+                subject,
+                expected: expected.unwrap_or_default(),
+            })
+        }
+        Err(e) => Err(AppendError::Failed {
+            subject,
+            detail: e.to_string(),
+        }),
+    }
+}

@@ -1,1 +1,355 @@
-//! placeholder
+//! caseflow's projection store: everything derived from the event log, on sled.
+//!
+//! The only crate that touches sled. Everything lives in one tree so that one projector batch
+//! (events stored, children re-derived, counters moved, rejections recorded, and the last
+//! applied stream sequence) is one atomic `apply_batch`, flushed to disk before the projector
+//! reports progress. A crash at any point therefore resumes with every event applied once.
+//!
+//! Key space (first byte is the table):
+//! - `M` + name: metadata (applied sequence, horizon, counts)
+//! - `E` + subject key + event id: a stored event (also the duplicate check)
+//! - `D` + subject key: a subject's derived state (contributions, data-quality issues)
+//! - `C` + la + indicator + month + measure: a summed figure cell
+//! - `R` + stream sequence: a rejection record
+
+mod keys;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use caseflow_domain::indicators::{Cell, Measure};
+use caseflow_domain::{Contribution, DataQualityIssue, Event, Indicator, La, Month, Subject};
+use serde::{Deserialize, Serialize};
+use tracing::instrument;
+
+/// An event as stored: with the stream sequence it arrived at.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub sequence: u64,
+    pub event: Event,
+}
+
+/// What a subject currently contributes, kept so the next change can be applied as a diff.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Derived {
+    pub contributions: Vec<Contribution>,
+    pub issues: Vec<DataQualityIssue>,
+}
+
+/// A rejected message, kept for operators.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectionRecord {
+    pub sequence: u64,
+    pub subject: String,
+    /// Parsed from the subject when it could be.
+    pub la: Option<La>,
+    pub event_id: Option<String>,
+    /// A `RejectionReason` code.
+    pub reason: String,
+    pub message: String,
+    /// RFC 3339.
+    pub rejected_at: String,
+}
+
+/// Counts kept for status reporting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub events_stored: u64,
+    pub rejections: u64,
+    pub duplicates: u64,
+}
+
+/// Everything one projector batch changes, committed atomically.
+#[derive(Debug, Default)]
+pub struct ProjectionBatch {
+    pub events: Vec<StoredEvent>,
+    pub derived: Vec<(Subject, Derived)>,
+    pub cell_deltas: BTreeMap<(La, Cell), i64>,
+    pub rejections: Vec<RejectionRecord>,
+    pub duplicates: u64,
+    /// The last stream sequence this batch covers.
+    pub applied_sequence: u64,
+    /// Set when the batch moves the horizon.
+    pub horizon: Option<Month>,
+}
+
+impl ProjectionBatch {
+    pub fn add_contributions(&mut self, la: La, contributions: &[Contribution]) {
+        for c in contributions {
+            *self.cell_deltas.entry((la, c.cell)).or_default() += c.amount;
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sled: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("stored value under {key} cannot be decoded: {source}")]
+    Corrupt {
+        key: String,
+        source: postcard::Error,
+    },
+    #[error("cannot encode a value: {0}")]
+    Encode(postcard::Error),
+}
+
+/// The store the projector writes and the query service reads.
+pub trait ProjectionStore: Send + Sync + 'static {
+    /// The last stream sequence applied (0: nothing yet).
+    fn applied_sequence(&self) -> Result<u64, StoreError>;
+    /// The last month figures are derived for.
+    fn horizon(&self) -> Result<Option<Month>, StoreError>;
+    fn counts(&self) -> Result<Counts, StoreError>;
+    /// Whether `event_id` is already stored on `subject`.
+    fn has_event(&self, subject: &Subject, event_id: &str) -> Result<bool, StoreError>;
+    /// The subject's stored events (any order).
+    fn events(&self, subject: &Subject) -> Result<Vec<StoredEvent>, StoreError>;
+    fn derived(&self, subject: &Subject) -> Result<Option<Derived>, StoreError>;
+    /// Every subject with derived state, optionally of one authority.
+    fn subjects(&self, la: Option<La>) -> Result<Vec<Subject>, StoreError>;
+    /// Summed cells of one indicator for months `from..=to`.
+    fn cells(
+        &self,
+        la: La,
+        indicator: Indicator,
+        from: Month,
+        to: Month,
+    ) -> Result<Vec<(Cell, i64)>, StoreError>;
+    /// Rejections with sequence above `after`, oldest first, optionally of one authority.
+    fn rejections(
+        &self,
+        la: Option<La>,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<RejectionRecord>, StoreError>;
+    /// Applies a batch atomically and flushes it to disk.
+    fn commit(&self, batch: ProjectionBatch) -> Result<(), StoreError>;
+    /// Removes every projection (for a rebuild).
+    fn clear(&self) -> Result<(), StoreError>;
+}
+
+/// Settings of the sled store.
+#[derive(Clone, Debug)]
+pub struct SledSettings {
+    /// sled's page cache, in bytes.
+    pub cache_capacity_bytes: u64,
+}
+
+impl Default for SledSettings {
+    fn default() -> Self {
+        SledSettings {
+            cache_capacity_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+/// The sled implementation.
+#[derive(Clone, Debug)]
+pub struct SledStore {
+    db: sled::Db,
+    tree: sled::Tree,
+}
+
+impl SledStore {
+    #[instrument(skip(settings))]
+    pub fn open(path: &Path, settings: &SledSettings) -> Result<SledStore, StoreError> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(settings.cache_capacity_bytes)
+            .mode(sled::Mode::HighThroughput)
+            .open()?;
+        let tree = db.open_tree("projection")?;
+        Ok(SledStore { db, tree })
+    }
+
+    /// Bytes sled uses on disk.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
+    }
+
+    fn get<T: for<'de> Deserialize<'de>>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
+        self.tree.get(key)?.map(|v| decode(key, &v)).transpose()
+    }
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
+    postcard::from_bytes(bytes).map_err(|source| StoreError::Corrupt {
+        key: String::from_utf8_lossy(key).into_owned(),
+        source,
+    })
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    postcard::to_stdvec(value).map_err(StoreError::Encode)
+}
+
+fn counter(bytes: &[u8]) -> i64 {
+    bytes.try_into().map(i64::from_le_bytes).unwrap_or_default()
+}
+
+impl ProjectionStore for SledStore {
+    fn applied_sequence(&self) -> Result<u64, StoreError> {
+        Ok(self.get(keys::APPLIED)?.unwrap_or(0))
+    }
+
+    fn horizon(&self) -> Result<Option<Month>, StoreError> {
+        self.get(keys::HORIZON)
+    }
+
+    fn counts(&self) -> Result<Counts, StoreError> {
+        Ok(self.get(keys::COUNTS)?.unwrap_or_default())
+    }
+
+    fn has_event(&self, subject: &Subject, event_id: &str) -> Result<bool, StoreError> {
+        Ok(self.tree.contains_key(keys::event(subject, event_id))?)
+    }
+
+    fn events(&self, subject: &Subject) -> Result<Vec<StoredEvent>, StoreError> {
+        self.tree
+            .scan_prefix(keys::events_of(subject))
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect()
+    }
+
+    fn derived(&self, subject: &Subject) -> Result<Option<Derived>, StoreError> {
+        self.get(&keys::derived(subject))
+    }
+
+    fn subjects(&self, la: Option<La>) -> Result<Vec<Subject>, StoreError> {
+        let prefix = keys::derived_prefix(la);
+        self.tree
+            .scan_prefix(prefix)
+            .keys()
+            .map(|k| {
+                let k = k?;
+                keys::parse_derived(&k).ok_or_else(|| StoreError::Corrupt {
+                    key: String::from_utf8_lossy(&k).into_owned(),
+                    source: postcard::Error::DeserializeUnexpectedEnd,
+                })
+            })
+            .collect()
+    }
+
+    fn cells(
+        &self,
+        la: La,
+        indicator: Indicator,
+        from: Month,
+        to: Month,
+    ) -> Result<Vec<(Cell, i64)>, StoreError> {
+        let start = keys::cell_month_prefix(la, indicator, from);
+        let end = keys::cell_month_prefix(la, indicator, to.next());
+        self.tree
+            .range(start..end)
+            .map(|kv| {
+                let (k, v) = kv?;
+                let (month, measure) = keys::parse_cell(&k).ok_or_else(|| StoreError::Corrupt {
+                    key: String::from_utf8_lossy(&k).into_owned(),
+                    source: postcard::Error::DeserializeUnexpectedEnd,
+                })?;
+                Ok((
+                    Cell {
+                        indicator,
+                        month,
+                        measure,
+                    },
+                    counter(&v),
+                ))
+            })
+            .collect()
+    }
+
+    fn rejections(
+        &self,
+        la: Option<La>,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<RejectionRecord>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self
+            .tree
+            .range(keys::rejection(after.saturating_add(1))..keys::REJECTION_END.to_vec())
+        {
+            let (k, v) = kv?;
+            let r: RejectionRecord = decode(&k, &v)?;
+            if la.is_none() || r.la == la {
+                out.push(r);
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    #[instrument(skip_all, fields(events = batch.events.len(), subjects = batch.derived.len(), seq = batch.applied_sequence))]
+    fn commit(&self, batch: ProjectionBatch) -> Result<(), StoreError> {
+        let mut b = sled::Batch::default();
+        let mut counts = self.counts()?;
+        counts.events_stored += batch.events.len() as u64;
+        counts.rejections += batch.rejections.len() as u64;
+        counts.duplicates += batch.duplicates;
+        for e in &batch.events {
+            b.insert(
+                keys::event(&e.event.subject, e.event.id.as_str()),
+                encode(e)?,
+            );
+        }
+        for (subject, derived) in &batch.derived {
+            b.insert(keys::derived(subject), encode(derived)?);
+        }
+        for ((la, cell), delta) in &batch.cell_deltas {
+            if *delta == 0 {
+                continue;
+            }
+            let key = keys::cell(*la, cell)?;
+            let value = self.tree.get(&key)?.map_or(0, |v| counter(&v)) + delta;
+            if value == 0 {
+                b.remove(key);
+            } else {
+                b.insert(key, &value.to_le_bytes());
+            }
+        }
+        for r in &batch.rejections {
+            b.insert(keys::rejection(r.sequence), encode(r)?);
+        }
+        if let Some(h) = batch.horizon {
+            b.insert(keys::HORIZON, encode(&h)?);
+        }
+        b.insert(keys::COUNTS, encode(&counts)?);
+        b.insert(keys::APPLIED, encode(&batch.applied_sequence)?);
+        self.tree.apply_batch(b)?;
+        self.tree.flush()?;
+        Ok(())
+    }
+
+    fn clear(&self) -> Result<(), StoreError> {
+        self.tree.clear()?;
+        self.tree.flush()?;
+        Ok(())
+    }
+}
+
+/// Cells of one authority read into memory, usable with the domain's figure arithmetic.
+pub fn figures_of(cells: Vec<(Cell, i64)>) -> caseflow_domain::Figures {
+    let mut f = caseflow_domain::Figures::default();
+    let contributions: Vec<Contribution> = cells
+        .into_iter()
+        .map(|(cell, amount)| Contribution { cell, amount })
+        .collect();
+    f.add(&contributions, 1);
+    f
+}
+
+/// Measures of a cell list for one month, for breakdown queries.
+pub fn measures_in(cells: &[(Cell, i64)], month: Month) -> Vec<(Measure, i64)> {
+    cells
+        .iter()
+        .filter(|(c, _)| c.month == month)
+        .map(|(c, v)| (c.measure, *v))
+        .collect()
+}

@@ -1,0 +1,110 @@
+//! Byte layout of the store's keys. Integers are big-endian so keys sort numerically.
+
+use caseflow_domain::event::{EntityKind, Id};
+use caseflow_domain::indicators::{Cell, Measure};
+use caseflow_domain::{Indicator, La, Month, Subject};
+
+use crate::StoreError;
+
+pub const APPLIED: &[u8] = b"Mapplied_sequence";
+pub const HORIZON: &[u8] = b"Mhorizon";
+pub const COUNTS: &[u8] = b"Mcounts";
+pub const REJECTION_END: &[u8] = b"S";
+
+fn kind_byte(kind: EntityKind) -> u8 {
+    match kind {
+        EntityKind::Child => b'c',
+        EntityKind::Household => b'h',
+        EntityKind::Worker => b'w',
+    }
+}
+
+fn kind_of(b: u8) -> Option<EntityKind> {
+    match b {
+        b'c' => Some(EntityKind::Child),
+        b'h' => Some(EntityKind::Household),
+        b'w' => Some(EntityKind::Worker),
+        _ => None,
+    }
+}
+
+/// `la | kind | len(id) | id`: the length byte keeps `C1` from being a prefix of `C10`.
+fn subject_key(table: u8, s: &Subject) -> Vec<u8> {
+    let id = s.id.as_str().as_bytes();
+    let mut k = Vec::with_capacity(6 + id.len());
+    k.push(table);
+    k.extend_from_slice(s.la.as_bytes());
+    k.push(kind_byte(s.kind));
+    // Ids are at most 64 bytes.
+    k.push(id.len() as u8);
+    k.extend_from_slice(id);
+    k
+}
+
+pub fn events_of(s: &Subject) -> Vec<u8> {
+    subject_key(b'E', s)
+}
+
+pub fn event(s: &Subject, event_id: &str) -> Vec<u8> {
+    let mut k = events_of(s);
+    k.extend_from_slice(event_id.as_bytes());
+    k
+}
+
+pub fn derived(s: &Subject) -> Vec<u8> {
+    subject_key(b'D', s)
+}
+
+pub fn derived_prefix(la: Option<La>) -> Vec<u8> {
+    let mut k = vec![b'D'];
+    if let Some(la) = la {
+        k.extend_from_slice(la.as_bytes());
+    }
+    k
+}
+
+pub fn parse_derived(k: &[u8]) -> Option<Subject> {
+    let (&table, rest) = k.split_first()?;
+    if table != b'D' || rest.len() < 5 {
+        return None;
+    }
+    let la = La::parse(std::str::from_utf8(&rest[..3]).ok()?)?;
+    let kind = kind_of(rest[3])?;
+    let len = usize::from(rest[4]);
+    let id = Id::parse(std::str::from_utf8(rest.get(5..5 + len)?).ok()?)?;
+    Some(Subject::new(la, kind, id))
+}
+
+fn month_bytes(m: Month) -> [u8; 4] {
+    // Flip the sign bit so negative ordinals sort first.
+    ((m.ordinal() as u32) ^ 0x8000_0000).to_be_bytes()
+}
+
+pub fn cell_month_prefix(la: La, indicator: Indicator, month: Month) -> Vec<u8> {
+    let mut k = Vec::with_capacity(16);
+    k.push(b'C');
+    k.extend_from_slice(la.as_bytes());
+    k.extend_from_slice(&indicator.key().to_be_bytes());
+    k.extend_from_slice(&month_bytes(month));
+    k
+}
+
+pub fn cell(la: La, cell: &Cell) -> Result<Vec<u8>, StoreError> {
+    let mut k = cell_month_prefix(la, cell.indicator, cell.month);
+    let measure = postcard::to_stdvec(&cell.measure).map_err(StoreError::Encode)?;
+    k.extend_from_slice(&measure);
+    Ok(k)
+}
+
+/// The month and measure of a cell key.
+pub fn parse_cell(k: &[u8]) -> Option<(Month, Measure)> {
+    let month = u32::from_be_bytes(k.get(6..10)?.try_into().ok()?) ^ 0x8000_0000;
+    let measure = postcard::from_bytes(k.get(10..)?).ok()?;
+    Some((Month::from_ordinal(month as i32), measure))
+}
+
+pub fn rejection(sequence: u64) -> Vec<u8> {
+    let mut k = vec![b'R'];
+    k.extend_from_slice(&sequence.to_be_bytes());
+    k
+}
