@@ -229,6 +229,40 @@ pub enum PayloadDraft {
 }
 
 impl EventDraft {
+    /// The subject an event is for, from its envelope: `la` and whichever one of `childId`,
+    /// `householdId` or `workerId` is set. Used where no NATS subject comes with the event
+    /// (the CLI and the gRPC ingest call).
+    pub fn subject(&self) -> Result<Subject, Rejection> {
+        let ids = [
+            (crate::EntityKind::Child, &self.child_id),
+            (crate::EntityKind::Household, &self.household_id),
+            (crate::EntityKind::Worker, &self.worker_id),
+        ];
+        let mut set = ids.iter().filter(|(_, id)| !id.is_empty());
+        let (Some((kind, id)), None) = (set.next(), set.next()) else {
+            return Err(Rejection::new(
+                RejectionReason::InvalidSubject,
+                "exactly one of childId, householdId and workerId must be set",
+            ));
+        };
+        let la = La::parse(&self.la).ok_or_else(|| {
+            Rejection::new(
+                RejectionReason::InvalidSubject,
+                format!("la {:?} is not a three-digit authority code", self.la),
+            )
+        })?;
+        let id = Id::parse(id).ok_or_else(|| {
+            Rejection::new(
+                RejectionReason::InvalidId,
+                format!(
+                    "{} {id:?} is not 1-64 characters of A-Z a-z 0-9 _ -",
+                    kind.id_field()
+                ),
+            )
+        })?;
+        Ok(Subject::new(la, *kind, id))
+    }
+
     /// Validates the draft published on `subject`. `log_time` is the log's message time (or,
     /// before appending, the current time): the default `recordedAt`.
     pub fn validate(self, subject: &Subject, log_time: Timestamp) -> Result<Event, Rejection> {

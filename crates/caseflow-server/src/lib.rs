@@ -1,1 +1,105 @@
-//! placeholder
+//! caseflow's gRPC service (tonic): ingest, figures, child records and operations, with the
+//! standard health and reflection services.
+//!
+//! The only crate that knows tonic. Handlers translate between protobuf messages and domain
+//! types and call the store and the log; every failure goes through [`ServiceError`], whose one
+//! `From` impl is the table of gRPC status codes.
+
+mod error;
+mod figures;
+mod ingest;
+mod operations;
+mod records;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use caseflow_domain::{La, Month};
+use caseflow_log::EventLog;
+use caseflow_proto::v1::figures_server::FiguresServer;
+use caseflow_proto::v1::ingest_server::IngestServer;
+use caseflow_proto::v1::operations_server::OperationsServer;
+use caseflow_proto::v1::records_server::RecordsServer;
+use caseflow_store::ProjectionStore;
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+pub use error::ServiceError;
+
+/// "Now", injected: the system clock in production, a fixed day in tests and the demo.
+pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(OffsetDateTime::now_utc)
+}
+
+/// A clock that always answers the same instant.
+pub fn fixed_clock(at: OffsetDateTime) -> Clock {
+    Arc::new(move || at)
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn ProjectionStore>,
+    pub log: EventLog,
+    pub clock: Clock,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("gRPC transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    #[error("reflection service: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+}
+
+/// Serves every service on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServerError> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<IngestServer<ingest::IngestService>>()
+        .await;
+    health
+        .set_serving::<FiguresServer<figures::FiguresService>>()
+        .await;
+    health
+        .set_serving::<RecordsServer<records::RecordsService>>()
+        .await;
+    health
+        .set_serving::<OperationsServer<operations::OperationsService>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(caseflow_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    tracing::info!(addr = ?listener.local_addr().ok(), "gRPC server listening");
+    tonic::transport::Server::builder()
+        .trace_fn(|req| tracing::info_span!("grpc", path = %req.uri().path()))
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(IngestServer::new(ingest::IngestService(state.clone())))
+        .add_service(FiguresServer::new(figures::FiguresService(state.clone())))
+        .add_service(RecordsServer::new(records::RecordsService(state.clone())))
+        .add_service(OperationsServer::new(operations::OperationsService(state)))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    Ok(())
+}
+
+fn parse_la(s: &str) -> Result<La, ServiceError> {
+    La::parse(s).ok_or_else(|| {
+        ServiceError::InvalidArgument(format!("la {s:?} is not a three-digit authority code"))
+    })
+}
+
+fn parse_month(field: &str, s: &str) -> Result<Month, ServiceError> {
+    s.parse()
+        .map_err(|_| ServiceError::InvalidArgument(format!("{field} {s:?} is not a YYYY-MM month")))
+}

@@ -1,1 +1,75 @@
-//! placeholder
+//! The `caseflow` application: configuration, the projector, wiring and subcommands.
+//!
+//! `main` parses the command line and calls [`run`]; tests call the same functions.
+
+pub mod app;
+pub mod commands;
+pub mod config;
+pub mod projector;
+pub mod sample;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// caseflow: event-sourced Corporate Parenting indicators for children's social care.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// TOML configuration file (see deploy/caseflow.toml); CASEFLOW_* variables override it.
+    #[arg(long, short, global = true, env = "CASEFLOW_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the projector and the gRPC server (with an embedded NATS server when no URL is set).
+    Serve,
+    /// Validate a JSON-lines file of events and append the valid ones to the log.
+    Publish {
+        file: PathBuf,
+        /// Appends awaiting acknowledgement at once.
+        #[arg(long, default_value_t = 256)]
+        in_flight: usize,
+    },
+    /// Wipe the projections and replay the whole stream.
+    Rebuild,
+    /// Show the projector's progress, from a running server.
+    Status {
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        grpc: String,
+    },
+    /// Start everything, load the sample authority and print its figures.
+    Demo {
+        /// Stop after printing instead of serving until Ctrl-C.
+        #[arg(long)]
+        exit: bool,
+    },
+    /// Write the sample events as JSON lines (to refresh deploy/sample/events.jsonl).
+    #[command(hide = true)]
+    Sample { out: PathBuf },
+}
+
+/// Runs a parsed command line. Returns the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    let config = config::Config::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
+    match cli.command {
+        Command::Serve => commands::serve(&config).await?,
+        Command::Publish { file, in_flight } => {
+            if !commands::publish(&config, &file, in_flight).await? {
+                return Ok(2);
+            }
+        }
+        Command::Rebuild => commands::rebuild(&config).await?,
+        Command::Status { grpc } => commands::status(&grpc).await?,
+        Command::Demo { exit } => commands::demo(&config, exit).await?,
+        Command::Sample { out } => {
+            let mut text = sample::sample_events().join("\n");
+            text.push('\n');
+            std::fs::write(&out, text)?;
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,401 @@
+//! Snapshot and round-trip tests of the event codec and conversions.
+
+#![allow(clippy::unwrap_used)]
+
+use std::fmt::Write as _;
+
+use caseflow_domain::{EntityKind, EventDraft, Id, La, Subject, Timestamp};
+use expect_test::{Expect, expect};
+use prost::Message as _;
+use serde_json::Value;
+use time::macros::datetime;
+
+use crate::codec::{PAYLOADS, payload_fields};
+use crate::{Encoding, decode_event, event_to_json, event_to_proto, sniff, v1};
+
+fn subject(kind: EntityKind) -> Subject {
+    let id = match kind {
+        EntityKind::Child => "C0001234",
+        EntityKind::Household => "H0042",
+        EntityKind::Worker => "W007",
+    };
+    Subject::new(La::parse("372").unwrap(), kind, Id::parse(id).unwrap())
+}
+
+fn log_time() -> Timestamp {
+    Timestamp::from_offset(datetime!(2024-06-01 0:00 UTC))
+}
+
+/// A canonical event (as `event_to_json` renders it) on `kind`'s subject carrying `payload`.
+fn sample(kind: EntityKind, n: usize, payload: &str) -> String {
+    let s = subject(kind);
+    format!(
+        r#"{{"eventId":"E{n:03}","la":"372","{}":"{}","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,{payload}}}"#,
+        kind.id_field(),
+        s.id
+    )
+}
+
+fn json(s: &str) -> EventDraft {
+    decode_event(s.as_bytes(), Some("application/json")).unwrap()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn every_payload_round_trips() {
+    use EntityKind::{Child, Household, Worker};
+    let payloads = [
+        (
+            Child,
+            r#""childRegistered":{"dateOfBirth":"2012-03-01","sex":"F"}"#,
+        ),
+        (
+            Child,
+            r#""periodOfCareStarted":{"legalStatus":"C1","placement":{"type":"U4","provider":"PR1","carerId":"H0042","inArea":true},"categoryOfNeed":"N1"}"#,
+        ),
+        (
+            Child,
+            r#""placementChanged":{"placement":{"type":"K2","provider":"PR4","inArea":false},"reason":"CARPL","sameCarer":true}"#,
+        ),
+        (Child, r#""legalStatusChanged":{"legalStatus":"E1"}"#),
+        (Child, r#""periodOfCareEnded":{"reason":"E11"}"#),
+        (Child, r#""reviewHeld":{"participation":"PN1"}"#),
+        (Child, r#""visitMade":{"seenAlone":false}"#),
+        (Child, r#""carePlanRecorded":{}"#),
+        (Child, r#""healthAssessmentCompleted":{"kind":"REVIEW"}"#),
+        (Child, r#""dentalCheckCompleted":{}"#),
+        (Child, r#""pepRecorded":{}"#),
+        (Child, r#""permanenceMatchRecorded":{}"#),
+        (Child, r#""adoptionDecisionRecorded":{}"#),
+        (Child, r#""adopterMatchRecorded":{}"#),
+        (Child, r#""adoptionDecisionReversed":{"reason":"RD3"}"#),
+        (Child, r#""pathwayPlanRecorded":{}"#),
+        (
+            Child,
+            r#""careLeaverContactRecorded":{"inTouch":"YES","activity":"F2","accommodation":"E1"}"#,
+        ),
+        (Child, r#""careLeaverSupportExtended":{}"#),
+        (Child, r#""careLeaverSupportEnded":{}"#),
+        (Child, r#""caseAllocated":{"workerId":"W007"}"#),
+        (
+            Child,
+            r#""eventRetracted":{"retractedEventId":"E001","reason":"wrong child"}"#,
+        ),
+        (
+            Household,
+            r#""fosterCarerApproved":{"places":2,"connected":true}"#,
+        ),
+        (
+            Household,
+            r#""fosterCarerDeregistered":{"reason":"retired"}"#,
+        ),
+        (
+            Worker,
+            r#""socialWorkerJoined":{"team":"North","fte":0.8,"qualified":true,"asye":true}"#,
+        ),
+        (
+            Worker,
+            r#""socialWorkerChanged":{"team":"South","fte":0.5,"agency":false}"#,
+        ),
+        (Worker, r#""socialWorkerLeft":{}"#),
+    ];
+    let mut names = Vec::new();
+    let mut out = String::new();
+    for (n, (kind, payload)) in payloads.into_iter().enumerate() {
+        let text = sample(kind, n + 1, payload);
+        let draft = json(&text);
+        let event = draft.clone().validate(&subject(kind), log_time()).unwrap();
+        let proto = event_to_proto(&event);
+        let rendered = event_to_json(&proto);
+        let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap();
+        assert_eq!(parse(&rendered), parse(&text), "{payload}");
+        // The protobuf encoding of the same event decodes to the same draft.
+        let wire: v1::Event = serde_json::from_str(&text).unwrap();
+        assert_eq!(wire, proto);
+        let bytes = wire.encode_to_vec();
+        assert_eq!(decode_event(&bytes, None).unwrap(), draft, "{payload}");
+        let name = event.payload.name();
+        assert_eq!(payload_fields(&bytes), [name]);
+        names.push(name);
+        writeln!(out, "{name}\n  {rendered}\n  {}", hex(&bytes)).unwrap();
+    }
+    let known: Vec<&str> = PAYLOADS.iter().map(|(_, name)| *name).collect();
+    assert_eq!(names, known);
+    expect![[r#"
+        childRegistered
+          {"eventId":"E001","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"childRegistered":{"dateOfBirth":"2012-03-01","sex":"F"}}
+          0a044530303112033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801a2010f0a0a323031322d30332d3031120146
+        periodOfCareStarted
+          {"eventId":"E002","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"periodOfCareStarted":{"legalStatus":"C1","placement":{"type":"U4","provider":"PR1","carerId":"H0042","inArea":true},"categoryOfNeed":"N1"}}
+          0a044530303212033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801aa011c0a02433112120a02553412035052311a05483030343220011a024e31
+        placementChanged
+          {"eventId":"E003","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"placementChanged":{"placement":{"type":"K2","provider":"PR4","inArea":false},"reason":"CARPL","sameCarer":true}}
+          0a044530303312033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801b201160a0b0a024b32120350523420001205434152504c1801
+        legalStatusChanged
+          {"eventId":"E004","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"legalStatusChanged":{"legalStatus":"E1"}}
+          0a044530303412033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801ba01040a024531
+        periodOfCareEnded
+          {"eventId":"E005","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"periodOfCareEnded":{"reason":"E11"}}
+          0a044530303512033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801c201050a03453131
+        reviewHeld
+          {"eventId":"E006","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"reviewHeld":{"participation":"PN1"}}
+          0a044530303612033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801ca01050a03504e31
+        visitMade
+          {"eventId":"E007","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"visitMade":{"seenAlone":false}}
+          0a044530303712033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801d201020800
+        carePlanRecorded
+          {"eventId":"E008","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"carePlanRecorded":{}}
+          0a044530303812033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801da0100
+        healthAssessmentCompleted
+          {"eventId":"E009","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"healthAssessmentCompleted":{"kind":"REVIEW"}}
+          0a044530303912033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801e201080a06524556494557
+        dentalCheckCompleted
+          {"eventId":"E010","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"dentalCheckCompleted":{}}
+          0a044530313012033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801ea0100
+        pepRecorded
+          {"eventId":"E011","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"pepRecorded":{}}
+          0a044530313112033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801f20100
+        permanenceMatchRecorded
+          {"eventId":"E012","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"permanenceMatchRecorded":{}}
+          0a044530313212033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801fa0100
+        adoptionDecisionRecorded
+          {"eventId":"E013","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"adoptionDecisionRecorded":{}}
+          0a044530313312033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801820200
+        adopterMatchRecorded
+          {"eventId":"E014","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"adopterMatchRecorded":{}}
+          0a044530313412033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c637348018a0200
+        adoptionDecisionReversed
+          {"eventId":"E015","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"adoptionDecisionReversed":{"reason":"RD3"}}
+          0a044530313512033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c637348019202050a03524433
+        pathwayPlanRecorded
+          {"eventId":"E016","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"pathwayPlanRecorded":{}}
+          0a044530313612033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c637348019a0200
+        careLeaverContactRecorded
+          {"eventId":"E017","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"careLeaverContactRecorded":{"inTouch":"YES","activity":"F2","accommodation":"E1"}}
+          0a044530313712033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801a2020d0a03594553120246321a024531
+        careLeaverSupportExtended
+          {"eventId":"E018","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"careLeaverSupportExtended":{}}
+          0a044530313812033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801aa0200
+        careLeaverSupportEnded
+          {"eventId":"E019","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"careLeaverSupportEnded":{}}
+          0a044530313912033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801b20200
+        caseAllocated
+          {"eventId":"E020","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"caseAllocated":{"workerId":"W007"}}
+          0a044530323012033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801ba02060a0457303037
+        eventRetracted
+          {"eventId":"E021","la":"372","childId":"C0001234","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"eventRetracted":{"retractedEventId":"E001","reason":"wrong child"}}
+          0a044530323112033337321a084330303031323334320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801c202130a0445303031120b77726f6e67206368696c64
+        fosterCarerApproved
+          {"eventId":"E022","la":"372","householdId":"H0042","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"fosterCarerApproved":{"places":2,"connected":true}}
+          0a0445303232120333373222054830303432320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c6373480192030408021001
+        fosterCarerDeregistered
+          {"eventId":"E023","la":"372","householdId":"H0042","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"fosterCarerDeregistered":{"reason":"retired"}}
+          0a0445303233120333373222054830303432320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c637348019a03090a0772657469726564
+        socialWorkerJoined
+          {"eventId":"E024","la":"372","workerId":"W007","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"socialWorkerJoined":{"team":"North","fte":0.8,"qualified":true,"asye":true}}
+          0a044530323412033337322a0457303037320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801e203140a054e6f727468119a9999999999e93f18012801
+        socialWorkerChanged
+          {"eventId":"E025","la":"372","workerId":"W007","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"socialWorkerChanged":{"team":"South","fte":0.5,"agency":false}}
+          0a044530323512033337322a0457303037320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801ea03120a05536f75746811000000000000e03f2000
+        socialWorkerLeft
+          {"eventId":"E026","la":"372","workerId":"W007","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"socialWorkerLeft":{}}
+          0a044530323612033337322a0457303037320a323032342d30352d31343a14323032342d30352d31365430393a31323a30305a42036c63734801f20300
+    "#]]
+    .assert_eq(&out);
+}
+
+const CONTRACT_EXAMPLE: &str = r#"{"eventId":"01HZX3V1ZP6W2Q3K9E0M4B7R1A","la":"372","childId":"C0001234",
+ "occurredOn":"2018-05-14","recordedAt":"2018-05-16T09:12:00Z","source":"lcs",
+ "periodOfCareStarted":{"legalStatus":"C1","categoryOfNeed":"N1",
+   "placement":{"type":"U4","provider":"PR1","carerId":"H0042"}}}"#;
+
+#[test]
+fn contract_example_decodes_and_validates() {
+    let event = json(CONTRACT_EXAMPLE)
+        .validate(&subject(EntityKind::Child), log_time())
+        .unwrap();
+    expect![[r#"{"eventId":"01HZX3V1ZP6W2Q3K9E0M4B7R1A","la":"372","childId":"C0001234","occurredOn":"2018-05-14","recordedAt":"2018-05-16T09:12:00Z","source":"lcs","schemaVersion":1,"periodOfCareStarted":{"legalStatus":"C1","placement":{"type":"U4","provider":"PR1","carerId":"H0042"},"categoryOfNeed":"N1"}}"#]]
+    .assert_eq(&event_to_json(&event_to_proto(&event)));
+}
+
+#[test]
+fn tolerant_json_forms_decode_to_the_same_draft() {
+    let expected = json(CONTRACT_EXAMPLE);
+    // Unknown fields (from newer publishers), at every level.
+    let unknown = CONTRACT_EXAMPLE
+        .replace(r#""la":"#, r#""future":{"x":[1,null]},"la":"#)
+        .replace(r#""categoryOfNeed""#, r#""urgency":3,"categoryOfNeed""#)
+        .replace(r#""carerId""#, r#""postcode":"n/a","carerId""#);
+    // proto field names, which pbjson also accepts.
+    let snake = r#"{"event_id":"01HZX3V1ZP6W2Q3K9E0M4B7R1A","la":"372","child_id":"C0001234",
+        "occurred_on":"2018-05-14","recorded_at":"2018-05-16T09:12:00Z","source":"lcs",
+        "period_of_care_started":{"legal_status":"C1","category_of_need":"N1",
+        "placement":{"type":"U4","provider":"PR1","carer_id":"H0042"}}}"#;
+    // `null` is the default value in proto3 JSON.
+    let nulls = CONTRACT_EXAMPLE.replace(
+        r#""la":"#,
+        r#""householdId":null,"visitMade":null,"schemaVersion":null,"la":"#,
+    );
+    for text in [unknown.as_str(), snake, &nulls] {
+        assert_eq!(json(text), expected, "{text}");
+        // With no content type, sniffing finds JSON too.
+        assert_eq!(decode_event(text.as_bytes(), None).unwrap(), expected);
+    }
+}
+
+fn check_rejection(bytes: &[u8], content_type: Option<&str>, expect: Expect) {
+    let rejection = decode_event(bytes, content_type).unwrap_err();
+    expect.assert_eq(&rejection.to_string());
+}
+
+#[test]
+fn rejections_are_precise() {
+    let ct = Some("application/json");
+    check_rejection(
+        br#"{"a":"#,
+        ct,
+        expect!["undecodable: not valid JSON: EOF while parsing a value at line 1 column 5"],
+    );
+    check_rejection(b"[1,2]", ct, expect!["undecodable: not a JSON object"]);
+    check_rejection(
+        sample(
+            EntityKind::Child,
+            1,
+            r#""carePlanRecorded":{},"la":"372","pepRecorded":{}"#,
+        )
+        .as_bytes(),
+        ct,
+        expect![
+            "multiple_payloads: the event has 2 payloads (carePlanRecorded, pepRecorded); exactly one is allowed"
+        ],
+    );
+    check_rejection(
+        sample(
+            EntityKind::Household,
+            1,
+            r#""fosterCarerApproved":{"places":"two"}"#,
+        )
+        .as_bytes(),
+        ct,
+        expect![[
+            r#"invalid_field: fosterCarerApproved.places "two" is not of the field's JSON type: invalid digit found in string"#
+        ]],
+    );
+    check_rejection(
+        sample(
+            EntityKind::Child,
+            1,
+            r#""periodOfCareStarted":{"legalStatus":"C1","placement":{"type":4}}"#,
+        )
+        .as_bytes(),
+        ct,
+        expect![
+            "invalid_field: periodOfCareStarted.placement.type 4 is not of the field's JSON type: invalid type: integer `4`, expected a string"
+        ],
+    );
+    check_rejection(
+        br#"{"la":372,"eventId":"E1"}"#,
+        ct,
+        expect![
+            "invalid_field: la 372 is not of the field's JSON type: invalid type: integer `372`, expected a string"
+        ],
+    );
+    check_rejection(
+        sample(EntityKind::Child, 1, r#""carePlanRecorded":true"#).as_bytes(),
+        ct,
+        expect![
+            "invalid_field: carePlanRecorded true is not of the field's JSON type: invalid type: boolean `true`, expected struct caseflow.v1.CarePlanRecorded"
+        ],
+    );
+    check_rejection(
+        br#"{"la":"372","la":"373","pepRecorded":{}}"#,
+        ct,
+        expect!["undecodable: not a JSON Event: duplicate field `la` at line 1 column 16"],
+    );
+    check_rejection(
+        &[0xde, 0xad, 0xbe, 0xef],
+        None,
+        expect![
+            "undecodable: not a protobuf Event: failed to decode Protobuf message: invalid varint"
+        ],
+    );
+    check_rejection(
+        b"hello world",
+        Some("application/protobuf"),
+        expect![
+            "undecodable: not a protobuf Event: failed to decode Protobuf message: unexpected end group tag"
+        ],
+    );
+    // Protobuf keeps the last of two oneof fields; the contract rejects the event.
+    let mut two = v1::Event {
+        payload: Some(v1::event::Payload::PepRecorded(v1::PepRecorded {})),
+        ..Default::default()
+    }
+    .encode_to_vec();
+    two.extend(
+        v1::Event {
+            event_id: "E1".into(),
+            payload: Some(v1::event::Payload::SocialWorkerLeft(
+                v1::SocialWorkerLeft {},
+            )),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+    );
+    check_rejection(
+        &two,
+        None,
+        expect![
+            "multiple_payloads: the event has 2 payloads (pepRecorded, socialWorkerLeft); exactly one is allowed"
+        ],
+    );
+}
+
+#[test]
+fn missing_payload_is_left_to_validation() {
+    let draft =
+        json(r#"{"eventId":"E1","la":"372","childId":"C0001234","occurredOn":"2024-05-14"}"#);
+    assert_eq!(draft.payload, None);
+    let rejection = draft
+        .validate(&subject(EntityKind::Child), log_time())
+        .unwrap_err();
+    assert_eq!(
+        rejection.reason,
+        caseflow_domain::RejectionReason::MissingPayload
+    );
+}
+
+#[test]
+fn sniffs_content_type_then_first_byte() {
+    use Encoding::{Json, Protobuf};
+    let cases: [(Option<&str>, &[u8], Encoding); 8] = [
+        (Some("application/json"), b"\x0a\x02E1", Json),
+        (Some("application/json; charset=utf-8"), b"", Json),
+        (Some("application/protobuf"), b"{}", Protobuf),
+        (Some("Application/X-Protobuf"), b"{}", Protobuf),
+        (None, b" \r\n\t{}", Json),
+        (Some("text/plain"), b"{}", Json),
+        (None, b"\x0a\x02E1", Protobuf),
+        (None, b"", Protobuf),
+    ];
+    for (content_type, bytes, expected) in cases {
+        assert_eq!(
+            sniff(content_type, bytes),
+            expected,
+            "{content_type:?} {bytes:?}"
+        );
+    }
+}
+
+#[test]
+fn descriptor_set_holds_both_files() {
+    for file in ["caseflow/v1/events.proto", "caseflow/v1/service.proto"] {
+        let found = crate::FILE_DESCRIPTOR_SET
+            .windows(file.len())
+            .any(|w| w == file.as_bytes());
+        assert!(found, "{file}");
+    }
+}

@@ -1,0 +1,64 @@
+//! Service errors and the one table that maps them to gRPC status codes.
+
+use caseflow_log::{AppendError, LogError};
+use caseflow_store::StoreError;
+use tonic::{Code, Status};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// Optimistic concurrency failed: re-read and retry.
+    #[error("{0}")]
+    Conflict(String),
+    /// A dependency (NATS) is not reachable now.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<ServiceError> for Status {
+    fn from(e: ServiceError) -> Status {
+        let code = match &e {
+            ServiceError::InvalidArgument(_) => Code::InvalidArgument,
+            ServiceError::NotFound(_) => Code::NotFound,
+            ServiceError::Conflict(_) => Code::Aborted,
+            ServiceError::Unavailable(_) => Code::Unavailable,
+            ServiceError::Internal(_) => Code::Internal,
+        };
+        if code == Code::Internal {
+            tracing::error!(error = %e, "internal error serving a request");
+        }
+        Status::new(code, e.to_string())
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        ServiceError::Internal(format!("projection store: {e}"))
+    }
+}
+
+impl From<LogError> for ServiceError {
+    fn from(e: LogError) -> Self {
+        ServiceError::Unavailable(e.to_string())
+    }
+}
+
+impl From<AppendError> for ServiceError {
+    fn from(e: AppendError) -> Self {
+        match e {
+            AppendError::Conflict { .. } => ServiceError::Conflict(e.to_string()),
+            AppendError::Failed { .. } => ServiceError::Unavailable(e.to_string()),
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for ServiceError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        ServiceError::Internal(format!("blocking task failed: {e}"))
+    }
+}

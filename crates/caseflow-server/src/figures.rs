@@ -1,0 +1,205 @@
+//! `Figures`: aggregate series and breakdowns, no child-level data.
+
+use caseflow_domain::indicators::{
+    Basis, Category, Dimension, Measure, Polarity, Unit, month_figure, value_of,
+};
+use caseflow_domain::{Indicator, Month};
+use caseflow_proto::v1::{self, figures_server::Figures};
+use tonic::{Request, Response, Status};
+use tracing::instrument;
+
+use crate::{AppState, ServiceError, parse_la, parse_month};
+
+pub struct FiguresService(pub AppState);
+
+pub(crate) fn indicator_info(i: Indicator) -> v1::IndicatorInfo {
+    v1::IndicatorInfo {
+        id: i.id().to_owned(),
+        title: i.title().to_owned(),
+        polarity: match i.polarity() {
+            Polarity::Info => "info",
+            Polarity::High => "high",
+            Polarity::Low => "low",
+            Polarity::WithinRange => "within_range",
+        }
+        .to_owned(),
+        basis: match i.basis() {
+            Basis::MonthEnd => "month_end",
+            Basis::InMonth => "in_month",
+        }
+        .to_owned(),
+        unit: match i.unit() {
+            Unit::Count => "count",
+            Unit::Percent => "percent",
+        }
+        .to_owned(),
+    }
+}
+
+fn parse_indicator(id: &str) -> Result<Indicator, ServiceError> {
+    let id = if id.is_empty() { "6.1" } else { id };
+    Indicator::from_id(id).ok_or_else(|| {
+        let known: Vec<&str> = Indicator::ALL.iter().map(|i| i.id()).collect();
+        ServiceError::NotFound(format!(
+            "indicator {id:?} is not derived by this build (known: {})",
+            known.join(", ")
+        ))
+    })
+}
+
+impl FiguresService {
+    fn horizon(&self) -> Result<Month, ServiceError> {
+        Ok(self
+            .0
+            .store
+            .horizon()?
+            .unwrap_or_else(|| Month::of((self.0.clock)().date())))
+    }
+
+    fn series(&self, r: v1::GetSeriesRequest) -> Result<v1::GetSeriesResponse, ServiceError> {
+        let la = parse_la(&r.la)?;
+        let indicator = parse_indicator(&r.indicator)?;
+        let horizon = self.horizon()?;
+        let to = if r.to_month.is_empty() {
+            horizon
+        } else {
+            parse_month("to_month", &r.to_month)?
+        };
+        let from = if r.from_month.is_empty() {
+            to.plus(-11)
+        } else {
+            parse_month("from_month", &r.from_month)?
+        };
+        if from > to {
+            return Err(ServiceError::InvalidArgument(format!(
+                "from_month {from} is after to_month {to}"
+            )));
+        }
+        if to.ordinal() - from.ordinal() > 12 * 100 {
+            return Err(ServiceError::InvalidArgument(
+                "a series covers at most 100 years".to_owned(),
+            ));
+        }
+        let last = to.min(horizon);
+        let cells = self
+            .0
+            .store
+            .cells(la, indicator, from.financial_year().first_month(), last)?;
+        let figures = caseflow_store::figures_of(cells);
+        let today = (self.0.clock)().date();
+        let months = from
+            .through(last)
+            .map(|m| {
+                let f = month_figure(&figures, indicator, m);
+                let (ytd_numerator, ytd_denominator) = match f.ytd {
+                    Some((n, d)) => (Some(n), d),
+                    None => (None, None),
+                };
+                v1::MonthValue {
+                    month: m.to_string(),
+                    numerator: f.numerator,
+                    denominator: f.denominator,
+                    value: f.value(),
+                    ytd_numerator,
+                    ytd_denominator,
+                    ytd_value: f.ytd.and_then(|(n, d)| value_of(n, d)),
+                    complete: m.last_day() < today,
+                }
+            })
+            .collect();
+        Ok(v1::GetSeriesResponse {
+            indicator: Some(indicator_info(indicator)),
+            la: la.to_string(),
+            months,
+        })
+    }
+
+    fn breakdown(
+        &self,
+        r: v1::GetBreakdownRequest,
+    ) -> Result<v1::GetBreakdownResponse, ServiceError> {
+        let la = parse_la(&r.la)?;
+        let indicator = parse_indicator(&r.indicator)?;
+        let month = if r.month.is_empty() {
+            self.horizon()?
+        } else {
+            parse_month("month", &r.month)?
+        };
+        let dimensions: Vec<Dimension> = if r.dimension.is_empty() {
+            Dimension::ALL.to_vec()
+        } else {
+            vec![Dimension::from_name(&r.dimension).ok_or_else(|| {
+                ServiceError::InvalidArgument(format!(
+                    "dimension {:?} is not one of {}",
+                    r.dimension,
+                    Dimension::ALL.map(|d| d.name()).join(", ")
+                ))
+            })?]
+        };
+        let cells = self.0.store.cells(la, indicator, month, month)?;
+        let total = cells
+            .iter()
+            .find(|(c, _)| c.measure == Measure::Numerator)
+            .map_or(0, |(_, v)| *v);
+        let percent = |count: i64| value_of(count, Some(total));
+        let breakdowns = dimensions
+            .into_iter()
+            .map(|d| {
+                let mut rows: Vec<(Category, i64)> = cells
+                    .iter()
+                    .filter_map(|(c, v)| match c.measure {
+                        Measure::Breakdown(cat) if cat.dimension() == d => Some((cat, *v)),
+                        _ => None,
+                    })
+                    .collect();
+                rows.sort();
+                v1::Breakdown {
+                    dimension: d.name().to_owned(),
+                    rows: rows
+                        .into_iter()
+                        .map(|(cat, count)| v1::BreakdownRow {
+                            category: cat.label().to_owned(),
+                            count,
+                            percent: percent(count),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        Ok(v1::GetBreakdownResponse {
+            la: la.to_string(),
+            indicator: indicator.id().to_owned(),
+            month: month.to_string(),
+            total,
+            breakdowns,
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl Figures for FiguresService {
+    async fn list_indicators(
+        &self,
+        _: Request<v1::ListIndicatorsRequest>,
+    ) -> Result<Response<v1::ListIndicatorsResponse>, Status> {
+        Ok(Response::new(v1::ListIndicatorsResponse {
+            indicators: Indicator::ALL.into_iter().map(indicator_info).collect(),
+        }))
+    }
+
+    #[instrument(skip_all, fields(la = %request.get_ref().la, indicator = %request.get_ref().indicator))]
+    async fn get_series(
+        &self,
+        request: Request<v1::GetSeriesRequest>,
+    ) -> Result<Response<v1::GetSeriesResponse>, Status> {
+        Ok(Response::new(self.series(request.into_inner())?))
+    }
+
+    #[instrument(skip_all, fields(la = %request.get_ref().la, month = %request.get_ref().month))]
+    async fn get_breakdown(
+        &self,
+        request: Request<v1::GetBreakdownRequest>,
+    ) -> Result<Response<v1::GetBreakdownResponse>, Status> {
+        Ok(Response::new(self.breakdown(request.into_inner())?))
+    }
+}

@@ -1,0 +1,69 @@
+//! `Ingest`: validate, then append to the log.
+
+use caseflow_domain::{Rejection, Timestamp};
+use caseflow_log::{Append, ContentType};
+use caseflow_proto::v1::{self, append_response::Outcome, ingest_server::Ingest};
+use prost::Message;
+use tonic::{Request, Response, Status};
+use tracing::instrument;
+
+use crate::{AppState, ServiceError};
+
+pub struct IngestService(pub AppState);
+
+#[tonic::async_trait]
+impl Ingest for IngestService {
+    #[instrument(skip_all)]
+    async fn append(
+        &self,
+        request: Request<v1::AppendRequest>,
+    ) -> Result<Response<v1::AppendResponse>, Status> {
+        let request = request.into_inner();
+        let event = request.event.ok_or_else(|| {
+            ServiceError::InvalidArgument("the request carries no event".to_owned())
+        })?;
+        let bytes = event.encode_to_vec();
+        let draft = caseflow_proto::draft_from_proto(event);
+        let event_id = draft.event_id.clone();
+        let rejected = |subject: String, r: Rejection| {
+            Ok(Response::new(v1::AppendResponse {
+                outcome: Some(Outcome::Rejection(v1::Rejection {
+                    reason: r.reason.code().to_owned(),
+                    message: r.message,
+                    subject,
+                    stream_sequence: 0,
+                    event_id: event_id.clone(),
+                    rejected_at: String::new(),
+                })),
+            }))
+        };
+        let subject = match draft.subject() {
+            Ok(s) => s,
+            Err(r) => return rejected(String::new(), r),
+        };
+        let now = Timestamp::from_offset((self.0.clock)());
+        let event = match draft.validate(&subject, now) {
+            Ok(e) => e,
+            Err(r) => return rejected(subject.to_string(), r),
+        };
+        let appended = self
+            .0
+            .log
+            .append(Append {
+                subject: subject.to_string(),
+                event_id: event.id.as_str().to_owned(),
+                payload: bytes.into(),
+                content_type: ContentType::Protobuf,
+                expected_last_subject_sequence: request.expected_last_subject_sequence,
+            })
+            .await
+            .map_err(ServiceError::from)?;
+        Ok(Response::new(v1::AppendResponse {
+            outcome: Some(Outcome::Appended(v1::Appended {
+                subject: subject.to_string(),
+                stream_sequence: appended.sequence,
+                duplicate: appended.duplicate,
+            })),
+        }))
+    }
+}

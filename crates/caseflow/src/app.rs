@@ -1,0 +1,154 @@
+//! Wiring: the event log (embedded or remote NATS), the sled store, the projector and the gRPC
+//! server, started together and stopped together.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use caseflow_log::{EmbeddedNats, EmbeddedOptions, EventLog};
+use caseflow_server::{AppState, Clock, fixed_clock, system_clock};
+use caseflow_store::{ProjectionStore, SledStore};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::info;
+
+use crate::config::Config;
+use crate::projector::{Projector, ProjectorSettings};
+
+/// A running caseflow: stop it with [`Running::shutdown`].
+pub struct Running {
+    pub grpc_addr: SocketAddr,
+    pub nats_url: String,
+    pub log: EventLog,
+    pub store: Arc<SledStore>,
+    shutdown: watch::Sender<bool>,
+    projector: JoinHandle<()>,
+    server: JoinHandle<anyhow::Result<()>>,
+    embedded: Option<EmbeddedNats>,
+}
+
+/// The clock the configuration asks for: a fixed noon on `today`, or the system clock.
+pub fn clock(config: &Config) -> Clock {
+    match config.today() {
+        Some(day) => fixed_clock(
+            day.with_hms(12, 0, 0)
+                .map_or_else(|_| day.midnight().assume_utc(), |t| t.assume_utc()),
+        ),
+        None => system_clock(),
+    }
+}
+
+/// Starts the embedded NATS server when no URL is configured.
+pub async fn nats(config: &Config) -> anyhow::Result<(String, Option<EmbeddedNats>)> {
+    if !config.nats.url.is_empty() {
+        return Ok((config.nats.url.clone(), None));
+    }
+    let options = EmbeddedOptions {
+        binary: config.nats.server_binary.clone(),
+        store_dir: config.nats_dir(),
+        host: "127.0.0.1".to_owned(),
+        port: (config.nats.embedded_port != 0).then_some(config.nats.embedded_port),
+    };
+    let server = tokio::task::spawn_blocking(move || EmbeddedNats::start(options))
+        .await?
+        .context("cannot start the embedded nats-server")?;
+    Ok((server.url(), Some(server)))
+}
+
+/// Opens the projection store, with a hint when another process holds it.
+pub fn open_store(config: &Config) -> anyhow::Result<SledStore> {
+    SledStore::open(&config.store_dir(), &config.sled_settings()).with_context(|| {
+        format!(
+            "cannot open the projection store in {} (is another caseflow using it?)",
+            config.store_dir().display()
+        )
+    })
+}
+
+/// Starts everything `caseflow serve` runs.
+pub async fn start(config: &Config) -> anyhow::Result<Running> {
+    let (nats_url, embedded) = nats(config).await?;
+    let log = EventLog::connect(&nats_url, config.stream_settings())
+        .await
+        .context("cannot open the event log")?;
+    let store = Arc::new(open_store(config)?);
+    let clock = clock(config);
+    let (shutdown, shutdown_rx) = watch::channel(false);
+
+    let projector = Projector::new(
+        store.clone(),
+        clock.clone(),
+        ProjectorSettings {
+            batch_size: config.projector.batch_size,
+            ..Default::default()
+        },
+    );
+    let projector_log = log.clone();
+    let projector_rx = shutdown_rx.clone();
+    let projector = tokio::spawn(async move { projector.run(&projector_log, projector_rx).await });
+
+    let listener = tokio::net::TcpListener::bind(config.grpc.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.grpc.listen))?;
+    let grpc_addr = listener.local_addr()?;
+    let state = AppState {
+        store: store.clone(),
+        log: log.clone(),
+        clock,
+    };
+    let mut server_rx = shutdown_rx;
+    let server = tokio::spawn(async move {
+        caseflow_server::serve(listener, state, async move {
+            let _ = server_rx.wait_for(|stop| *stop).await;
+        })
+        .await
+        .map_err(anyhow::Error::from)
+    });
+    info!(%grpc_addr, %nats_url, "caseflow is running");
+    Ok(Running {
+        grpc_addr,
+        nats_url,
+        log,
+        store,
+        shutdown,
+        projector,
+        server,
+        embedded,
+    })
+}
+
+impl Running {
+    /// Waits until the projector has applied everything in the stream now, calling `progress`
+    /// with (applied, target) as it goes.
+    pub async fn wait_caught_up(
+        &self,
+        timeout: Duration,
+        mut progress: impl FnMut(u64, u64),
+    ) -> anyhow::Result<u64> {
+        let target = self.log.last_sequence().await?;
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let applied = self.store.applied_sequence()?;
+            progress(applied, target);
+            if applied >= target {
+                return Ok(applied);
+            }
+            if tokio::time::Instant::now() > deadline {
+                anyhow::bail!("projector still at {applied} of {target} after {timeout:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the server and the projector (and the embedded NATS server, last).
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.projector.await?;
+        self.server.await??;
+        if let Some(mut nats) = self.embedded.take() {
+            tokio::task::spawn_blocking(move || nats.stop()).await?;
+        }
+        Ok(())
+    }
+}

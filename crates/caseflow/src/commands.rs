@@ -1,0 +1,324 @@
+//! The subcommands: serve, publish, rebuild, status, demo.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use caseflow_domain::{Month, Timestamp};
+use caseflow_log::{Append, ContentType, EventLog};
+use caseflow_proto::v1;
+use caseflow_store::ProjectionStore;
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::watch;
+
+use crate::app::{self, Running};
+use crate::config::Config;
+use crate::projector::{Projector, ProjectorSettings};
+
+/// `caseflow serve`: runs until Ctrl-C.
+pub async fn serve(config: &Config) -> anyhow::Result<()> {
+    let running = app::start(config).await?;
+    eprintln!(
+        "caseflow serving gRPC on {} (NATS {}); Ctrl-C to stop",
+        running.grpc_addr, running.nats_url
+    );
+    tokio::signal::ctrl_c().await?;
+    running.shutdown().await
+}
+
+/// What `publish` did.
+#[derive(Debug, Default)]
+pub struct PublishReport {
+    pub appended: usize,
+    pub duplicates: usize,
+    /// (line number, reason code, message)
+    pub rejected: Vec<(usize, String, String)>,
+    pub failed: Vec<(usize, String)>,
+}
+
+/// Validates each JSON line and appends the valid ones (pipelined). Invalid lines are refused
+/// with the same reason the projector would give, and never reach the stream.
+pub async fn publish_lines(
+    log: &EventLog,
+    lines: impl IntoIterator<Item = String>,
+    now: Timestamp,
+    in_flight: usize,
+) -> PublishReport {
+    let mut report = PublishReport::default();
+    let mut appends = Vec::new();
+    let mut line_numbers = Vec::new();
+    for (i, line) in lines.into_iter().enumerate() {
+        let n = i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let checked = caseflow_proto::decode_event(line.as_bytes(), Some("application/json"))
+            .and_then(|draft| {
+                let subject = draft.subject()?;
+                let event = draft.validate(&subject, now)?;
+                Ok((subject, event))
+            });
+        match checked {
+            Ok((subject, event)) => {
+                appends.push(Append {
+                    subject: subject.to_string(),
+                    event_id: event.id.to_string(),
+                    payload: line.into_bytes().into(),
+                    content_type: ContentType::Json,
+                    expected_last_subject_sequence: None,
+                });
+                line_numbers.push(n);
+            }
+            Err(r) => report
+                .rejected
+                .push((n, r.reason.code().to_owned(), r.message)),
+        }
+    }
+    for (n, result) in line_numbers
+        .into_iter()
+        .zip(log.append_all(appends, in_flight).await)
+    {
+        match result {
+            Ok(a) if a.duplicate => report.duplicates += 1,
+            Ok(_) => report.appended += 1,
+            Err(e) => report.failed.push((n, e.to_string())),
+        }
+    }
+    report
+}
+
+fn print_publish_report(source: &str, r: &PublishReport) {
+    println!(
+        "{source}: {} appended, {} duplicates absorbed, {} rejected, {} failed",
+        r.appended,
+        r.duplicates,
+        r.rejected.len(),
+        r.failed.len()
+    );
+    for (n, reason, message) in &r.rejected {
+        println!("  line {n}: rejected ({reason}): {message}");
+    }
+    for (n, e) in &r.failed {
+        println!("  line {n}: not appended: {e}");
+    }
+}
+
+/// `caseflow publish FILE.jsonl`
+pub async fn publish(config: &Config, file: &Path, in_flight: usize) -> anyhow::Result<bool> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let log = EventLog::connect(&config.nats_url(), config.stream_settings())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot reach NATS at {} (start `caseflow serve`, or set nats.url)",
+                config.nats_url()
+            )
+        })?;
+    let now = Timestamp::from_offset((app::clock(config))());
+    let report = publish_lines(&log, text.lines().map(str::to_owned), now, in_flight).await;
+    print_publish_report(&file.display().to_string(), &report);
+    Ok(report.rejected.is_empty() && report.failed.is_empty())
+}
+
+fn progress_bar(total: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} events ({per_sec}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_owned());
+    bar
+}
+
+/// `caseflow rebuild`: wipes the projections and replays the stream from sequence 1.
+pub async fn rebuild(config: &Config) -> anyhow::Result<()> {
+    let store = Arc::new(app::open_store(config)?);
+    let (url, embedded) = app::nats(config).await?;
+    let log = EventLog::connect(&url, config.stream_settings()).await?;
+    let target = log.last_sequence().await?;
+    store.clear()?;
+    let projector = Projector::new(
+        store.clone(),
+        app::clock(config),
+        ProjectorSettings {
+            batch_size: config.projector.batch_size,
+            ..Default::default()
+        },
+    );
+    let (stop, stop_rx) = watch::channel(false);
+    let task_log = log.clone();
+    let task = tokio::spawn(async move { projector.run(&task_log, stop_rx).await });
+    let bar = progress_bar(target, "rebuilding");
+    loop {
+        let applied = store.applied_sequence()?;
+        bar.set_position(applied.min(target));
+        if applied >= target {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bar.finish();
+    let _ = stop.send(true);
+    task.await?;
+    drop(embedded);
+    let counts = store.counts()?;
+    println!(
+        "rebuilt from {target} messages: {} events stored, {} rejected, {} duplicates",
+        counts.events_stored, counts.rejections, counts.duplicates
+    );
+    Ok(())
+}
+
+/// `caseflow status`: asks a running server.
+pub async fn status(grpc: &str) -> anyhow::Result<()> {
+    let mut client = v1::operations_client::OperationsClient::connect(grpc.to_owned())
+        .await
+        .with_context(|| format!("cannot reach caseflow at {grpc}"))?;
+    let s = client
+        .get_status(v1::GetStatusRequest {})
+        .await?
+        .into_inner();
+    println!("applied sequence     {}", s.applied_sequence);
+    println!("stream last sequence {}", s.stream_last_sequence);
+    println!("lag                  {}", s.lag);
+    println!("horizon month        {}", s.horizon_month);
+    println!("events stored        {}", s.events_stored);
+    println!("rejections           {}", s.rejections);
+    println!("duplicates absorbed  {}", s.duplicates);
+    Ok(())
+}
+
+/// `caseflow demo`: starts everything, loads the sample, prints the figures.
+pub async fn demo(config: &Config, exit: bool) -> anyhow::Result<()> {
+    let mut config = config.clone();
+    if config.today.is_none() {
+        config.today = Some(caseflow_domain::calendar::format_day(
+            crate::sample::SAMPLE_TODAY,
+        ));
+    }
+    let running = app::start(&config).await?;
+    let result = demo_steps(&config, &running).await;
+    if result.is_ok() && !exit {
+        println!("\nThe server keeps running; Ctrl-C to stop.");
+        tokio::signal::ctrl_c().await?;
+    }
+    running.shutdown().await?;
+    result
+}
+
+async fn demo_steps(config: &Config, running: &Running) -> anyhow::Result<()> {
+    println!(
+        "caseflow demo: gRPC on {}, NATS at {}\n",
+        running.grpc_addr, running.nats_url
+    );
+    let now = Timestamp::from_offset((app::clock(config))());
+    let report = publish_lines(&running.log, crate::sample::sample_events(), now, 256).await;
+    print_publish_report("sample authority 372", &report);
+
+    let bar = progress_bar(0, "projecting");
+    running
+        .wait_caught_up(Duration::from_secs(120), |applied, target| {
+            bar.set_length(target);
+            bar.set_position(applied.min(target));
+        })
+        .await?;
+    bar.finish();
+
+    let grpc = format!("http://{}", running.grpc_addr);
+    let mut figures = v1::figures_client::FiguresClient::connect(grpc.clone()).await?;
+    let today = config.today().context("the demo has a fixed today")?;
+    let last = Month::of(today).prev();
+    let mut table = Vec::new();
+    for id in ["6.1", "6.3", "6.4"] {
+        let series = figures
+            .get_series(v1::GetSeriesRequest {
+                la: "372".to_owned(),
+                indicator: id.to_owned(),
+                from_month: last.plus(-5).to_string(),
+                to_month: last.to_string(),
+            })
+            .await?
+            .into_inner();
+        table.push(series);
+    }
+    let out = render_series_table(&table);
+    print!("\n{out}");
+
+    let breakdown = figures
+        .get_breakdown(v1::GetBreakdownRequest {
+            la: "372".to_owned(),
+            indicator: "6.1".to_owned(),
+            month: last.to_string(),
+            dimension: String::new(),
+        })
+        .await?
+        .into_inner();
+    print!(
+        "\n{}",
+        render_breakdown(&breakdown, &["age_band", "legal_status"])
+    );
+
+    let addr = running.grpc_addr;
+    println!(
+        "\nQuery the running server (gRPC reflection is on):\n  \
+         grpcurl -plaintext -d '{{\"la\":\"372\",\"indicator\":\"6.1\"}}' {addr} caseflow.v1.Figures/GetSeries\n  \
+         grpcurl -plaintext -d '{{\"la\":\"372\",\"month\":\"{last}\"}}' {addr} caseflow.v1.Figures/GetBreakdown\n  \
+         grpcurl -plaintext -d '{{\"la\":\"372\",\"childId\":\"C00007\"}}' {addr} caseflow.v1.Records/GetChildTimeline\n  \
+         cargo run -q -p caseflow -- status --grpc http://{addr}"
+    );
+    std::io::stdout().flush()?;
+    Ok(())
+}
+
+/// The figures table the demo prints: one row per indicator, one column per month, YTD last.
+pub fn render_series_table(series: &[v1::GetSeriesResponse]) -> String {
+    let mut out = String::new();
+    let Some(first) = series.first() else {
+        return out;
+    };
+    let months: Vec<&str> = first.months.iter().map(|m| m.month.as_str()).collect();
+    out.push_str(&format!("{:<48}", "Indicator (LA 372)"));
+    for m in &months {
+        out.push_str(&format!("{m:>9}"));
+    }
+    out.push_str(&format!("{:>9}\n", "YTD"));
+    for s in series {
+        let info = s.indicator.clone().unwrap_or_default();
+        out.push_str(&format!("{:<48}", format!("{} {}", info.id, info.title)));
+        for m in &s.months {
+            out.push_str(&format!("{:>9}", m.numerator));
+        }
+        let ytd = s
+            .months
+            .last()
+            .and_then(|m| m.ytd_numerator)
+            .map_or("-".to_owned(), |v| v.to_string());
+        out.push_str(&format!("{ytd:>9}\n"));
+    }
+    out
+}
+
+/// A breakdown as aligned text.
+pub fn render_breakdown(b: &v1::GetBreakdownResponse, dimensions: &[&str]) -> String {
+    let mut out = format!(
+        "6.1 breakdown at the end of {} (total {}):\n",
+        b.month, b.total
+    );
+    for d in b
+        .breakdowns
+        .iter()
+        .filter(|d| dimensions.contains(&d.dimension.as_str()))
+    {
+        out.push_str(&format!("  {}:", d.dimension));
+        for r in &d.rows {
+            let pct = r.percent.map_or("-".to_owned(), |p| format!("{p:.1}%"));
+            out.push_str(&format!("  {} {} ({pct})", r.category, r.count));
+        }
+        out.push('\n');
+    }
+    out
+}

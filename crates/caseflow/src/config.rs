@@ -1,0 +1,223 @@
+//! caseflow's one typed configuration: a TOML file, then `CASEFLOW_*` environment overrides,
+//! validated before anything starts. Every field has a default, so no file is needed.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use time::Date;
+
+/// The whole configuration. See `deploy/caseflow.toml` for a documented example.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where caseflow keeps its projections (`store/`) and, when embedded, NATS data (`nats/`).
+    pub data_dir: PathBuf,
+    /// A fixed "today" (YYYY-MM-DD) for reporting: the last month derived is this day's month.
+    /// Unset: the system clock. Used by the demo and tests to replay a past year.
+    pub today: Option<String>,
+    pub nats: NatsConfig,
+    pub store: StoreConfig,
+    pub projector: ProjectorConfig,
+    pub grpc: GrpcConfig,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NatsConfig {
+    /// NATS server URL. Empty: `serve` starts an embedded `nats-server` under `data_dir/nats`.
+    pub url: String,
+    /// The `nats-server` executable for the embedded server.
+    pub server_binary: PathBuf,
+    /// The embedded server's client port (on 127.0.0.1).
+    pub embedded_port: u16,
+    /// JetStream stream name.
+    pub stream: String,
+    /// JetStream's duplicate window for `Nats-Msg-Id`, in seconds.
+    pub duplicate_window_secs: u64,
+    /// Stream replicas: 1 on a single server, 3 on a cluster.
+    pub replicas: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// sled's page cache, in MiB.
+    pub cache_capacity_mib: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProjectorConfig {
+    /// The most messages applied in one atomic store batch.
+    pub batch_size: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GrpcConfig {
+    /// Address the gRPC server listens on. Loopback by default.
+    pub listen: SocketAddr,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("data"),
+            today: None,
+            nats: NatsConfig::default(),
+            store: StoreConfig::default(),
+            projector: ProjectorConfig::default(),
+            grpc: GrpcConfig::default(),
+        }
+    }
+}
+
+impl Default for NatsConfig {
+    fn default() -> Self {
+        NatsConfig {
+            url: String::new(),
+            server_binary: PathBuf::from("nats-server"),
+            embedded_port: 4222,
+            stream: "CASEFLOW_EVENTS".to_owned(),
+            duplicate_window_secs: 120,
+            replicas: 1,
+        }
+    }
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            cache_capacity_mib: 256,
+        }
+    }
+}
+
+impl Default for ProjectorConfig {
+    fn default() -> Self {
+        ProjectorConfig { batch_size: 1000 }
+    }
+}
+
+impl Default for GrpcConfig {
+    fn default() -> Self {
+        GrpcConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+        }
+    }
+}
+
+/// The environment variables that override the file, in one place.
+const OVERRIDES: &[(&str, &str)] = &[
+    ("CASEFLOW_DATA_DIR", "data_dir"),
+    ("CASEFLOW_TODAY", "today"),
+    ("CASEFLOW_NATS_URL", "nats.url"),
+    ("CASEFLOW_NATS_SERVER_BINARY", "nats.server_binary"),
+    ("CASEFLOW_NATS_EMBEDDED_PORT", "nats.embedded_port"),
+    ("CASEFLOW_GRPC_LISTEN", "grpc.listen"),
+    (
+        "CASEFLOW_STORE_CACHE_CAPACITY_MIB",
+        "store.cache_capacity_mib",
+    ),
+    ("CASEFLOW_PROJECTOR_BATCH_SIZE", "projector.batch_size"),
+];
+
+impl Config {
+    /// Reads `path` (if given), applies environment overrides from `env`, and validates.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Config> {
+        let mut config = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read config file {}", p.display()))?;
+                toml::from_str(&text)
+                    .with_context(|| format!("invalid config file {}", p.display()))?
+            }
+            None => Config::default(),
+        };
+        for (var, field) in OVERRIDES {
+            if let Some(value) = env(var) {
+                config
+                    .set(field, &value)
+                    .with_context(|| format!("invalid {var}={value:?}"))?;
+            }
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn set(&mut self, field: &str, value: &str) -> anyhow::Result<()> {
+        match field {
+            "data_dir" => self.data_dir = PathBuf::from(value),
+            "today" => self.today = (!value.is_empty()).then(|| value.to_owned()),
+            "nats.url" => self.nats.url = value.to_owned(),
+            "nats.server_binary" => self.nats.server_binary = PathBuf::from(value),
+            "nats.embedded_port" => self.nats.embedded_port = value.parse()?,
+            "grpc.listen" => self.grpc.listen = value.parse()?,
+            "store.cache_capacity_mib" => self.store.cache_capacity_mib = value.parse()?,
+            "projector.batch_size" => self.projector.batch_size = value.parse()?,
+            other => bail!("unknown field {other}"),
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if let Some(t) = &self.today {
+            caseflow_domain::calendar::parse_day(t).context("today must be YYYY-MM-DD")?;
+        }
+        if self.projector.batch_size == 0 {
+            bail!("projector.batch_size must be at least 1");
+        }
+        if !(1..=5).contains(&self.nats.replicas) {
+            bail!("nats.replicas must be between 1 and 5");
+        }
+        if self.store.cache_capacity_mib == 0 {
+            bail!("store.cache_capacity_mib must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The fixed reporting day, if configured.
+    pub fn today(&self) -> Option<Date> {
+        self.today
+            .as_deref()
+            .and_then(|t| caseflow_domain::calendar::parse_day(t).ok())
+    }
+
+    pub fn store_dir(&self) -> PathBuf {
+        self.data_dir.join("store")
+    }
+
+    pub fn nats_dir(&self) -> PathBuf {
+        self.data_dir.join("nats")
+    }
+
+    /// The URL clients use: the configured one, or the embedded server's.
+    pub fn nats_url(&self) -> String {
+        if self.nats.url.is_empty() {
+            format!("nats://127.0.0.1:{}", self.nats.embedded_port)
+        } else {
+            self.nats.url.clone()
+        }
+    }
+
+    pub fn stream_settings(&self) -> caseflow_log::StreamSettings {
+        caseflow_log::StreamSettings {
+            name: self.nats.stream.clone(),
+            duplicate_window: Duration::from_secs(self.nats.duplicate_window_secs),
+            replicas: self.nats.replicas,
+            ..Default::default()
+        }
+    }
+
+    pub fn sled_settings(&self) -> caseflow_store::SledSettings {
+        caseflow_store::SledSettings {
+            cache_capacity_bytes: self.store.cache_capacity_mib * 1024 * 1024,
+        }
+    }
+}
