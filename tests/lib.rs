@@ -1,1 +1,215 @@
-//! x
+//! Test support for caseflow's integration tests: a real `nats-server` per test, caseflow
+//! started against it with a temporary store, event builders and gRPC clients.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use caseflow::app::{self, Running};
+use caseflow::config::Config;
+use caseflow_log::{EmbeddedNats, EmbeddedOptions, EventLog};
+use caseflow_proto::v1;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tonic::transport::Channel;
+
+/// A `nats-server` with JetStream on an ephemeral loopback port and a temporary store; killed
+/// and removed on drop. Fails with an install hint when `nats-server` is not on PATH.
+pub struct TestNats {
+    pub server: EmbeddedNats,
+    _dir: TempDir,
+}
+
+impl TestNats {
+    pub fn start() -> TestNats {
+        let dir = tempfile::tempdir().unwrap();
+        let server = EmbeddedNats::start(EmbeddedOptions::new(dir.path().join("js")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        TestNats { server, _dir: dir }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+}
+
+/// caseflow (projector + gRPC) running against a test NATS server, with its own store.
+pub struct TestCaseflow {
+    pub running: Running,
+    pub config: Config,
+    pub dir: Arc<TempDir>,
+}
+
+/// The reporting day tests use: June 2018, so May 2018 is the last complete month.
+pub const TODAY: &str = "2018-06-05";
+
+pub fn config(nats_url: &str, dir: &TempDir) -> Config {
+    let mut config = Config::default();
+    config.data_dir = dir.path().to_path_buf();
+    config.today = Some(TODAY.to_owned());
+    config.nats.url = nats_url.to_owned();
+    config.grpc.listen = "127.0.0.1:0".parse().unwrap();
+    config.projector.batch_size = 64;
+    config.store.cache_capacity_mib = 16;
+    config
+}
+
+impl TestCaseflow {
+    pub async fn start(nats: &TestNats) -> TestCaseflow {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        TestCaseflow::start_in(&nats.url(), dir).await
+    }
+
+    /// Starts on an existing data directory (e.g. after a simulated crash).
+    pub async fn start_in(nats_url: &str, dir: Arc<TempDir>) -> TestCaseflow {
+        let config = config(nats_url, &dir);
+        let running = app::start(&config).await.unwrap();
+        TestCaseflow {
+            running,
+            config,
+            dir,
+        }
+    }
+
+    pub fn log(&self) -> &EventLog {
+        &self.running.log
+    }
+
+    pub async fn caught_up(&self) {
+        self.running
+            .wait_caught_up(Duration::from_secs(60), |_, _| {})
+            .await
+            .unwrap();
+    }
+
+    fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.running.grpc_addr))
+            .unwrap()
+            .connect_lazy()
+    }
+
+    pub fn figures(&self) -> v1::figures_client::FiguresClient<Channel> {
+        v1::figures_client::FiguresClient::new(self.channel())
+    }
+
+    pub fn records(&self) -> v1::records_client::RecordsClient<Channel> {
+        v1::records_client::RecordsClient::new(self.channel())
+    }
+
+    pub fn operations(&self) -> v1::operations_client::OperationsClient<Channel> {
+        v1::operations_client::OperationsClient::new(self.channel())
+    }
+
+    pub fn ingest(&self) -> v1::ingest_client::IngestClient<Channel> {
+        v1::ingest_client::IngestClient::new(self.channel())
+    }
+
+    pub fn health(&self) -> tonic_health::pb::health_client::HealthClient<Channel> {
+        tonic_health::pb::health_client::HealthClient::new(self.channel())
+    }
+
+    /// Numerators of `indicator` for `from..=to` in `la`.
+    pub async fn series(&self, la: &str, indicator: &str, from: &str, to: &str) -> Vec<i64> {
+        self.figures()
+            .get_series(v1::GetSeriesRequest {
+                la: la.to_owned(),
+                indicator: indicator.to_owned(),
+                from_month: from.to_owned(),
+                to_month: to.to_owned(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .months
+            .iter()
+            .map(|m| m.numerator)
+            .collect()
+    }
+
+    pub async fn stop(self) {
+        self.running.shutdown().await.unwrap();
+    }
+}
+
+/// An event as a JSON line on child `child` of authority `la`, recorded the day it occurred.
+pub fn event(la: &str, child: &str, id: &str, on: &str, payload: &str, body: Value) -> String {
+    let mut e = json!({
+        "eventId": id,
+        "la": la,
+        "childId": child,
+        "occurredOn": on,
+        "recordedAt": format!("{on}T12:00:00Z"),
+    });
+    e[payload] = body;
+    e.to_string()
+}
+
+pub fn registered(la: &str, child: &str, id: &str, born: &str) -> String {
+    event(
+        la,
+        child,
+        id,
+        born,
+        "childRegistered",
+        json!({"dateOfBirth": born, "sex": "F"}),
+    )
+}
+
+pub fn admitted(la: &str, child: &str, id: &str, on: &str, status: &str) -> String {
+    event(
+        la,
+        child,
+        id,
+        on,
+        "periodOfCareStarted",
+        json!({"legalStatus": status, "placement": {"type": "U4", "provider": "PR1"}}),
+    )
+}
+
+pub fn ended(la: &str, child: &str, id: &str, on: &str, reason: &str) -> String {
+    event(
+        la,
+        child,
+        id,
+        on,
+        "periodOfCareEnded",
+        json!({"reason": reason}),
+    )
+}
+
+pub fn retracted(la: &str, child: &str, id: &str, on: &str, target: &str) -> String {
+    event(
+        la,
+        child,
+        id,
+        on,
+        "eventRetracted",
+        json!({"retractedEventId": target}),
+    )
+}
+
+/// Publishes JSON lines through the CLI's validating path; panics if any is refused.
+pub async fn publish(log: &EventLog, lines: Vec<String>) {
+    let now = caseflow_domain::Timestamp::from_offset(time::OffsetDateTime::now_utc());
+    let report = caseflow::commands::publish_lines(log, lines, now, 64).await;
+    assert!(
+        report.rejected.is_empty() && report.failed.is_empty(),
+        "{report:?}"
+    );
+}
+
+/// Publishes raw bytes on a subject, bypassing validation (as a misbehaving case system may).
+pub async fn publish_raw(nats_url: &str, subject: &str, payload: &[u8], msg_id: Option<&str>) {
+    let client = async_nats::connect(nats_url).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let mut publish = async_nats::jetstream::message::PublishMessage::build()
+        .payload(bytes::Bytes::copy_from_slice(payload));
+    if let Some(id) = msg_id {
+        publish = publish.message_id(id);
+    }
+    js.send_publish(subject.to_owned(), publish)
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+}

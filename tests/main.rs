@@ -1,1 +1,8 @@
-//! x
+//! caseflow's integration tests: one test binary, real `nats-server`, real sled.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod architecture;
+mod crash;
+mod ingest;
+mod rejections;
+mod spine;

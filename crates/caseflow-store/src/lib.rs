@@ -163,6 +163,19 @@ impl SledStore {
         Ok(SledStore { db, tree })
     }
 
+    /// Every key and value of the projections except rejection records (whose timestamps
+    /// differ between runs): for comparing two stores, e.g. after a crash and after a rebuild.
+    pub fn dump(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        self.tree
+            .iter()
+            .filter(|kv| !matches!(kv, Ok((k, _)) if k.first() == Some(&b'R')))
+            .map(|kv| {
+                kv.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .map_err(StoreError::from)
+            })
+            .collect()
+    }
+
     /// Bytes sled uses on disk.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
         Ok(self.db.size_on_disk()?)

@@ -141,6 +141,15 @@ impl Running {
         }
     }
 
+    /// Stops abruptly, as a crash would: tasks are aborted mid-work, nothing is flushed beyond
+    /// what the projector already committed. For tests of crash recovery.
+    pub async fn kill(mut self) {
+        self.projector.abort();
+        self.server.abort();
+        let _ = (&mut self.projector).await;
+        let _ = (&mut self.server).await;
+    }
+
     /// Stops the server and the projector (and the embedded NATS server, last).
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);

@@ -216,7 +216,8 @@ async fn demo_steps(config: &Config, running: &Running) -> anyhow::Result<()> {
         running.grpc_addr, running.nats_url
     );
     let now = Timestamp::from_offset((app::clock(config))());
-    let report = publish_lines(&running.log, crate::sample::sample_events(), now, 256).await;
+    let lines = crate::sample::COMMITTED_SAMPLE.lines().map(str::to_owned);
+    let report = publish_lines(&running.log, lines, now, 256).await;
     print_publish_report("sample authority 372", &report);
 
     let bar = progress_bar(0, "projecting");

@@ -11,6 +11,10 @@ use time::{Date, macros::date};
 
 use caseflow_domain::calendar::{add_days, days_between, format_day};
 
+/// The committed sample the demo loads (`deploy/sample/events.jsonl`); a test checks it is
+/// exactly what [`sample_events`] generates.
+pub const COMMITTED_SAMPLE: &str = include_str!("../../../deploy/sample/events.jsonl");
+
 /// The last day the sample covers; the demo's reporting "today" is a few days later.
 pub const SAMPLE_END: Date = date!(2018 - 05 - 31);
 /// The demo's "today": the May 2018 figures are complete.

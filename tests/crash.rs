@@ -1,0 +1,281 @@
+//! Crash and outage recovery: whatever stops the projector, resuming gives exactly the
+//! projections of a clean rebuild.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use caseflow::projector::{Projector, ProjectorSettings};
+use caseflow_domain::indicators::Cell;
+use caseflow_domain::{Indicator, La, Month, Subject};
+use caseflow_log::EventLog;
+use caseflow_server::fixed_clock;
+use caseflow_store::{
+    Counts, Derived, ProjectionBatch, ProjectionStore, RejectionRecord, SledSettings, SledStore,
+    StoreError, StoredEvent,
+};
+use caseflow_tests::*;
+use tokio::sync::watch;
+
+fn sample() -> Vec<String> {
+    caseflow::sample::COMMITTED_SAMPLE
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Publishes the sample raw (invalid lines too, so rejections are part of the projection).
+async fn publish_sample(nats_url: &str) -> u64 {
+    let log = EventLog::connect(nats_url, Default::default())
+        .await
+        .unwrap();
+    let lines = sample();
+    for line in &lines {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let subject = format!(
+            "caseflow.events.{}.child.{}",
+            v["la"].as_str().unwrap(),
+            v["childId"].as_str().unwrap()
+        );
+        publish_raw(nats_url, &subject, line.as_bytes(), None).await;
+    }
+    log.last_sequence().await.unwrap()
+}
+
+fn clock() -> caseflow_server::Clock {
+    fixed_clock(time::macros::datetime!(2018-06-05 12:00 UTC))
+}
+
+/// Runs a projector on `store` until it has applied `target`.
+async fn project(log: &EventLog, store: Arc<dyn ProjectionStore>, batch_size: usize, target: u64) {
+    let projector = Projector::new(
+        store.clone(),
+        clock(),
+        ProjectorSettings {
+            batch_size,
+            roll_chunk: 7,
+        },
+    );
+    let (stop, rx) = watch::channel(false);
+    let task_log = log.clone();
+    let task = tokio::spawn(async move { projector.run(&task_log, rx).await });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while store.applied_sequence().unwrap() < target {
+        assert!(tokio::time::Instant::now() < deadline, "projector stuck");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.send(true).unwrap();
+    task.await.unwrap();
+}
+
+fn open(dir: &tempfile::TempDir) -> Arc<SledStore> {
+    Arc::new(
+        SledStore::open(
+            dir.path(),
+            &SledSettings {
+                cache_capacity_bytes: 8 << 20,
+            },
+        )
+        .unwrap(),
+    )
+}
+
+/// A store that fails one commit, either before it reaches sled or after sled applied it (the
+/// process "dies" before hearing back): both must resume to the same projections.
+struct CrashingStore {
+    inner: Arc<SledStore>,
+    commits: AtomicUsize,
+    crash_at: usize,
+    after_commit: bool,
+}
+
+fn crash() -> StoreError {
+    StoreError::Encode(postcard::Error::SerializeBufferFull)
+}
+
+impl ProjectionStore for CrashingStore {
+    fn applied_sequence(&self) -> Result<u64, StoreError> {
+        self.inner.applied_sequence()
+    }
+    fn horizon(&self) -> Result<Option<Month>, StoreError> {
+        self.inner.horizon()
+    }
+    fn counts(&self) -> Result<Counts, StoreError> {
+        self.inner.counts()
+    }
+    fn has_event(&self, subject: &Subject, event_id: &str) -> Result<bool, StoreError> {
+        self.inner.has_event(subject, event_id)
+    }
+    fn events(&self, subject: &Subject) -> Result<Vec<StoredEvent>, StoreError> {
+        self.inner.events(subject)
+    }
+    fn derived(&self, subject: &Subject) -> Result<Option<Derived>, StoreError> {
+        self.inner.derived(subject)
+    }
+    fn subjects(&self, la: Option<La>) -> Result<Vec<Subject>, StoreError> {
+        self.inner.subjects(la)
+    }
+    fn cells(
+        &self,
+        la: La,
+        i: Indicator,
+        from: Month,
+        to: Month,
+    ) -> Result<Vec<(Cell, i64)>, StoreError> {
+        self.inner.cells(la, i, from, to)
+    }
+    fn rejections(
+        &self,
+        la: Option<La>,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<RejectionRecord>, StoreError> {
+        self.inner.rejections(la, after, limit)
+    }
+    fn commit(&self, batch: ProjectionBatch) -> Result<(), StoreError> {
+        if self.commits.fetch_add(1, Ordering::SeqCst) == self.crash_at {
+            if self.after_commit {
+                self.inner.commit(batch)?;
+            }
+            return Err(crash());
+        }
+        self.inner.commit(batch)
+    }
+    fn clear(&self) -> Result<(), StoreError> {
+        self.inner.clear()
+    }
+}
+
+fn rejection_keys(store: &SledStore) -> Vec<(u64, String)> {
+    store
+        .rejections(None, 0, usize::MAX)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.sequence, r.reason))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_at_any_commit_resumes_to_a_clean_rebuild() {
+    let nats = TestNats::start();
+    let target = publish_sample(&nats.url()).await;
+    let log = EventLog::connect(&nats.url(), Default::default())
+        .await
+        .unwrap();
+
+    let clean_dir = tempfile::tempdir().unwrap();
+    let clean = open(&clean_dir);
+    project(&log, clean.clone(), 500, target).await;
+    let expected = clean.dump().unwrap();
+    assert!(clean.counts().unwrap().events_stored > 2000);
+    assert_eq!(clean.counts().unwrap().rejections, 3);
+
+    // Commit 0 is the first horizon roll; later ones are event batches of 64.
+    for (crash_at, after_commit) in [(0, false), (1, true), (2, false), (9, true), (20, false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let inner = open(&dir);
+        let store = Arc::new(CrashingStore {
+            inner: inner.clone(),
+            commits: AtomicUsize::new(0),
+            crash_at,
+            after_commit,
+        });
+        project(&log, store.clone(), 64, target).await;
+        assert!(
+            store.commits.load(Ordering::SeqCst) > crash_at,
+            "the crash happened"
+        );
+        assert!(
+            inner.dump().unwrap() == expected,
+            "projections differ after a crash at commit {crash_at} (after: {after_commit})"
+        );
+        assert_eq!(rejection_keys(&inner), rejection_keys(&clean));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_caseflow_mid_stream_and_restarting_matches_a_rebuild() {
+    let nats = TestNats::start();
+    let target = publish_sample(&nats.url()).await;
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let cf = TestCaseflow::start_in(&nats.url(), dir.clone()).await;
+    // Kill it once it is part-way through.
+    loop {
+        let applied = cf.running.store.applied_sequence().unwrap();
+        if applied > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    cf.running.kill().await;
+    // The store is released once the last blocking apply finishes.
+    let cf = loop {
+        match caseflow::app::start(&config(&nats.url(), &dir)).await {
+            Ok(running) => break running,
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    };
+    cf.wait_caught_up(Duration::from_secs(120), |_, _| {})
+        .await
+        .unwrap();
+    let resumed = cf.store.dump().unwrap();
+    cf.shutdown().await.unwrap();
+
+    let clean_dir = tempfile::tempdir().unwrap();
+    let clean = open(&clean_dir);
+    let log = EventLog::connect(&nats.url(), Default::default())
+        .await
+        .unwrap();
+    project(&log, clean.clone(), 500, target).await;
+    assert!(
+        resumed == clean.dump().unwrap(),
+        "resumed projections differ from a rebuild"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nats_restart_while_projecting_is_survived() {
+    let mut nats = TestNats::start();
+    let lines = sample();
+    let (first, second) = lines.split_at(lines.len() / 2);
+    let cf = TestCaseflow::start(&nats).await;
+    let log = EventLog::connect(&nats.url(), Default::default())
+        .await
+        .unwrap();
+    let valid = |lines: &[String]| -> Vec<String> {
+        // the CLI path refuses the sample's invalid lines; keep only valid ones
+        lines
+            .iter()
+            .filter(|l| {
+                caseflow_proto::decode_event(l.as_bytes(), None)
+                    .and_then(|d| {
+                        let s = d.subject()?;
+                        d.validate(&s, caseflow_domain::Timestamp(i64::MAX))
+                    })
+                    .is_ok()
+            })
+            .cloned()
+            .collect()
+    };
+    publish(&log, valid(first)).await;
+
+    nats.server.restart().unwrap();
+
+    let log = EventLog::connect(&nats.url(), Default::default())
+        .await
+        .unwrap();
+    publish(&log, valid(second)).await;
+    cf.caught_up().await;
+    let after_outage = cf.running.store.dump().unwrap();
+    let target = log.last_sequence().await.unwrap();
+    cf.stop().await;
+
+    let clean_dir = tempfile::tempdir().unwrap();
+    let clean = open(&clean_dir);
+    project(&log, clean.clone(), 500, target).await;
+    assert!(
+        after_outage == clean.dump().unwrap(),
+        "projections differ after the NATS restart"
+    );
+    assert!(clean.counts().unwrap().events_stored > 2000);
+}

@@ -1,0 +1,239 @@
+//! Every rejection reason, published raw to the stream (as a misbehaving case system could),
+//! is recorded with its reason, changes no figure, and never stops the projector.
+
+use caseflow_domain::RejectionReason;
+use caseflow_proto::v1;
+use caseflow_tests::*;
+use prost::Message;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rejection_reason_is_recorded_and_the_projector_carries_on() {
+    let nats = TestNats::start();
+    let cf = TestCaseflow::start(&nats).await;
+    let child = "caseflow.events.372.child.C1";
+    let ok = |id: &str| admitted("372", "C1", id, "2018-05-01", "C2");
+    let with = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v: serde_json::Value = serde_json::from_str(&ok("bad")).unwrap();
+        edit(&mut v);
+        v.to_string()
+    };
+    let two_payloads = {
+        let mut v: serde_json::Value = serde_json::from_str(&ok("bad")).unwrap();
+        v["reviewHeld"] = json!({});
+        v.to_string()
+    };
+    let protobuf_two_payloads = {
+        // A protobuf event with two payload fields set (prost keeps the last, the contract
+        // says reject).
+        let one = v1::Event {
+            event_id: "bad".into(),
+            la: "372".into(),
+            child_id: "C1".into(),
+            occurred_on: "2018-05-01".into(),
+            payload: Some(v1::event::Payload::ReviewHeld(v1::ReviewHeld::default())),
+            ..Default::default()
+        };
+        let two = v1::Event {
+            payload: Some(v1::event::Payload::PepRecorded(v1::PepRecorded::default())),
+            ..Default::default()
+        };
+        let mut bytes = one.encode_to_vec();
+        bytes.extend(two.encode_to_vec());
+        bytes
+    };
+    let cases: Vec<(&str, Vec<u8>, RejectionReason)> = vec![
+        (
+            "caseflow.events.37.child.C1",
+            ok("a").into_bytes(),
+            RejectionReason::InvalidSubject,
+        ),
+        (
+            child,
+            b"{\"eventId\":".to_vec(),
+            RejectionReason::Undecodable,
+        ),
+        (child, vec![0xff, 0x01, 0x02], RejectionReason::Undecodable),
+        (
+            child,
+            with(&|v| {
+                v.as_object_mut().unwrap().remove("periodOfCareStarted");
+            })
+            .into_bytes(),
+            RejectionReason::MissingPayload,
+        ),
+        (
+            child,
+            two_payloads.into_bytes(),
+            RejectionReason::MultiplePayloads,
+        ),
+        (
+            child,
+            protobuf_two_payloads,
+            RejectionReason::MultiplePayloads,
+        ),
+        (
+            child,
+            with(&|v| {
+                v["periodOfCareStarted"]["legalStatus"] = json!("");
+            })
+            .into_bytes(),
+            RejectionReason::MissingField,
+        ),
+        (
+            child,
+            with(&|v| {
+                v["periodOfCareStarted"]["legalStatus"] = json!(7);
+            })
+            .into_bytes(),
+            RejectionReason::InvalidField,
+        ),
+        (
+            child,
+            with(&|v| {
+                v["eventId"] = json!("has space");
+            })
+            .into_bytes(),
+            RejectionReason::InvalidId,
+        ),
+        (
+            child,
+            with(&|v| {
+                v["occurredOn"] = json!("2018-02-29");
+            })
+            .into_bytes(),
+            RejectionReason::InvalidDate,
+        ),
+        (
+            child,
+            with(&|v| {
+                v["recordedAt"] = json!("2018-05-01 10:00");
+            })
+            .into_bytes(),
+            RejectionReason::InvalidTimestamp,
+        ),
+        (
+            child,
+            with(&|v| {
+                v["periodOfCareStarted"]["legalStatus"] = json!("Z9");
+            })
+            .into_bytes(),
+            RejectionReason::UnknownCode,
+        ),
+        (
+            child,
+            with(&|v| {
+                v["periodOfCareStarted"]["placement"]["type"] = json!("K3");
+            })
+            .into_bytes(),
+            RejectionReason::CodeNotValidOnDate,
+        ),
+        (
+            child,
+            with(&|v| {
+                v["la"] = json!("373");
+            })
+            .into_bytes(),
+            RejectionReason::LaMismatch,
+        ),
+        (
+            child,
+            with(&|v| {
+                v["childId"] = json!("C2");
+            })
+            .into_bytes(),
+            RejectionReason::IdMismatch,
+        ),
+        (
+            "caseflow.events.372.carer.H1",
+            with(&|v| {
+                v["householdId"] = json!("H1");
+            })
+            .into_bytes(),
+            RejectionReason::PayloadNotForSubject,
+        ),
+        (
+            child,
+            with(&|v| {
+                v["recordedAt"] = json!("2018-04-30T23:59:59Z");
+            })
+            .into_bytes(),
+            RejectionReason::OccurredAfterRecorded,
+        ),
+        (
+            child,
+            with(&|v| {
+                v["occurredOn"] = json!("1949-12-31");
+            })
+            .into_bytes(),
+            RejectionReason::OccurredBefore1950,
+        ),
+    ];
+    for (subject, payload, _) in &cases {
+        publish_raw(&nats.url(), subject, payload, None).await;
+    }
+    // A valid event after all of them is applied.
+    publish(
+        cf.log(),
+        vec![registered("372", "C1", "born", "2010-01-01"), ok("good")],
+    )
+    .await;
+    cf.caught_up().await;
+
+    let rejections = cf
+        .operations()
+        .list_rejections(v1::ListRejectionsRequest {
+            la: String::new(),
+            after_sequence: 0,
+            limit: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .rejections;
+    let got: Vec<(u64, String)> = rejections
+        .iter()
+        .map(|r| (r.stream_sequence, r.reason.clone()))
+        .collect();
+    let want: Vec<(u64, String)> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (_, _, reason))| (i as u64 + 1, reason.code().to_owned()))
+        .collect();
+    assert_eq!(got, want);
+    assert!(
+        rejections
+            .iter()
+            .all(|r| !r.message.is_empty() && !r.rejected_at.is_empty())
+    );
+    // The event id is kept when it could be read.
+    assert_eq!(rejections[13].event_id, "bad");
+
+    // Only the valid admission counts.
+    assert_eq!(cf.series("372", "6.1", "2018-05", "2018-05").await, vec![1]);
+    assert_eq!(cf.series("372", "6.3", "2018-05", "2018-05").await, vec![1]);
+    // Rejections of one authority: the subject with no readable authority is left out.
+    let of_372 = cf
+        .operations()
+        .list_rejections(v1::ListRejectionsRequest {
+            la: "372".into(),
+            after_sequence: 0,
+            limit: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .rejections;
+    assert_eq!(of_372.len(), cases.len() - 1);
+    cf.stop().await;
+}
+
+#[test]
+fn every_reason_code_is_tested_above() {
+    // Keeps the list above complete when a reason is added.
+    let source = include_str!("rejections.rs");
+    for reason in RejectionReason::ALL {
+        let name = format!("RejectionReason::{reason:?}");
+        assert!(source.contains(&name), "{name} has no case");
+    }
+}
