@@ -44,9 +44,11 @@ pub struct TestCaseflow {
 pub const TODAY: &str = "2018-06-05";
 
 pub fn config(nats_url: &str, dir: &TempDir) -> Config {
-    let mut config = Config::default();
-    config.data_dir = dir.path().to_path_buf();
-    config.today = Some(TODAY.to_owned());
+    let mut config = Config {
+        data_dir: dir.path().to_path_buf(),
+        today: Some(TODAY.to_owned()),
+        ..Config::default()
+    };
     config.nats.url = nats_url.to_owned();
     config.grpc.listen = "127.0.0.1:0".parse().unwrap();
     config.projector.batch_size = 64;

@@ -463,19 +463,19 @@ pub fn fold_child(events: &[Event]) -> ChildTimeline {
         }
     }
 
-    if let (Some(birth), Some(first)) = (tl.date_of_birth, tl.periods.first()) {
-        if birth > first.start {
-            issues.push(DataQualityIssue {
-                reason: DataQualityReason::BirthAfterAdmission,
-                event_id: None,
-                occurred_on: Some(birth),
-                message: format!(
-                    "date of birth {} is after the first admission on {}",
-                    format_day(birth),
-                    format_day(first.start)
-                ),
-            });
-        }
+    if let (Some(birth), Some(first)) = (tl.date_of_birth, tl.periods.first())
+        && birth > first.start
+    {
+        issues.push(DataQualityIssue {
+            reason: DataQualityReason::BirthAfterAdmission,
+            event_id: None,
+            occurred_on: Some(birth),
+            message: format!(
+                "date of birth {} is after the first admission on {}",
+                format_day(birth),
+                format_day(first.start)
+            ),
+        });
     }
     if tl.date_of_birth.is_none() && !tl.periods.is_empty() {
         issues.push(DataQualityIssue {

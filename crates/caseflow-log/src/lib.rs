@@ -237,10 +237,10 @@ impl EventLog {
         let mut results = Vec::new();
         let mut pending = FuturesOrdered::new();
         for append in appends {
-            if pending.len() >= in_flight {
-                if let Some(r) = pending.next().await {
-                    results.push(r);
-                }
+            if pending.len() >= in_flight
+                && let Some(r) = pending.next().await
+            {
+                results.push(r);
             }
             let subject = append.subject.clone();
             let expected = append.expected_last_subject_sequence;

@@ -144,6 +144,9 @@ impl Default for SledSettings {
     }
 }
 
+/// A raw key and value, as [`SledStore::dump`] lists them.
+pub type KeyValue = (Vec<u8>, Vec<u8>);
+
 /// The sled implementation.
 #[derive(Clone, Debug)]
 pub struct SledStore {
@@ -165,7 +168,7 @@ impl SledStore {
 
     /// Every key and value of the projections except rejection records (whose timestamps
     /// differ between runs): for comparing two stores, e.g. after a crash and after a rebuild.
-    pub fn dump(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn dump(&self) -> Result<Vec<KeyValue>, StoreError> {
         self.tree
             .iter()
             .filter(|kv| !matches!(kv, Ok((k, _)) if k.first() == Some(&b'R')))
