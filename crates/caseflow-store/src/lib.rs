@@ -83,7 +83,7 @@ impl ProjectionBatch {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("sled: {0}")]
+    #[error(transparent)]
     Sled(#[from] sled::Error),
     #[error("stored value under {key} cannot be decoded: {source}")]
     Corrupt {
