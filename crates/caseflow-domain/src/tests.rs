@@ -460,6 +460,55 @@ fn same_day_order_follows_recorded_at_then_event_id() {
 }
 
 #[test]
+fn a_start_day_change_recorded_before_the_admission_is_superseded_by_it() {
+    // Admission as C1 recorded at noon; a V3 change on the same day recorded at 11:00 comes
+    // first in timeline order, so the admission's C1 is the first-day status: not a short break.
+    let mut early = ev(
+        "C1",
+        "s1",
+        "2018-05-01",
+        Payload::LegalStatusChanged {
+            legal_status: LegalStatus::V3,
+        },
+    );
+    early.recorded_at = Timestamp(early.recorded_at.0 - 3_600_000_000_000);
+    let events = [
+        ev("C1", "e1", "2010-01-01", born("2010-01-01")),
+        ev("C1", "e2", "2018-05-01", admitted(LegalStatus::C1)),
+        early,
+    ];
+    let tl = fold_child(&events);
+    assert!(!tl.periods[0].short_break);
+    assert_eq!(
+        tl.periods[0].legal_status_on(date!(2018 - 05 - 01)),
+        Some(LegalStatus::C1)
+    );
+    let f = figures(&events, "2018-05");
+    assert_eq!(count(&f, Indicator::LookedAfter, "2018-05"), 1);
+
+    // Recorded after the admission, the same change makes the period a short break.
+    let mut late = ev(
+        "C1",
+        "s1",
+        "2018-05-01",
+        Payload::LegalStatusChanged {
+            legal_status: LegalStatus::V3,
+        },
+    );
+    late.recorded_at = Timestamp(late.recorded_at.0 + 3_600_000_000_000);
+    let events = [events[0].clone(), events[1].clone(), late];
+    assert!(fold_child(&events).periods[0].short_break);
+    assert_eq!(
+        count(
+            &figures(&events, "2018-05"),
+            Indicator::LookedAfter,
+            "2018-05"
+        ),
+        0
+    );
+}
+
+#[test]
 fn temporary_placements_do_not_change_the_current_placement() {
     let events = [
         ev("C1", "e1", "2010-01-01", born("2010-01-01")),

@@ -3,7 +3,7 @@
 //!
 //! The fold is a pure function of the *set* of events: arrival order never matters.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -132,6 +132,12 @@ pub struct PeriodOfCare {
     pub adoption_decisions: Vec<Date>,
     pub adopter_matches: Vec<Date>,
     pub adoption_reversals: Vec<Date>,
+    /// Timeline position of the admission, and how many start-day changes ordered before it
+    /// were put ahead of its own status and placement (which supersede them).
+    #[serde(skip)]
+    admission_entry: usize,
+    #[serde(skip)]
+    before_admission: (usize, usize),
 }
 
 impl PeriodOfCare {
@@ -157,6 +163,8 @@ impl PeriodOfCare {
             adoption_decisions: Vec::new(),
             adopter_matches: Vec::new(),
             adoption_reversals: Vec::new(),
+            admission_entry: 0,
+            before_admission: (0, 0),
         }
     }
 
@@ -248,54 +256,61 @@ pub fn resolve(events: &[Event]) -> (Vec<TimelineEntry>, Vec<DataQualityIssue>) 
         }
     }
 
-    // retracted_by(x): the first effective retraction of x. A retraction is effective when it
-    // is not itself retracted. Cycles are broken by treating every member as not retracted.
-    #[derive(Clone, Copy, PartialEq)]
-    enum Mark {
-        Visiting,
-        Done,
-    }
-    struct Resolver<'a> {
-        retractors: &'a BTreeMap<&'a str, Vec<&'a Event>>,
-        marks: HashMap<&'a str, Mark>,
-        result: HashMap<&'a str, Option<&'a Event>>,
-        cycles: Vec<&'a str>,
-    }
-    impl<'a> Resolver<'a> {
-        fn retracted_by(&mut self, id: &'a str) -> Option<&'a Event> {
-            match self.marks.get(id) {
-                Some(Mark::Done) => return self.result.get(id).copied().flatten(),
-                Some(Mark::Visiting) => {
-                    self.cycles.push(id);
-                    return None;
-                }
-                None => {}
+    // Each retraction names one target, so the "retracts" relation is a functional graph.
+    // Retractions on a cycle of it (x1 retracts x2 retracts x1) have no effect and are flagged;
+    // without them the graph is acyclic and retracted_by(x) = the first retraction of x (in
+    // timeline order) that is not itself retracted.
+    fn target_of<'a>(e: &'a Event, by_id: &HashMap<&str, &Event>) -> Option<&'a str> {
+        match &e.payload {
+            Payload::EventRetracted {
+                retracted_event_id, ..
+            } if by_id.contains_key(retracted_event_id.as_str()) => {
+                Some(retracted_event_id.as_str())
             }
-            self.marks.insert(id, Mark::Visiting);
-            let mut by = None;
-            if let Some(list) = self.retractors.get(id) {
-                for r in list {
-                    if self.retracted_by(r.id.as_str()).is_none() {
-                        by = Some(*r);
-                        break;
-                    }
-                }
-            }
-            self.marks.insert(id, Mark::Done);
-            self.result.insert(id, by);
-            by
+            _ => None,
         }
     }
-    let mut resolver = Resolver {
-        retractors: &retractors,
-        marks: HashMap::new(),
-        result: HashMap::new(),
-        cycles: Vec::new(),
-    };
+    let mut on_cycle: HashSet<&str> = HashSet::new();
+    for e in &ordered {
+        // Follow targets from e; if the walk comes back to e, e is on a cycle.
+        let start = e.id.as_str();
+        let mut at = target_of(e, &by_id);
+        for _ in 0..ordered.len() {
+            match at {
+                Some(id) if id == start => {
+                    on_cycle.insert(start);
+                    break;
+                }
+                Some(id) => at = by_id.get(id).and_then(|x| target_of(x, &by_id)),
+                None => break,
+            }
+        }
+    }
+    fn retracted_by<'a>(
+        id: &'a str,
+        retractors: &BTreeMap<&'a str, Vec<&'a Event>>,
+        on_cycle: &HashSet<&str>,
+        memo: &mut HashMap<&'a str, Option<&'a Event>>,
+    ) -> Option<&'a Event> {
+        if let Some(known) = memo.get(id) {
+            return *known;
+        }
+        let mut by = None;
+        for r in retractors.get(id).into_iter().flatten() {
+            let rid = r.id.as_str();
+            if !on_cycle.contains(rid) && retracted_by(rid, retractors, on_cycle, memo).is_none() {
+                by = Some(*r);
+                break;
+            }
+        }
+        memo.insert(id, by);
+        by
+    }
+    let mut memo = HashMap::new();
     let entries = ordered
         .iter()
         .map(|e| {
-            let status = match resolver.retracted_by(e.id.as_str()) {
+            let status = match retracted_by(e.id.as_str(), &retractors, &on_cycle, &mut memo) {
                 Some(r) => EntryStatus::Retracted { by: r.id.clone() },
                 None => EntryStatus::Applied,
             };
@@ -305,15 +320,14 @@ pub fn resolve(events: &[Event]) -> (Vec<TimelineEntry>, Vec<DataQualityIssue>) 
             }
         })
         .collect();
-    let mut cycles = resolver.cycles;
+    let mut cycles: Vec<&str> = on_cycle.into_iter().collect();
     cycles.sort_unstable();
-    cycles.dedup();
     for id in cycles {
         issues.push(DataQualityIssue {
             reason: DataQualityReason::RetractionCycle,
             event_id: Id::parse(id),
             occurred_on: by_id.get(id).map(|e| e.occurred_on),
-            message: format!("event {id} is part of a cycle of retractions"),
+            message: format!("retraction {id} is part of a cycle of retractions and has no effect"),
         });
     }
     (entries, issues)
@@ -354,6 +368,7 @@ pub fn fold_child(events: &[Event]) -> ChildTimeline {
                 };
                 let mut period = PeriodOfCare::new(e.occurred_on, *legal_status, spell);
                 period.category_of_need = *category_of_need;
+                period.admission_entry = i;
                 tl.periods.push(period);
             }
             Payload::PeriodOfCareEnded { reason } => match tl.periods.last_mut() {
@@ -395,15 +410,41 @@ pub fn fold_child(events: &[Event]) -> ChildTimeline {
                     placement,
                     reason,
                     same_carer,
-                } => period.placements.push(PlacementSpell {
-                    start: on,
-                    placement: placement.clone(),
-                    reason: *reason,
-                    same_carer: *same_carer,
-                }),
+                } => {
+                    let spell = PlacementSpell {
+                        start: on,
+                        placement: placement.clone(),
+                        reason: *reason,
+                        same_carer: *same_carer,
+                    };
+                    if on == period.start && i < period.admission_entry {
+                        // Ordered before the admission on its day: the admission's placement
+                        // comes after it and is the one in force.
+                        period.placements.insert(period.before_admission.1, spell);
+                        period.before_admission.1 += 1;
+                    } else {
+                        period.placements.push(spell);
+                    }
+                }
                 Payload::LegalStatusChanged { legal_status } => {
+                    let status = Dated {
+                        on,
+                        value: *legal_status,
+                    };
                     if on == period.start {
-                        period.short_break = legal_status.is_short_break();
+                        if i < period.admission_entry {
+                            period
+                                .legal_statuses
+                                .insert(period.before_admission.0, status);
+                            period.before_admission.0 += 1;
+                        } else {
+                            period.legal_statuses.push(status);
+                        }
+                        // The legal status on the first day decides whether this is a period
+                        // of short breaks: the last one set that day in timeline order.
+                        period.short_break = period
+                            .legal_status_on(on)
+                            .is_some_and(LegalStatus::is_short_break);
                     } else if legal_status.is_short_break() && !period.short_break {
                         let msg = format!(
                             "change to {legal_status} on {} inside an ordinary period of care",
@@ -411,11 +452,9 @@ pub fn fold_child(events: &[Event]) -> ChildTimeline {
                         );
                         flags.push((i, DataQualityReason::ShortBreakStatusInOrdinaryPeriod, msg));
                         continue;
+                    } else {
+                        period.legal_statuses.push(status);
                     }
-                    period.legal_statuses.push(Dated {
-                        on,
-                        value: *legal_status,
-                    });
                 }
                 Payload::ReviewHeld { .. } => period.reviews.push(on),
                 Payload::VisitMade { .. } => period.visits.push(on),

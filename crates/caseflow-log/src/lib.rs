@@ -197,6 +197,19 @@ impl EventLog {
                 s.subjects, c.subjects
             )));
         }
+        if c.duplicate_window != s.duplicate_window
+            || c.num_replicas != s.replicas
+            || !c.deny_delete
+            || !c.deny_purge
+        {
+            tracing::warn!(
+                duplicate_window = ?c.duplicate_window,
+                replicas = c.num_replicas,
+                deny_delete = c.deny_delete,
+                deny_purge = c.deny_purge,
+                "the existing stream's settings differ from the configured ones; they are left as they are"
+            );
+        }
         info!(
             messages = info.state.messages,
             last_sequence = info.state.last_sequence,

@@ -41,7 +41,9 @@ impl Ingest for IngestService {
             Ok(s) => s,
             Err(r) => return rejected(String::new(), r),
         };
-        let now = Timestamp::from_offset((self.0.clock)());
+        // Without recordedAt, an event is recorded when the log stamps it: now, on the wall
+        // clock (the injected clock is the reporting day, which may be in the past).
+        let now = Timestamp::from_offset(time::OffsetDateTime::now_utc());
         let event = match draft.validate(&subject, now) {
             Ok(e) => e,
             Err(r) => return rejected(subject.to_string(), r),

@@ -107,6 +107,11 @@ fn print_publish_report(source: &str, r: &PublishReport) {
 
 /// `caseflow publish FILE.jsonl`
 pub async fn publish(config: &Config, file: &Path, in_flight: usize) -> anyhow::Result<bool> {
+    if config.nats.url.is_empty() && config.nats.embedded_port == 0 {
+        anyhow::bail!(
+            "nats.embedded_port is 0 (ephemeral): set nats.url to the server to publish to"
+        );
+    }
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let log = EventLog::connect(&config.nats_url(), config.stream_settings())
@@ -117,7 +122,8 @@ pub async fn publish(config: &Config, file: &Path, in_flight: usize) -> anyhow::
                 config.nats_url()
             )
         })?;
-    let now = Timestamp::from_offset((app::clock(config))());
+    // An event without recordedAt is validated against the time the log will stamp on it.
+    let now = Timestamp::from_offset(time::OffsetDateTime::now_utc());
     let report = publish_lines(&log, text.lines().map(str::to_owned), now, in_flight).await;
     print_publish_report(&file.display().to_string(), &report);
     Ok(report.rejected.is_empty() && report.failed.is_empty())
@@ -215,7 +221,7 @@ async fn demo_steps(config: &Config, running: &Running) -> anyhow::Result<()> {
         "caseflow demo: gRPC on {}, NATS at {}\n",
         running.grpc_addr, running.nats_url
     );
-    let now = Timestamp::from_offset((app::clock(config))());
+    let now = Timestamp::from_offset(time::OffsetDateTime::now_utc());
     let lines = crate::sample::COMMITTED_SAMPLE.lines().map(str::to_owned);
     let report = publish_lines(&running.log, lines, now, 256).await;
     print_publish_report("sample authority 372", &report);

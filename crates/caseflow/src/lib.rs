@@ -38,8 +38,9 @@ pub enum Command {
     Rebuild,
     /// Show the projector's progress, from a running server.
     Status {
-        #[arg(long, default_value = "http://127.0.0.1:50051")]
-        grpc: String,
+        /// The server's address; default: `http://` + the configured `grpc.listen`.
+        #[arg(long)]
+        grpc: Option<String>,
     },
     /// Start everything, load the sample authority and print its figures.
     Demo {
@@ -63,7 +64,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
         }
         Command::Rebuild => commands::rebuild(&config).await?,
-        Command::Status { grpc } => commands::status(&grpc).await?,
+        Command::Status { grpc } => {
+            let grpc = grpc.unwrap_or_else(|| format!("http://{}", config.grpc.listen));
+            commands::status(&grpc).await?
+        }
         Command::Demo { exit } => commands::demo(&config, exit).await?,
         Command::Sample { out } => {
             let mut text = sample::sample_events().join("\n");

@@ -1,0 +1,49 @@
+# caseflow's commands. Run them through ./dev, which installs just and nats-server first.
+# One command per recipe: anything with logic belongs in the caseflow binary.
+
+# List the recipes.
+default:
+    @just --list
+
+# Start NATS, the projector and gRPC; load the sample authority 372; print its figures.
+demo:
+    cargo run -p caseflow -- demo
+
+# The whole check CI runs: formatting, clippy, every test.
+test: fmt-check lint nextest
+
+# Fail on unformatted code.
+fmt-check:
+    cargo fmt --all -- --check
+
+# Clippy on every crate and target, warnings as errors.
+lint:
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Every unit and integration test (integration tests start real nats-server processes).
+nextest:
+    cargo nextest run --workspace --no-fail-fast
+
+# Run the projector and the gRPC server until Ctrl-C (embedded NATS unless nats.url is set).
+serve:
+    cargo run -p caseflow -- serve
+
+# Validate a JSON-lines file of events and append the valid ones (needs NATS running).
+publish file:
+    cargo run -p caseflow -- publish {{quote(file)}}
+
+# Wipe the projections and replay the whole stream (stop `serve` first).
+rebuild:
+    cargo run -p caseflow -- rebuild
+
+# Show a running server's projector progress.
+status:
+    cargo run -p caseflow -- status
+
+# Regenerate the committed sample events.
+sample:
+    cargo run -p caseflow -- sample deploy/sample/events.jsonl
+
+# API docs for every crate.
+doc:
+    cargo doc --workspace --no-deps
