@@ -54,6 +54,7 @@ async fn project(log: &EventLog, store: Arc<dyn ProjectionStore>, batch_size: us
         ProjectorSettings {
             batch_size,
             roll_chunk: 7,
+            ..Default::default()
         },
     );
     let (stop, rx) = watch::channel(false);
@@ -97,8 +98,8 @@ impl ProjectionStore for CrashingStore {
     fn applied_sequence(&self) -> Result<u64, StoreError> {
         self.inner.applied_sequence()
     }
-    fn horizon(&self) -> Result<Option<Month>, StoreError> {
-        self.inner.horizon()
+    fn as_of(&self) -> Result<Option<time::Date>, StoreError> {
+        self.inner.as_of()
     }
     fn counts(&self) -> Result<Counts, StoreError> {
         self.inner.counts()

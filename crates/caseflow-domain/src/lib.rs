@@ -14,7 +14,9 @@ pub mod codes;
 pub mod draft;
 pub mod event;
 pub mod indicators;
+pub mod settings;
 pub mod timeline;
+pub mod workdays;
 
 pub use calendar::{FinancialYear, Month};
 pub use draft::{EventDraft, PayloadDraft, PlacementDraft, Rejection, RejectionReason};
@@ -22,5 +24,7 @@ pub use event::{EntityKind, Event, Id, La, Payload, Placement, Subject, Timestam
 pub use indicators::{Cell, Contribution, Figures, Indicator, Measure};
 pub use timeline::{ChildTimeline, DataQualityIssue, DataQualityReason, fold_child};
 
+#[cfg(test)]
+mod testkit;
 #[cfg(test)]
 mod tests;

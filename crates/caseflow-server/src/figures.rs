@@ -1,7 +1,8 @@
 //! `Figures`: aggregate series and breakdowns, no child-level data.
 
 use caseflow_domain::indicators::{
-    Basis, Category, Dimension, Measure, Polarity, Unit, month_figure, value_of,
+    Basis, Category, Dimension, Measure, Polarity, Unit, derived_indicators, is_derived,
+    month_figure, value_in, value_of,
 };
 use caseflow_domain::{Indicator, Month};
 use caseflow_proto::v1::{self, figures_server::Figures};
@@ -26,11 +27,17 @@ pub(crate) fn indicator_info(i: Indicator) -> v1::IndicatorInfo {
         basis: match i.basis() {
             Basis::MonthEnd => "month_end",
             Basis::InMonth => "in_month",
+            Basis::Rolling12Months => "rolling_12_months",
+            Basis::YtdAverage => "ytd_average",
+            Basis::TermEnd => "term_end",
         }
         .to_owned(),
         unit: match i.unit() {
             Unit::Count => "count",
             Unit::Percent => "percent",
+            Unit::RatePer10000 => "rate_per_10000",
+            Unit::AverageDays => "average_days",
+            Unit::AverageCount => "average_count",
         }
         .to_owned(),
     }
@@ -38,13 +45,15 @@ pub(crate) fn indicator_info(i: Indicator) -> v1::IndicatorInfo {
 
 fn parse_indicator(id: &str) -> Result<Indicator, ServiceError> {
     let id = if id.is_empty() { "6.1" } else { id };
-    Indicator::from_id(id).ok_or_else(|| {
-        let known: Vec<&str> = Indicator::ALL.iter().map(|i| i.id()).collect();
-        ServiceError::NotFound(format!(
-            "indicator {id:?} is not derived by this build (known: {})",
-            known.join(", ")
-        ))
-    })
+    Indicator::from_id(id)
+        .filter(|i| is_derived(*i))
+        .ok_or_else(|| {
+            let known: Vec<&str> = derived_indicators().map(|i| i.id()).collect();
+            ServiceError::NotFound(format!(
+                "indicator {id:?} is not derived by this build (known: {})",
+                known.join(", ")
+            ))
+        })
 }
 
 impl FiguresService {
@@ -52,8 +61,8 @@ impl FiguresService {
         Ok(self
             .0
             .store
-            .horizon()?
-            .unwrap_or_else(|| Month::of((self.0.clock)().date())))
+            .as_of()?
+            .map_or_else(|| Month::of((self.0.clock)().date()), Month::of))
     }
 
     fn series(&self, r: v1::GetSeriesRequest) -> Result<v1::GetSeriesResponse, ServiceError> {
@@ -81,16 +90,22 @@ impl FiguresService {
             ));
         }
         let last = to.min(horizon);
+        // 6.2 is computed from 6.1's cells.
+        let source = if indicator == Indicator::Rate {
+            Indicator::LookedAfter
+        } else {
+            indicator
+        };
         let cells = self
             .0
             .store
-            .cells(la, indicator, from.financial_year().first_month(), last)?;
+            .cells(la, source, from.financial_year().first_month(), last)?;
         let figures = caseflow_store::figures_of(cells);
         let today = (self.0.clock)().date();
         let months = from
             .through(last)
             .map(|m| {
-                let f = month_figure(&figures, indicator, m);
+                let f = month_figure(&figures, indicator, m, &self.0.settings);
                 let (ytd_numerator, ytd_denominator) = match f.ytd {
                     Some((n, d)) => (Some(n), d),
                     None => (None, None),
@@ -99,10 +114,10 @@ impl FiguresService {
                     month: m.to_string(),
                     numerator: f.numerator,
                     denominator: f.denominator,
-                    value: f.value(),
+                    value: f.value,
                     ytd_numerator,
                     ytd_denominator,
-                    ytd_value: f.ytd.and_then(|(n, d)| value_of(n, d)),
+                    ytd_value: f.ytd.and_then(|(n, d)| value_in(indicator.unit(), n, d)),
                     complete: m.last_day() < today,
                 }
             })
@@ -183,7 +198,7 @@ impl Figures for FiguresService {
         _: Request<v1::ListIndicatorsRequest>,
     ) -> Result<Response<v1::ListIndicatorsResponse>, Status> {
         Ok(Response::new(v1::ListIndicatorsResponse {
-            indicators: Indicator::ALL.into_iter().map(indicator_info).collect(),
+            indicators: derived_indicators().map(indicator_info).collect(),
         }))
     }
 

@@ -46,6 +46,8 @@ pub struct AppState {
     pub store: Arc<dyn ProjectionStore>,
     pub log: EventLog,
     pub clock: Clock,
+    /// Indicator settings (6.2's population).
+    pub settings: Arc<caseflow_domain::settings::Settings>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -72,7 +72,7 @@ impl Operations for OperationsService {
         let store = &self.0.store;
         let applied = store.applied_sequence().map_err(ServiceError::from)?;
         let counts = store.counts().map_err(ServiceError::from)?;
-        let horizon = store.horizon().map_err(ServiceError::from)?;
+        let as_of = store.as_of().map_err(ServiceError::from)?;
         let last = self
             .0
             .log
@@ -83,7 +83,9 @@ impl Operations for OperationsService {
             applied_sequence: applied,
             stream_last_sequence: last,
             lag: last.saturating_sub(applied),
-            horizon_month: horizon.map(|h| h.to_string()).unwrap_or_default(),
+            horizon_month: as_of
+                .map(|d| caseflow_domain::Month::of(d).to_string())
+                .unwrap_or_default(),
             events_stored: counts.events_stored,
             rejections: counts.rejections,
             duplicates: counts.duplicates,

@@ -7,7 +7,7 @@ use caseflow_domain::{Indicator, La, Month, Subject};
 use crate::StoreError;
 
 pub const APPLIED: &[u8] = b"Mapplied_sequence";
-pub const HORIZON: &[u8] = b"Mhorizon";
+pub const AS_OF: &[u8] = b"Mas_of";
 pub const COUNTS: &[u8] = b"Mcounts";
 pub const REJECTION_END: &[u8] = b"S";
 

@@ -6,7 +6,7 @@
 //! reports progress. A crash at any point therefore resumes with every event applied once.
 //!
 //! Key space (first byte is the table):
-//! - `M` + name: metadata (applied sequence, horizon, counts)
+//! - `M` + name: metadata (applied sequence, as-of day, counts)
 //! - `E` + subject key + event id: a stored event (also the duplicate check)
 //! - `D` + subject key: a subject's derived state (contributions, data-quality issues)
 //! - `C` + la + indicator + month + measure: a summed figure cell
@@ -69,8 +69,8 @@ pub struct ProjectionBatch {
     pub duplicates: u64,
     /// The last stream sequence this batch covers.
     pub applied_sequence: u64,
-    /// Set when the batch moves the horizon.
-    pub horizon: Option<Month>,
+    /// Set when the batch moves the day figures are derived as of.
+    pub as_of: Option<time::Date>,
 }
 
 impl ProjectionBatch {
@@ -98,8 +98,8 @@ pub enum StoreError {
 pub trait ProjectionStore: Send + Sync + 'static {
     /// The last stream sequence applied (0: nothing yet).
     fn applied_sequence(&self) -> Result<u64, StoreError>;
-    /// The last month figures are derived for.
-    fn horizon(&self) -> Result<Option<Month>, StoreError>;
+    /// The day figures were last derived as of ("today" then); its month is the last derived.
+    fn as_of(&self) -> Result<Option<time::Date>, StoreError>;
     fn counts(&self) -> Result<Counts, StoreError>;
     /// Whether `event_id` is already stored on `subject`.
     fn has_event(&self, subject: &Subject, event_id: &str) -> Result<bool, StoreError>;
@@ -209,8 +209,8 @@ impl ProjectionStore for SledStore {
         Ok(self.get(keys::APPLIED)?.unwrap_or(0))
     }
 
-    fn horizon(&self) -> Result<Option<Month>, StoreError> {
-        self.get(keys::HORIZON)
+    fn as_of(&self) -> Result<Option<time::Date>, StoreError> {
+        self.get(keys::AS_OF)
     }
 
     fn counts(&self) -> Result<Counts, StoreError> {
@@ -333,8 +333,8 @@ impl ProjectionStore for SledStore {
         for r in &batch.rejections {
             b.insert(keys::rejection(r.sequence), encode(r)?);
         }
-        if let Some(h) = batch.horizon {
-            b.insert(keys::HORIZON, encode(&h)?);
+        if let Some(day) = batch.as_of {
+            b.insert(keys::AS_OF, encode(&day)?);
         }
         b.insert(keys::COUNTS, encode(&counts)?);
         b.insert(keys::APPLIED, encode(&batch.applied_sequence)?);

@@ -81,6 +81,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         clock.clone(),
         ProjectorSettings {
             batch_size: config.projector.batch_size,
+            indicators: config.indicators.clone(),
             ..Default::default()
         },
     );
@@ -96,6 +97,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         store: store.clone(),
         log: log.clone(),
         clock,
+        settings: Arc::new(config.indicators.clone()),
     };
     let mut server_rx = shutdown_rx;
     let server = tokio::spawn(async move {

@@ -152,6 +152,7 @@ pub async fn rebuild(config: &Config) -> anyhow::Result<()> {
         app::clock(config),
         ProjectorSettings {
             batch_size: config.projector.batch_size,
+            indicators: config.indicators.clone(),
             ..Default::default()
         },
     );

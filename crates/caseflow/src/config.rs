@@ -22,6 +22,9 @@ pub struct Config {
     pub store: StoreConfig,
     pub projector: ProjectorConfig,
     pub grpc: GrpcConfig,
+    /// The indicator settings of INDICATORS.md (defaults as there). Changing them needs
+    /// `caseflow rebuild`.
+    pub indicators: caseflow_domain::settings::Settings,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -71,6 +74,7 @@ impl Default for Config {
             store: StoreConfig::default(),
             projector: ProjectorConfig::default(),
             grpc: GrpcConfig::default(),
+            indicators: Default::default(),
         }
     }
 }

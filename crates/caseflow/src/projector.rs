@@ -10,9 +10,10 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use caseflow_domain::indicators::{child_contributions, diff};
+use caseflow_domain::indicators::{Context, child_contributions, diff};
+use caseflow_domain::settings::Settings;
 use caseflow_domain::timeline::{fold_child, resolve};
-use caseflow_domain::{EntityKind, Event, Month, Rejection, RejectionReason, Subject, Timestamp};
+use caseflow_domain::{EntityKind, Event, Rejection, RejectionReason, Subject, Timestamp};
 use caseflow_log::{EventLog, LogMessage};
 use caseflow_server::Clock;
 use caseflow_store::{
@@ -27,8 +28,10 @@ use tracing::{debug, info, instrument, warn};
 pub struct ProjectorSettings {
     /// The most messages applied in one store batch.
     pub batch_size: usize,
-    /// Subjects re-derived per commit when the horizon moves.
+    /// Subjects re-derived per commit when the day moves on.
     pub roll_chunk: usize,
+    /// The indicator settings derivations use. Changing them needs a rebuild.
+    pub indicators: Settings,
 }
 
 impl Default for ProjectorSettings {
@@ -36,6 +39,7 @@ impl Default for ProjectorSettings {
         ProjectorSettings {
             batch_size: 1000,
             roll_chunk: 2000,
+            indicators: Settings::default(),
         }
     }
 }
@@ -71,17 +75,20 @@ impl Projector {
         &self.store
     }
 
-    /// The last month derived: the month of today.
-    fn horizon_now(&self) -> Month {
-        Month::of((self.clock)().date())
+    fn today(&self) -> time::Date {
+        (self.clock)().date()
+    }
+
+    fn context(&self) -> Context {
+        Context::new(self.settings.indicators.clone(), self.today())
     }
 
     /// Applies messages (in stream order) as one atomic batch. Messages at or below the
     /// applied sequence are skipped, so re-delivery is harmless.
     #[instrument(skip_all, fields(messages = messages.len()))]
     pub fn apply(&self, messages: &[LogMessage]) -> Result<BatchReport, StoreError> {
-        self.roll_horizon()?;
-        let horizon = self.horizon_now();
+        self.roll_day()?;
+        let ctx = self.context();
         let applied = self.store.applied_sequence()?;
         let mut batch = ProjectionBatch::default();
         let mut report = BatchReport::default();
@@ -131,7 +138,7 @@ impl Projector {
         for (subject, new_events) in staged {
             let mut events = self.store.events(&subject)?;
             events.extend(new_events.iter().cloned());
-            self.rederive(&subject, &events, horizon, &mut batch)?;
+            self.rederive(&subject, &events, &ctx, &mut batch)?;
             batch.events.extend(new_events);
         }
         batch.duplicates = report.duplicates as u64;
@@ -145,11 +152,11 @@ impl Projector {
         &self,
         subject: &Subject,
         events: &[StoredEvent],
-        horizon: Month,
+        ctx: &Context,
         batch: &mut ProjectionBatch,
     ) -> Result<(), StoreError> {
         let events: Vec<Event> = events.iter().map(|s| s.event.clone()).collect();
-        let derived = derive(subject.kind, &events, horizon);
+        let derived = derive(subject.kind, &events, ctx);
         let old = self.store.derived(subject)?.unwrap_or_default();
         batch.add_contributions(
             subject.la,
@@ -159,17 +166,19 @@ impl Projector {
         Ok(())
     }
 
-    /// When today's month is past the stored horizon, re-derives every subject up to it, in
-    /// chunks. Re-deriving is idempotent (it moves cells by a difference against the stored
-    /// state), and the horizon is written last, so a crash mid-roll simply rolls again.
-    pub fn roll_horizon(&self) -> Result<(), StoreError> {
-        let horizon = self.horizon_now();
-        if self.store.horizon()? == Some(horizon) {
+    /// When "today" differs from the day the projections were derived as of, re-derives every
+    /// subject as of today (figures of the running month, and what is due by today, change
+    /// with the day), in chunks. Re-deriving is idempotent (it moves cells by a difference
+    /// against the stored state) and the day is written last, so a crash mid-roll rolls again.
+    pub fn roll_day(&self) -> Result<(), StoreError> {
+        let today = self.today();
+        if self.store.as_of()? == Some(today) {
             return Ok(());
         }
         let subjects = self.store.subjects(None)?;
-        info!(%horizon, subjects = subjects.len(), "moving the horizon: re-deriving every subject");
+        info!(%today, subjects = subjects.len(), "new day: re-deriving every subject");
         let applied = self.store.applied_sequence()?;
+        let ctx = self.context();
         for chunk in subjects.chunks(self.settings.roll_chunk.max(1)) {
             let mut batch = ProjectionBatch {
                 applied_sequence: applied,
@@ -177,13 +186,13 @@ impl Projector {
             };
             for subject in chunk {
                 let events = self.store.events(subject)?;
-                self.rederive(subject, &events, horizon, &mut batch)?;
+                self.rederive(subject, &events, &ctx, &mut batch)?;
             }
             self.store.commit(batch)?;
         }
         self.store.commit(ProjectionBatch {
             applied_sequence: applied,
-            horizon: Some(horizon),
+            as_of: Some(today),
             ..Default::default()
         })
     }
@@ -224,7 +233,7 @@ impl Projector {
                 _ = shutdown.changed() => return Ok(()),
                 _ = tick.tick() => {
                     let this = self.clone();
-                    tokio::task::spawn_blocking(move || this.roll_horizon()).await??;
+                    tokio::task::spawn_blocking(move || this.roll_day()).await??;
                     continue;
                 }
                 chunk = chunks.next() => chunk,
@@ -287,12 +296,12 @@ fn la_token(subject: &str) -> Option<caseflow_domain::La> {
 }
 
 /// A subject's derived state from its events.
-pub fn derive(kind: EntityKind, events: &[Event], horizon: Month) -> Derived {
+pub fn derive(kind: EntityKind, events: &[Event], ctx: &Context) -> Derived {
     match kind {
         EntityKind::Child => {
             let tl = fold_child(events);
             Derived {
-                contributions: child_contributions(&tl, horizon),
+                contributions: child_contributions(&tl, ctx),
                 issues: tl.issues,
             }
         }
