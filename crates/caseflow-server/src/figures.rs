@@ -1,10 +1,11 @@
 //! `Figures`: aggregate series and breakdowns, no child-level data.
 
 use caseflow_domain::indicators::{
-    Basis, Category, Dimension, Measure, Polarity, Unit, derived_indicators, is_derived,
-    month_figure, value_in, value_of,
+    Basis, Category, Dimension, Measure, MonthFigure, Polarity, Unit, derived_indicators,
+    financial_year_figure, is_derived, month_figure, value_in, value_of,
 };
-use caseflow_domain::{Indicator, Month};
+use caseflow_domain::scorecard::{Direction, Judgement, direction_of_travel, rag};
+use caseflow_domain::{FinancialYear, Indicator, Month};
 use caseflow_proto::v1::{self, figures_server::Figures};
 use tonic::{Request, Response, Status};
 use tracing::instrument;
@@ -43,7 +44,34 @@ pub(crate) fn indicator_info(i: Indicator) -> v1::IndicatorInfo {
     }
 }
 
-fn parse_indicator(id: &str) -> Result<Indicator, ServiceError> {
+/// A month's figure as sent.
+fn month_value(f: &MonthFigure, today: time::Date) -> v1::MonthValue {
+    let (ytd_numerator, ytd_denominator) = match f.ytd {
+        Some((n, d)) => (Some(n), d),
+        None => (None, None),
+    };
+    v1::MonthValue {
+        month: f.month.to_string(),
+        numerator: f.numerator,
+        denominator: f.denominator,
+        value: f.value,
+        ytd_numerator,
+        ytd_denominator,
+        ytd_value: f.ytd.and_then(|(n, d)| value_in(f.indicator.unit(), n, d)),
+        complete: f.month.last_day() < today,
+    }
+}
+
+/// The indicator whose cells a figure is computed from (6.2 from 6.1's).
+fn cells_source(indicator: Indicator) -> Indicator {
+    if indicator == Indicator::Rate {
+        Indicator::LookedAfter
+    } else {
+        indicator
+    }
+}
+
+pub(crate) fn parse_indicator(id: &str) -> Result<Indicator, ServiceError> {
     let id = if id.is_empty() { "6.1" } else { id };
     Indicator::from_id(id)
         .filter(|i| is_derived(*i))
@@ -90,42 +118,115 @@ impl FiguresService {
             ));
         }
         let last = to.min(horizon);
-        // 6.2 is computed from 6.1's cells.
-        let source = if indicator == Indicator::Rate {
-            Indicator::LookedAfter
-        } else {
-            indicator
-        };
-        let cells = self
-            .0
-            .store
-            .cells(la, source, from.financial_year().first_month(), last)?;
+        let cells = self.0.store.cells(
+            la,
+            cells_source(indicator),
+            from.financial_year().first_month(),
+            last,
+        )?;
         let figures = caseflow_store::figures_of(cells);
         let today = (self.0.clock)().date();
         let months = from
             .through(last)
             .map(|m| {
-                let f = month_figure(&figures, indicator, m, &self.0.settings);
-                let (ytd_numerator, ytd_denominator) = match f.ytd {
-                    Some((n, d)) => (Some(n), d),
-                    None => (None, None),
-                };
-                v1::MonthValue {
-                    month: m.to_string(),
-                    numerator: f.numerator,
-                    denominator: f.denominator,
-                    value: f.value,
-                    ytd_numerator,
-                    ytd_denominator,
-                    ytd_value: f.ytd.and_then(|(n, d)| value_in(indicator.unit(), n, d)),
-                    complete: m.last_day() < today,
-                }
+                month_value(
+                    &month_figure(&figures, indicator, m, &self.0.settings),
+                    today,
+                )
             })
             .collect();
         Ok(v1::GetSeriesResponse {
             indicator: Some(indicator_info(indicator)),
             la: la.to_string(),
             months,
+        })
+    }
+
+    fn scorecard(&self, r: v1::GetScorecardRequest) -> Result<v1::Scorecard, ServiceError> {
+        let la = parse_la(&r.la)?;
+        let month = if r.month.is_empty() {
+            Month::of(self.0.as_of()?).prev()
+        } else {
+            parse_month("month", &r.month)?
+        };
+        let year = month.financial_year();
+        let first = FinancialYear(year.0 - 4).first_month();
+        let today = (self.0.clock)().date();
+        let settings = &self.0.settings;
+        let mut rows = Vec::new();
+        for indicator in derived_indicators() {
+            let cells = self
+                .0
+                .store
+                .cells(la, cells_source(indicator), first, month)?;
+            let figures = caseflow_store::figures_of(cells);
+            let current = month_figure(&figures, indicator, month, settings);
+            let previous = month_figure(&figures, indicator, month.prev(), settings);
+            let trend = (1..=4)
+                .rev()
+                .filter_map(|k| {
+                    let y = FinancialYear(year.0 - k);
+                    financial_year_figure(&figures, indicator, y, month, settings).map(|f| {
+                        v1::YearValue {
+                            year: y.to_string(),
+                            numerator: f.numerator,
+                            denominator: f.denominator,
+                            value: f.value,
+                        }
+                    })
+                })
+                .collect();
+            let polarity = indicator.polarity();
+            let dot = direction_of_travel(polarity, current.value, previous.value);
+            let target = self.0.scorecard.target(indicator, year);
+            let benchmark = self.0.scorecard.benchmark(indicator);
+            rows.push(v1::ScorecardRow {
+                indicator: Some(indicator_info(indicator)),
+                current: Some(month_value(&current, today)),
+                previous: Some(month_value(&previous, today)),
+                trend,
+                direction: dot
+                    .map(|(d, _)| match d {
+                        Direction::Up => "up",
+                        Direction::Down => "down",
+                        Direction::Same => "same",
+                    })
+                    .unwrap_or_default()
+                    .to_owned(),
+                judgement: dot
+                    .map(|(_, j)| match j {
+                        Judgement::Improved => "improved",
+                        Judgement::Declined => "declined",
+                        Judgement::NoMovement => "no_movement",
+                        Judgement::NotJudged => "not_judged",
+                    })
+                    .unwrap_or_default()
+                    .to_owned(),
+                rag: target
+                    .and_then(|t| rag(polarity, current.value, t))
+                    .map(|r| r.name().to_owned())
+                    .unwrap_or_default(),
+                thresholds: target.map(|t| v1::Thresholds {
+                    year: t.year.clone(),
+                    green: t.green,
+                    amber: t.amber,
+                    range_low: t.range.map(|r| r.0),
+                    range_high: t.range.map(|r| r.1),
+                    range_tolerance_percent: t.range_tolerance_percent,
+                }),
+                benchmarks: benchmark.map(|b| v1::Benchmarks {
+                    stat_neighbour_average: b.stat_neighbour_average,
+                    best_stat_neighbour: b.best_stat_neighbour,
+                    national_average: b.national_average,
+                    national_top_quartile: b.national_top_quartile,
+                }),
+            });
+        }
+        Ok(v1::Scorecard {
+            la: la.to_string(),
+            month: month.to_string(),
+            financial_year: year.to_string(),
+            rows,
         })
     }
 
@@ -208,6 +309,14 @@ impl Figures for FiguresService {
         request: Request<v1::GetSeriesRequest>,
     ) -> Result<Response<v1::GetSeriesResponse>, Status> {
         Ok(Response::new(self.series(request.into_inner())?))
+    }
+
+    #[instrument(skip_all, fields(la = %request.get_ref().la, month = %request.get_ref().month))]
+    async fn get_scorecard(
+        &self,
+        request: Request<v1::GetScorecardRequest>,
+    ) -> Result<Response<v1::Scorecard>, Status> {
+        Ok(Response::new(self.scorecard(request.into_inner())?))
     }
 
     #[instrument(skip_all, fields(la = %request.get_ref().la, month = %request.get_ref().month))]

@@ -46,8 +46,17 @@ pub struct AppState {
     pub store: Arc<dyn ProjectionStore>,
     pub log: EventLog,
     pub clock: Clock,
-    /// Indicator settings (6.2's population).
+    /// Indicator settings (6.2's population; member derivations).
     pub settings: Arc<caseflow_domain::settings::Settings>,
+    /// Targets, tolerances and benchmarks.
+    pub scorecard: Arc<caseflow_domain::scorecard::ScorecardSettings>,
+}
+
+impl AppState {
+    /// The day figures are derived as of: the projector's, or today before it has run.
+    pub fn as_of(&self) -> Result<time::Date, ServiceError> {
+        Ok(self.store.as_of()?.unwrap_or_else(|| (self.clock)().date()))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -3,14 +3,23 @@
 use std::collections::HashMap;
 
 use caseflow_domain::calendar::format_day;
+use caseflow_domain::indicators::{
+    Context, Evaluation, Indicator, evaluate_child, evaluate_household, is_household_indicator,
+};
 use caseflow_domain::timeline::{EntryStatus, fold_child};
-use caseflow_domain::{Id, Subject};
+use caseflow_domain::{EntityKind, Event, Id, Month, Subject};
 use caseflow_proto::v1::{self, records_server::Records};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
+use crate::figures::parse_indicator;
 use crate::operations::issue_to_proto;
-use crate::{AppState, ServiceError, parse_la};
+use crate::{AppState, ServiceError, parse_la, parse_month};
+
+/// Members are sent as they are found; this many wait for a slow reader at most.
+const MEMBER_BUFFER: usize = 256;
 
 pub struct RecordsService(pub AppState);
 
@@ -95,8 +104,92 @@ impl RecordsService {
     }
 }
 
+/// Sends every member of `indicator` in `month` of `la` to `tx`, re-deriving each subject with
+/// the projector's settings and day so the members add up to the stored figure.
+fn send_members(
+    state: &AppState,
+    la: caseflow_domain::La,
+    indicator: Indicator,
+    month: Month,
+    tx: &mpsc::Sender<Result<v1::Member, Status>>,
+) -> Result<(), ServiceError> {
+    let ctx = Context::new((*state.settings).clone(), state.as_of()?);
+    let kind = if is_household_indicator(indicator) {
+        EntityKind::Household
+    } else {
+        EntityKind::Child
+    };
+    for subject in state.store.subjects(Some(la))? {
+        if subject.kind != kind {
+            continue;
+        }
+        let events: Vec<Event> = state
+            .store
+            .events(&subject)?
+            .into_iter()
+            .map(|s| s.event)
+            .collect();
+        let evaluations = match kind {
+            EntityKind::Household => evaluate_household(&events, &ctx),
+            _ => evaluate_child(&fold_child(&events), &ctx),
+        };
+        let mine: Vec<&Evaluation> = evaluations
+            .iter()
+            .filter(|e| e.indicator == indicator && e.month == month)
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let member = v1::Member {
+            subject: subject.to_string(),
+            id: subject.id.to_string(),
+            numerator: mine.iter().map(|e| e.numerator).sum(),
+            denominator: mine.iter().map(|e| e.denominator).sum(),
+            facts: mine
+                .iter()
+                .flat_map(|e| &e.facts)
+                .map(|f| v1::MemberFact {
+                    name: f.name.to_owned(),
+                    value: f.value.to_string(),
+                })
+                .collect(),
+        };
+        if tx.blocking_send(Ok(member)).is_err() {
+            return Ok(()); // the caller went away
+        }
+    }
+    Ok(())
+}
+
 #[tonic::async_trait]
 impl Records for RecordsService {
+    type ListMembersStream = ReceiverStream<Result<v1::Member, Status>>;
+
+    #[instrument(skip_all, fields(la = %request.get_ref().la, indicator = %request.get_ref().indicator, month = %request.get_ref().month))]
+    async fn list_members(
+        &self,
+        request: Request<v1::ListMembersRequest>,
+    ) -> Result<Response<Self::ListMembersStream>, Status> {
+        let r = request.into_inner();
+        let la = parse_la(&r.la)?;
+        let indicator = parse_indicator(&r.indicator)?;
+        if indicator == Indicator::Rate {
+            return Err(ServiceError::InvalidArgument(
+                "6.2 is 6.1 over a population: list the members of 6.1".to_owned(),
+            )
+            .into());
+        }
+        let month = parse_month("month", &r.month)?;
+        let (tx, rx) = mpsc::channel(MEMBER_BUFFER);
+        let state = self.0.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = send_members(&state, la, indicator, month, &tx) {
+                let _ = tx.blocking_send(Err(e.into()));
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
     #[instrument(skip_all, fields(la = %request.get_ref().la))]
     async fn get_child_timeline(
         &self,

@@ -98,6 +98,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         log: log.clone(),
         clock,
         settings: Arc::new(config.indicators.clone()),
+        scorecard: Arc::new(config.scorecard.clone()),
     };
     let mut server_rx = shutdown_rx;
     let server = tokio::spawn(async move {

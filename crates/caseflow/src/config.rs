@@ -25,6 +25,11 @@ pub struct Config {
     /// The indicator settings of INDICATORS.md (defaults as there). Changing them needs
     /// `caseflow rebuild`.
     pub indicators: caseflow_domain::settings::Settings,
+    /// Targets, tolerances and benchmarks (`[[scorecard.targets]]`, `[[scorecard.benchmarks]]`).
+    pub scorecard: caseflow_domain::scorecard::ScorecardSettings,
+    /// More targets and benchmarks from a file of the same form, e.g.
+    /// `deploy/scorecard-2018-19.toml`, added to those above.
+    pub scorecard_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -75,6 +80,8 @@ impl Default for Config {
             projector: ProjectorConfig::default(),
             grpc: GrpcConfig::default(),
             indicators: Default::default(),
+            scorecard: Default::default(),
+            scorecard_file: None,
         }
     }
 }
@@ -151,6 +158,14 @@ impl Config {
                     .with_context(|| format!("invalid {var}={value:?}"))?;
             }
         }
+        if let Some(file) = config.scorecard_file.clone() {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read scorecard file {}", file.display()))?;
+            let more: caseflow_domain::scorecard::ScorecardSettings = toml::from_str(&text)
+                .with_context(|| format!("invalid scorecard file {}", file.display()))?;
+            config.scorecard.targets.extend(more.targets);
+            config.scorecard.benchmarks.extend(more.benchmarks);
+        }
         config.validate()?;
         Ok(config)
     }
@@ -182,6 +197,10 @@ impl Config {
         }
         if self.store.cache_capacity_mib == 0 {
             bail!("store.cache_capacity_mib must be at least 1");
+        }
+        let problems = self.scorecard.problems();
+        if !problems.is_empty() {
+            bail!("scorecard settings: {}", problems.join("; "));
         }
         Ok(())
     }

@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use caseflow_domain::indicators::{Context, child_contributions, diff};
+use caseflow_domain::indicators::{
+    Context, child_contributions, contributions, diff, evaluate_household,
+};
 use caseflow_domain::settings::Settings;
 use caseflow_domain::timeline::{fold_child, resolve};
 use caseflow_domain::{EntityKind, Event, Rejection, RejectionReason, Subject, Timestamp};
@@ -305,8 +307,13 @@ pub fn derive(kind: EntityKind, events: &[Event], ctx: &Context) -> Derived {
                 issues: tl.issues,
             }
         }
-        // Carers and workers contribute to no indicator yet; their retractions are still checked.
-        EntityKind::Household | EntityKind::Worker => Derived {
+        EntityKind::Household => Derived {
+            contributions: contributions(&evaluate_household(events, ctx)),
+            issues: resolve(events).1,
+        },
+        // Workers contribute through caseloads (11.x), computed when asked for; their
+        // retractions are still checked here.
+        EntityKind::Worker => Derived {
             contributions: Vec::new(),
             issues: resolve(events).1,
         },

@@ -12,6 +12,7 @@ mod care_leavers;
 mod catalogue;
 mod education;
 mod health;
+mod households;
 mod looked_after;
 mod placements;
 mod reviews;
@@ -29,6 +30,7 @@ use crate::timeline::{ChildTimeline, PeriodOfCare};
 use crate::workdays::WorkingCalendar;
 
 pub use catalogue::{Basis, Indicator, Polarity, Unit};
+pub use households::evaluate_household;
 
 /// What every derivation needs besides the timeline.
 #[derive(Clone, Debug)]
@@ -155,10 +157,16 @@ pub fn is_derived(indicator: Indicator) -> bool {
         placements::DERIVES,
         care_leavers::DERIVES,
         adoption::DERIVES,
+        households::DERIVES,
     ]
     .iter()
     .any(|d| d.contains(&indicator))
         || indicator == Indicator::Rate
+}
+
+/// Whether `indicator` is derived from foster-carer households rather than children.
+pub fn is_household_indicator(indicator: Indicator) -> bool {
+    households::DERIVES.contains(&indicator)
 }
 
 /// The indicators this build derives, in report order.
