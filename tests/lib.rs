@@ -62,6 +62,19 @@ impl TestCaseflow {
         TestCaseflow::start_in(&nats.url(), dir).await
     }
 
+    /// Starts with a changed configuration.
+    pub async fn start_with(nats: &TestNats, change: impl FnOnce(&mut Config)) -> TestCaseflow {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        let mut config = config(&nats.url(), &dir);
+        change(&mut config);
+        let running = app::start(&config).await.unwrap();
+        TestCaseflow {
+            running,
+            config,
+            dir,
+        }
+    }
+
     /// Starts on an existing data directory (e.g. after a simulated crash).
     pub async fn start_in(nats_url: &str, dir: Arc<TempDir>) -> TestCaseflow {
         let config = config(nats_url, &dir);

@@ -5,4 +5,5 @@ mod architecture;
 mod crash;
 mod ingest;
 mod rejections;
+mod scorecard;
 mod spine;

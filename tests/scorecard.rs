@@ -1,0 +1,170 @@
+//! The scorecard and the members behind a figure, against real servers.
+
+use caseflow_proto::v1;
+use caseflow_tests::*;
+use serde_json::json;
+
+/// Four children discharged in April and May 2018 of authority 372:
+/// - April: A1 adopted (E11), A2 returned home (E4A): 6.4 = 2, 6.5 = 1/2, 6.8 = 1/2;
+/// - May: A3 special guardianship (E45), A4 returned home (E4A): 6.4 = 2, 6.5 = 1/2, 6.6 = 1/2,
+///   6.8 = 0/2. YTD 2018/19 at May: 6.4 = 4, 6.5 = 2/4 = 50.0%, 6.8 = 1/4 = 25.0%.
+/// And one household approved in March 2018 (9.3 = 1 from March).
+fn scenario() -> Vec<String> {
+    let mut lines = Vec::new();
+    for (child, out, reason) in [
+        ("A1", "2018-04-10", "E11"),
+        ("A2", "2018-04-20", "E4A"),
+        ("A3", "2018-05-03", "E45"),
+        ("A4", "2018-05-30", "E4A"),
+    ] {
+        lines.push(registered("372", child, &format!("{child}b"), "2010-01-01"));
+        lines.push(admitted(
+            "372",
+            child,
+            &format!("{child}a"),
+            "2017-01-09",
+            "C2",
+        ));
+        lines.push(ended("372", child, &format!("{child}e"), out, reason));
+    }
+    lines.push(
+        json!({"eventId": "H1a", "la": "372", "householdId": "H1", "occurredOn": "2018-03-15",
+               "recordedAt": "2018-03-15T12:00:00Z",
+               "fosterCarerApproved": {"places": 2, "connected": false}})
+        .to_string(),
+    );
+    lines
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scorecard_rows_carry_ytd_trend_dot_rag_and_members() {
+    let nats = TestNats::start();
+    let mut config_targets = caseflow_domain::scorecard::ScorecardSettings::default();
+    config_targets
+        .targets
+        .push(caseflow_domain::scorecard::TargetSetting {
+            indicator: "6.5".into(),
+            year: "2018/19".into(),
+            green: Some(35.0),
+            amber: Some(33.0),
+            range: None,
+            range_tolerance_percent: None,
+        });
+    let cf = TestCaseflow::start_with(&nats, |c| c.scorecard = config_targets.clone()).await;
+    publish(cf.log(), scenario()).await;
+    cf.caught_up().await;
+
+    let card = cf
+        .figures()
+        .get_scorecard(v1::GetScorecardRequest {
+            la: "372".into(),
+            month: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // Today is 5 June 2018: the last complete month is May, in 2018/19.
+    assert_eq!(
+        (card.month.as_str(), card.financial_year.as_str()),
+        ("2018-05", "2018/19")
+    );
+    let row = |id: &str| {
+        card.rows
+            .iter()
+            .find(|r| r.indicator.as_ref().unwrap().id == id)
+            .unwrap()
+    };
+
+    let ceased = row("6.4");
+    let current = ceased.current.as_ref().unwrap();
+    assert_eq!((current.numerator, current.ytd_numerator), (2, Some(4)));
+    assert_eq!(ceased.direction, "same", "2 in April, 2 in May");
+
+    let permanence = row("6.5");
+    let current = permanence.current.as_ref().unwrap();
+    assert_eq!((current.numerator, current.denominator), (1, Some(2)));
+    assert_eq!(current.value, Some(50.0));
+    assert_eq!(current.ytd_value, Some(50.0));
+    // 50.0% against green 35%+: green; the thresholds used come back with it.
+    assert_eq!(permanence.rag, "green");
+    assert_eq!(permanence.thresholds.as_ref().unwrap().green, Some(35.0));
+
+    let adopted = row("6.8");
+    let current = adopted.current.as_ref().unwrap();
+    assert_eq!(current.value, Some(0.0));
+    assert_eq!(current.ytd_value, Some(25.0));
+    // 50% in April to 0% in May: down, a decline for a high-polarity indicator.
+    assert_eq!(
+        (adopted.direction.as_str(), adopted.judgement.as_str()),
+        ("down", "declined")
+    );
+    assert_eq!(adopted.rag, "", "no target configured for 6.8 here");
+
+    // Annual trend: the four financial years before 2018/19; in 2017/18 nobody ceased.
+    let years: Vec<_> = ceased
+        .trend
+        .iter()
+        .map(|y| (y.year.as_str(), y.numerator))
+        .collect();
+    assert_eq!(
+        years,
+        vec![
+            ("2014/15", 0),
+            ("2015/16", 0),
+            ("2016/17", 0),
+            ("2017/18", 0)
+        ]
+    );
+    // 6.1 at 31 March 2018 was 4 (all four admitted in January 2017).
+    assert_eq!(row("6.1").trend.last().unwrap().numerator, 4);
+
+    let households = row("9.3");
+    assert_eq!(households.current.as_ref().unwrap().numerator, 1);
+
+    // Members of 6.5 in May: A3 in the numerator (E45) and A4 only in the denominator.
+    let mut members = cf
+        .records()
+        .list_members(v1::ListMembersRequest {
+            la: "372".into(),
+            indicator: "6.5".into(),
+            month: "2018-05".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut got = Vec::new();
+    while let Some(m) = members.message().await.unwrap() {
+        let reason = m
+            .facts
+            .iter()
+            .find(|f| f.name == "reason")
+            .unwrap()
+            .value
+            .clone();
+        got.push((m.id, m.numerator, m.denominator, reason));
+    }
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("A3".to_owned(), 1, 1, "E45".to_owned()),
+            ("A4".to_owned(), 0, 1, "E4A".to_owned())
+        ]
+    );
+
+    // Members of 9.3 are households.
+    let mut members = cf
+        .records()
+        .list_members(v1::ListMembersRequest {
+            la: "372".into(),
+            indicator: "9.3".into(),
+            month: "2018-05".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first = members.message().await.unwrap().unwrap();
+    assert_eq!(first.subject, "caseflow.events.372.carer.H1");
+    assert!(members.message().await.unwrap().is_none());
+    cf.stop().await;
+}
