@@ -168,3 +168,151 @@ async fn scorecard_rows_carry_ytd_trend_dot_rag_and_members() {
     assert!(members.message().await.unwrap().is_none());
     cf.stop().await;
 }
+
+fn worker_event(id: &str, eid: &str, on: &str, payload: &str, body: serde_json::Value) -> String {
+    let mut e = json!({"eventId": eid, "la": "372", "workerId": id, "occurredOn": on,
+                       "recordedAt": format!("{on}T12:00:00Z")});
+    e[payload] = body;
+    e.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caseloads_join_children_and_workers() {
+    // W1 (LAC1, 1.0 FTE, agency) holds K1, K2, K3; W2 (LAC4, 0.5 FTE) holds K4 from May 2018.
+    // At the end of May: 11.1 = 1 agency of 2 counted = 50.0%; 11.4 = 3; 11.5 LAC 1-3 = 3/1.0
+    // = 3.0, LAC 4-5 = 1/0.5 = 2.0. At the end of April K4 is unallocated and W2 holds none:
+    // 11.1 = 1 of 1 = 100.0%.
+    let nats = TestNats::start();
+    let cf = TestCaseflow::start_with(&nats, |c| {
+        c.indicators
+            .team_groups
+            .insert("LAC 1-3".into(), vec!["LAC1".into()]);
+        c.indicators
+            .team_groups
+            .insert("LAC 4-5".into(), vec!["LAC4".into()]);
+    })
+    .await;
+    let mut lines = vec![
+        worker_event(
+            "W1",
+            "w1",
+            "2017-01-02",
+            "socialWorkerJoined",
+            json!({"team": "LAC1", "fte": 1.0, "qualified": true, "agency": true}),
+        ),
+        worker_event(
+            "W2",
+            "w2",
+            "2017-01-02",
+            "socialWorkerJoined",
+            json!({"team": "LAC4", "fte": 0.5, "qualified": true}),
+        ),
+    ];
+    for (child, to, on) in [
+        ("K1", "W1", "2018-01-05"),
+        ("K2", "W1", "2018-01-05"),
+        ("K3", "W1", "2018-01-05"),
+        ("K4", "W2", "2018-05-02"),
+    ] {
+        lines.push(registered("372", child, &format!("{child}b"), "2009-09-09"));
+        lines.push(admitted(
+            "372",
+            child,
+            &format!("{child}a"),
+            "2018-01-05",
+            "C2",
+        ));
+        lines.push(event(
+            "372",
+            child,
+            &format!("{child}w"),
+            on,
+            "caseAllocated",
+            json!({"workerId": to}),
+        ));
+    }
+    publish(cf.log(), lines).await;
+    cf.caught_up().await;
+
+    let values = |s: v1::GetSeriesResponse| -> Vec<Option<f64>> {
+        s.months.iter().map(|m| m.value).collect()
+    };
+    let series = |ind: &str| {
+        let mut f = cf.figures();
+        let ind = ind.to_owned();
+        async move {
+            f.get_series(v1::GetSeriesRequest {
+                la: "372".into(),
+                indicator: ind,
+                from_month: "2018-04".into(),
+                to_month: "2018-05".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+        }
+    };
+    assert_eq!(values(series("11.1").await), vec![Some(100.0), Some(50.0)]);
+    assert_eq!(values(series("11.4").await), vec![Some(3.0), Some(3.0)]);
+
+    let card = cf
+        .figures()
+        .get_scorecard(v1::GetScorecardRequest {
+            la: "372".into(),
+            month: "2018-05".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let groups: Vec<(String, Option<f64>)> = card
+        .rows
+        .iter()
+        .filter(|r| r.indicator.as_ref().unwrap().id == "11.5")
+        .map(|r| (r.group.clone(), r.current.as_ref().unwrap().value))
+        .collect();
+    assert_eq!(
+        groups,
+        vec![
+            ("LAC 1-3".to_owned(), Some(3.0)),
+            ("LAC 4-5".to_owned(), Some(2.0))
+        ]
+    );
+
+    let b = cf
+        .figures()
+        .get_breakdown(v1::GetBreakdownRequest {
+            la: "372".into(),
+            indicator: "6.1".into(),
+            month: "2018-04".into(),
+            dimension: "team_group".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let rows: Vec<(String, i64)> = b.breakdowns[0]
+        .rows
+        .iter()
+        .map(|r| (r.category.clone(), r.count))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![("No LAC team".to_owned(), 1), ("LAC 1-3".to_owned(), 3)]
+    );
+
+    let mut members = cf
+        .records()
+        .list_members(v1::ListMembersRequest {
+            la: "372".into(),
+            indicator: "11.1".into(),
+            month: "2018-05".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut got = Vec::new();
+    while let Some(m) = members.message().await.unwrap() {
+        got.push((m.id, m.numerator, m.denominator));
+    }
+    assert_eq!(got, vec![("W1".to_owned(), 1, 1), ("W2".to_owned(), 0, 1)]);
+    cf.stop().await;
+}

@@ -1,5 +1,6 @@
 //! `Figures`: aggregate series and breakdowns, no child-level data.
 
+use caseflow_domain::indicators::caseloads::{self, Caseloads};
 use caseflow_domain::indicators::{
     Basis, Category, Dimension, Measure, MonthFigure, Polarity, Unit, derived_indicators,
     financial_year_figure, is_derived, month_figure, value_in, value_of,
@@ -118,23 +119,32 @@ impl FiguresService {
             ));
         }
         let last = to.min(horizon);
-        let cells = self.0.store.cells(
-            la,
-            cells_source(indicator),
-            from.financial_year().first_month(),
-            last,
-        )?;
-        let figures = caseflow_store::figures_of(cells);
         let today = (self.0.clock)().date();
-        let months = from
-            .through(last)
-            .map(|m| {
-                month_value(
-                    &month_figure(&figures, indicator, m, &self.0.settings),
-                    today,
-                )
-            })
-            .collect();
+        let months = if caseloads::DERIVES.contains(&indicator) {
+            // Caseloads join children and workers: computed when asked for.
+            self.0
+                .caseloads(la, from.through(last))?
+                .values()
+                .filter_map(|c| c.figure_of(indicator))
+                .map(|f| month_value(&f, today))
+                .collect()
+        } else {
+            let cells = self.0.store.cells(
+                la,
+                cells_source(indicator),
+                from.financial_year().first_month(),
+                last,
+            )?;
+            let figures = caseflow_store::figures_of(cells);
+            from.through(last)
+                .map(|m| {
+                    month_value(
+                        &month_figure(&figures, indicator, m, &self.0.settings),
+                        today,
+                    )
+                })
+                .collect()
+        };
         Ok(v1::GetSeriesResponse {
             indicator: Some(indicator_info(indicator)),
             la: la.to_string(),
@@ -153,8 +163,56 @@ impl FiguresService {
         let first = FinancialYear(year.0 - 4).first_month();
         let today = (self.0.clock)().date();
         let settings = &self.0.settings;
+        // Caseloads are joined when asked for: the months the scorecard shows.
+        let trend_years: Vec<FinancialYear> =
+            (1..=4).rev().map(|k| FinancialYear(year.0 - k)).collect();
+        let loads = self.0.caseloads(
+            la,
+            [month, month.prev()]
+                .into_iter()
+                .chain(trend_years.iter().map(|y| y.last_month())),
+        )?;
         let mut rows = Vec::new();
         for indicator in derived_indicators() {
+            if caseloads::DERIVES.contains(&indicator) {
+                let groups: Vec<Option<&str>> = if indicator == Indicator::AverageCaseload {
+                    settings
+                        .team_groups
+                        .keys()
+                        .map(|g| Some(g.as_str()))
+                        .collect()
+                } else {
+                    vec![None]
+                };
+                for group in groups {
+                    let figure = |m: Month| -> Option<MonthFigure> {
+                        let c: &Caseloads = loads.get(&m)?;
+                        match group {
+                            Some(g) => Some(c.average_caseload(Some(g))),
+                            None => c.figure_of(indicator),
+                        }
+                    };
+                    let (Some(current), Some(previous)) = (figure(month), figure(month.prev()))
+                    else {
+                        continue;
+                    };
+                    let trend = trend_years
+                        .iter()
+                        .filter_map(|y| {
+                            figure(y.last_month()).map(|f| v1::YearValue {
+                                year: y.to_string(),
+                                numerator: f.numerator,
+                                denominator: f.denominator,
+                                value: f.value,
+                            })
+                        })
+                        .collect();
+                    let mut row = self.row(indicator, year, current, previous, trend, today);
+                    row.group = group.unwrap_or_default().to_owned();
+                    rows.push(row);
+                }
+                continue;
+            }
             let cells = self
                 .0
                 .store
@@ -162,10 +220,9 @@ impl FiguresService {
             let figures = caseflow_store::figures_of(cells);
             let current = month_figure(&figures, indicator, month, settings);
             let previous = month_figure(&figures, indicator, month.prev(), settings);
-            let trend = (1..=4)
-                .rev()
-                .filter_map(|k| {
-                    let y = FinancialYear(year.0 - k);
+            let trend = trend_years
+                .iter()
+                .filter_map(|&y| {
                     financial_year_figure(&figures, indicator, y, month, settings).map(|f| {
                         v1::YearValue {
                             year: y.to_string(),
@@ -176,51 +233,7 @@ impl FiguresService {
                     })
                 })
                 .collect();
-            let polarity = indicator.polarity();
-            let dot = direction_of_travel(polarity, current.value, previous.value);
-            let target = self.0.scorecard.target(indicator, year);
-            let benchmark = self.0.scorecard.benchmark(indicator);
-            rows.push(v1::ScorecardRow {
-                indicator: Some(indicator_info(indicator)),
-                current: Some(month_value(&current, today)),
-                previous: Some(month_value(&previous, today)),
-                trend,
-                direction: dot
-                    .map(|(d, _)| match d {
-                        Direction::Up => "up",
-                        Direction::Down => "down",
-                        Direction::Same => "same",
-                    })
-                    .unwrap_or_default()
-                    .to_owned(),
-                judgement: dot
-                    .map(|(_, j)| match j {
-                        Judgement::Improved => "improved",
-                        Judgement::Declined => "declined",
-                        Judgement::NoMovement => "no_movement",
-                        Judgement::NotJudged => "not_judged",
-                    })
-                    .unwrap_or_default()
-                    .to_owned(),
-                rag: target
-                    .and_then(|t| rag(polarity, current.value, t))
-                    .map(|r| r.name().to_owned())
-                    .unwrap_or_default(),
-                thresholds: target.map(|t| v1::Thresholds {
-                    year: t.year.clone(),
-                    green: t.green,
-                    amber: t.amber,
-                    range_low: t.range.map(|r| r.0),
-                    range_high: t.range.map(|r| r.1),
-                    range_tolerance_percent: t.range_tolerance_percent,
-                }),
-                benchmarks: benchmark.map(|b| v1::Benchmarks {
-                    stat_neighbour_average: b.stat_neighbour_average,
-                    best_stat_neighbour: b.best_stat_neighbour,
-                    national_average: b.national_average,
-                    national_top_quartile: b.national_top_quartile,
-                }),
-            });
+            rows.push(self.row(indicator, year, current, previous, trend, today));
         }
         Ok(v1::Scorecard {
             la: la.to_string(),
@@ -228,6 +241,64 @@ impl FiguresService {
             financial_year: year.to_string(),
             rows,
         })
+    }
+
+    /// A scorecard row from the month's and the previous month's figures.
+    fn row(
+        &self,
+        indicator: Indicator,
+        year: FinancialYear,
+        current: MonthFigure,
+        previous: MonthFigure,
+        trend: Vec<v1::YearValue>,
+        today: time::Date,
+    ) -> v1::ScorecardRow {
+        let polarity = indicator.polarity();
+        let dot = direction_of_travel(polarity, current.value, previous.value);
+        let target = self.0.scorecard.target(indicator, year);
+        let benchmark = self.0.scorecard.benchmark(indicator);
+        v1::ScorecardRow {
+            indicator: Some(indicator_info(indicator)),
+            current: Some(month_value(&current, today)),
+            previous: Some(month_value(&previous, today)),
+            trend,
+            direction: dot
+                .map(|(d, _)| match d {
+                    Direction::Up => "up",
+                    Direction::Down => "down",
+                    Direction::Same => "same",
+                })
+                .unwrap_or_default()
+                .to_owned(),
+            judgement: dot
+                .map(|(_, j)| match j {
+                    Judgement::Improved => "improved",
+                    Judgement::Declined => "declined",
+                    Judgement::NoMovement => "no_movement",
+                    Judgement::NotJudged => "not_judged",
+                })
+                .unwrap_or_default()
+                .to_owned(),
+            rag: target
+                .and_then(|t| rag(polarity, current.value, t))
+                .map(|r| r.name().to_owned())
+                .unwrap_or_default(),
+            thresholds: target.map(|t| v1::Thresholds {
+                year: t.year.clone(),
+                green: t.green,
+                amber: t.amber,
+                range_low: t.range.map(|r| r.0),
+                range_high: t.range.map(|r| r.1),
+                range_tolerance_percent: t.range_tolerance_percent,
+            }),
+            benchmarks: benchmark.map(|b| v1::Benchmarks {
+                stat_neighbour_average: b.stat_neighbour_average,
+                best_stat_neighbour: b.best_stat_neighbour,
+                national_average: b.national_average,
+                national_top_quartile: b.national_top_quartile,
+            }),
+            group: String::new(),
+        }
     }
 
     fn breakdown(
@@ -241,12 +312,21 @@ impl FiguresService {
         } else {
             parse_month("month", &r.month)?
         };
+        let team_group = indicator == Indicator::LookedAfter
+            && (r.dimension.is_empty() || r.dimension == "team_group");
         let dimensions: Vec<Dimension> = if r.dimension.is_empty() {
             Dimension::ALL.to_vec()
+        } else if r.dimension == "team_group" {
+            if !team_group {
+                return Err(ServiceError::InvalidArgument(
+                    "the team_group breakdown is of 6.1 only".to_owned(),
+                ));
+            }
+            Vec::new()
         } else {
             vec![Dimension::from_name(&r.dimension).ok_or_else(|| {
                 ServiceError::InvalidArgument(format!(
-                    "dimension {:?} is not one of {}",
+                    "dimension {:?} is not one of {}, team_group",
                     r.dimension,
                     Dimension::ALL.map(|d| d.name()).join(", ")
                 ))
@@ -258,7 +338,7 @@ impl FiguresService {
             .find(|(c, _)| c.measure == Measure::Numerator)
             .map_or(0, |(_, v)| *v);
         let percent = |count: i64| value_of(count, Some(total));
-        let breakdowns = dimensions
+        let mut breakdowns: Vec<v1::Breakdown> = dimensions
             .into_iter()
             .map(|d| {
                 let mut rows: Vec<(Category, i64)> = cells
@@ -282,6 +362,26 @@ impl FiguresService {
                 }
             })
             .collect();
+        if team_group {
+            let loads = self.0.caseloads(la, [month])?;
+            let rows = loads
+                .get(&month)
+                .map(|c| {
+                    c.children_by_group
+                        .iter()
+                        .map(|(group, count)| v1::BreakdownRow {
+                            category: group.clone().unwrap_or_else(|| "No LAC team".to_owned()),
+                            count: *count,
+                            percent: percent(*count),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            breakdowns.push(v1::Breakdown {
+                dimension: "team_group".to_owned(),
+                rows,
+            });
+        }
         Ok(v1::GetBreakdownResponse {
             la: la.to_string(),
             indicator: indicator.id().to_owned(),

@@ -53,6 +53,66 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Every child's timeline and every worker's events of `la`: what caseloads (11.x) and the
+    /// team-group breakdown join, computed when asked for.
+    pub fn authority(
+        &self,
+        la: La,
+    ) -> Result<
+        (
+            Vec<caseflow_domain::ChildTimeline>,
+            std::collections::BTreeMap<caseflow_domain::Id, Vec<caseflow_domain::Event>>,
+        ),
+        ServiceError,
+    > {
+        let mut children = Vec::new();
+        let mut workers = std::collections::BTreeMap::new();
+        for subject in self.store.subjects(Some(la))? {
+            let events: Vec<_> = self
+                .store
+                .events(&subject)?
+                .into_iter()
+                .map(|s| s.event)
+                .collect();
+            match subject.kind {
+                caseflow_domain::EntityKind::Child => {
+                    children.push(caseflow_domain::fold_child(&events))
+                }
+                caseflow_domain::EntityKind::Worker => {
+                    workers.insert(subject.id.clone(), events);
+                }
+                caseflow_domain::EntityKind::Household => {}
+            }
+        }
+        Ok((children, workers))
+    }
+
+    /// Caseloads of `la` at the end of each month.
+    pub fn caseloads(
+        &self,
+        la: La,
+        months: impl IntoIterator<Item = Month>,
+    ) -> Result<
+        std::collections::BTreeMap<Month, caseflow_domain::indicators::caseloads::Caseloads>,
+        ServiceError,
+    > {
+        let (children, workers) = self.authority(la)?;
+        Ok(months
+            .into_iter()
+            .map(|m| {
+                (
+                    m,
+                    caseflow_domain::indicators::caseloads::caseloads(
+                        m,
+                        &children,
+                        &workers,
+                        &self.settings,
+                    ),
+                )
+            })
+            .collect())
+    }
+
     /// The day figures are derived as of: the projector's, or today before it has run.
     pub fn as_of(&self) -> Result<time::Date, ServiceError> {
         Ok(self.store.as_of()?.unwrap_or_else(|| (self.clock)().date()))

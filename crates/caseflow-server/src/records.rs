@@ -113,6 +113,9 @@ fn send_members(
     month: Month,
     tx: &mpsc::Sender<Result<v1::Member, Status>>,
 ) -> Result<(), ServiceError> {
+    if caseflow_domain::indicators::caseloads::DERIVES.contains(&indicator) {
+        return send_workers(state, la, indicator, month, tx);
+    }
     let ctx = Context::new((*state.settings).clone(), state.as_of()?);
     let kind = if is_household_indicator(indicator) {
         EntityKind::Household
@@ -156,6 +159,53 @@ fn send_members(
         };
         if tx.blocking_send(Ok(member)).is_err() {
             return Ok(()); // the caller went away
+        }
+    }
+    Ok(())
+}
+
+/// The workers behind a caseload figure: counted workers (qualified, with cases) in LAC team
+/// groups, with their team, FTE and cases.
+fn send_workers(
+    state: &AppState,
+    la: caseflow_domain::La,
+    indicator: Indicator,
+    month: Month,
+    tx: &mpsc::Sender<Result<v1::Member, Status>>,
+) -> Result<(), ServiceError> {
+    let loads = state.caseloads(la, [month])?;
+    let Some(c) = loads.get(&month) else {
+        return Ok(());
+    };
+    for w in c
+        .workers
+        .iter()
+        .filter(|w| w.counted() && w.group.is_some())
+    {
+        let (numerator, denominator) = match indicator {
+            Indicator::AgencyWorkers => (i64::from(w.state.agency), 1),
+            Indicator::AverageCaseload => (w.cases * 100, (w.state.fte * 100.0).round() as i64),
+            _ => (w.cases, 0),
+        };
+        let fact = |name: &str, value: String| v1::MemberFact {
+            name: name.to_owned(),
+            value,
+        };
+        let member = v1::Member {
+            subject: Subject::new(la, EntityKind::Worker, w.worker.clone()).to_string(),
+            id: w.worker.to_string(),
+            numerator,
+            denominator,
+            facts: vec![
+                fact("team", w.state.team.clone()),
+                fact("group", w.group.clone().unwrap_or_default()),
+                fact("fte", w.state.fte.to_string()),
+                fact("cases", w.cases.to_string()),
+                fact("agency", w.state.agency.to_string()),
+            ],
+        };
+        if tx.blocking_send(Ok(member)).is_err() {
+            break;
         }
     }
     Ok(())

@@ -9,6 +9,7 @@
 
 mod adoption;
 mod care_leavers;
+pub mod caseloads;
 mod catalogue;
 mod education;
 mod health;
@@ -158,6 +159,7 @@ pub fn is_derived(indicator: Indicator) -> bool {
         care_leavers::DERIVES,
         adoption::DERIVES,
         households::DERIVES,
+        caseloads::DERIVES,
     ]
     .iter()
     .any(|d| d.contains(&indicator))
