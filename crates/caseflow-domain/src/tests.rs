@@ -671,12 +671,16 @@ fn diff_of_contributions_is_new_minus_old() {
 /// Random histories for a few children: admissions, discharges, placement and status changes,
 /// registrations, retractions (sometimes of retractions), over 2016-2018.
 fn arb_history() -> impl Strategy<Value = Vec<Event>> {
-    let one = (0..3usize, 0..7u8, 0..1000i64, 0..40usize, 0..5u8);
-    prop::collection::vec(one, 1..40).prop_map(|raw| {
+    // Every kind of child event, so the law below covers every family of indicators.
+    let one = (0..3usize, 0..22u8, 0..1400i64, 0..40usize, 0..5u8);
+    prop::collection::vec(one, 1..50).prop_map(|raw| {
+        use crate::codes::{
+            Accommodation, Activity, AdoptionReversalReason, HealthAssessmentKind, InTouch,
+        };
         let mut events: Vec<Event> = Vec::new();
         for (n, (child, kind, day, target, code)) in raw.into_iter().enumerate() {
             let c = format!("C{child}");
-            let on = crate::calendar::add_days(date!(2016 - 01 - 01), day);
+            let on = crate::calendar::add_days(date!(2015 - 01 - 01), day);
             let on_s = crate::calendar::format_day(on);
             let status = [
                 LegalStatus::C1,
@@ -685,10 +689,17 @@ fn arb_history() -> impl Strategy<Value = Vec<Event>> {
                 LegalStatus::V3,
                 LegalStatus::E1,
             ][code as usize];
+            let kinds = [
+                PlacementType::U4,
+                PlacementType::U1,
+                PlacementType::K2,
+                PlacementType::T1,
+                PlacementType::A4,
+            ];
             let payload = match kind {
                 0 => born(&crate::calendar::format_day(crate::calendar::add_days(
-                    date!(2002 - 01 - 01),
-                    day * 5,
+                    date!(1999 - 01 - 01),
+                    day * 4,
                 ))),
                 1 | 2 => admitted(status),
                 3 => ended(
@@ -697,17 +708,45 @@ fn arb_history() -> impl Strategy<Value = Vec<Event>> {
                         ReasonCeased::E13,
                         ReasonCeased::E45,
                         ReasonCeased::E4A,
-                        ReasonCeased::E8,
+                        ReasonCeased::E12,
                     ][code as usize],
                 ),
                 4 => Payload::LegalStatusChanged {
                     legal_status: status,
                 },
                 5 => Payload::PlacementChanged {
-                    placement: foster(),
+                    placement: placed(kinds[code as usize]),
                     reason: None,
                     same_carer: code == 0,
                 },
+                6 => Payload::ReviewHeld {
+                    participation: None,
+                },
+                7 => Payload::VisitMade { seen_alone: None },
+                8 => Payload::CarePlanRecorded,
+                9 => Payload::HealthAssessmentCompleted {
+                    kind: if code < 2 {
+                        HealthAssessmentKind::Initial
+                    } else {
+                        HealthAssessmentKind::Review
+                    },
+                },
+                10 => Payload::DentalCheckCompleted,
+                11 => Payload::PepRecorded,
+                12 => Payload::PermanenceMatchRecorded,
+                13 => Payload::AdoptionDecisionRecorded,
+                14 => Payload::AdopterMatchRecorded,
+                15 => Payload::AdoptionDecisionReversed {
+                    reason: AdoptionReversalReason::Rd1,
+                },
+                16 => Payload::PathwayPlanRecorded,
+                17 => Payload::CareLeaverContactRecorded {
+                    in_touch: [InTouch::Yes, InTouch::No, InTouch::Died, InTouch::Yes, InTouch::Refused][code as usize],
+                    activity: [Activity::F1, Activity::G5, Activity::NoInformation, Activity::P4, Activity::G4][code as usize],
+                    accommodation: [Accommodation::U1, Accommodation::S2, Accommodation::NoInformation, Accommodation::Z1, Accommodation::B2][code as usize],
+                },
+                18 => Payload::CareLeaverSupportExtended,
+                19 => Payload::CareLeaverSupportEnded,
                 _ => Payload::EventRetracted {
                     retracted_event_id: Id::parse(&format!("ev{}", target.min(n))).unwrap(),
                     reason: None,
@@ -730,8 +769,8 @@ proptest! {
         events in arb_history(),
         seed in any::<u64>(),
     ) {
-        let context = ctx("2018-12");
-        let expected = figures(&events, "2018-12");
+        let context = ctx("2019-06");
+        let expected = figures(&events, "2019-06");
 
         let mut shuffled = events.clone();
         // deterministic Fisher-Yates from the seed
