@@ -821,3 +821,45 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_review_recorded_two_years_late_changes_exactly_the_months_it_should() {
+    // Admitted Monday 4 January 2016. Reviews held 28 Jan 2016, 20 Apr 2016, (18 Oct 2016),
+    // 10 Apr 2017, 5 Oct 2017. Schedule (INDICATORS.md 3.1):
+    //   1st due 20 working days after 4 Jan = 1 Feb 2016: held 28 Jan, on time;
+    //   2nd due 3 months after 28 Jan = 28 Apr 2016: held 20 Apr, on time;
+    //   3rd due 6 months after 20 Apr = 20 Oct 2016.
+    // Without the October 2016 review, the 3rd is met late on 10 Apr 2017; the 4th is due
+    // 10 Oct 2017 (held 5 Oct, on time); the 5th due 5 Apr 2018 is not held.
+    // With it (recorded two years late, in 2018): the 3rd is on time (Oct 2016 gains a
+    // numerator); the 4th is due 18 Apr 2017 and met on 10 Apr (a new on-time instance in
+    // April 2017); the 5th due 10 Oct 2017 is met on 5 Oct as before; the 6th due 5 Apr 2018 is
+    // not held, as before. Nothing else changes.
+    let review = |id: &str, on: &str| ev("C1", id, on, Payload::ReviewHeld { participation: None });
+    let mut events = vec![
+        ev("C1", "b", "2008-01-01", born("2008-01-01")),
+        ev("C1", "a", "2016-01-04", admitted(LegalStatus::C2)),
+        review("r1", "2016-01-28"),
+        review("r2", "2016-04-20"),
+        review("r4", "2017-04-10"),
+        review("r5", "2017-10-05"),
+    ];
+    let before = child_contributions(&fold_child(&events), &ctx("2018-06"));
+    let mut late = review("r3", "2016-10-18");
+    late.recorded_at = Timestamp::from_offset(date!(2018 - 10 - 18).midnight().assume_utc());
+    events.push(late);
+    let after = child_contributions(&fold_child(&events), &ctx("2018-06"));
+    let changed: Vec<(&str, String, crate::Measure, i64)> = diff(&before, &after)
+        .iter()
+        .map(|c| (c.cell.indicator.id(), c.cell.month.to_string(), c.cell.measure, c.amount))
+        .collect();
+    use crate::Measure::{Denominator, Numerator};
+    assert_eq!(
+        changed,
+        vec![
+            ("6.7", "2016-10".to_owned(), Numerator, 1),
+            ("6.7", "2017-04".to_owned(), Numerator, 1),
+            ("6.7", "2017-04".to_owned(), Denominator, 1),
+        ]
+    );
+}
