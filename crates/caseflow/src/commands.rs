@@ -199,6 +199,9 @@ pub async fn status(grpc: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The targets, tolerances and benchmarks of the May 2018 report.
+const REPORT_SCORECARD: &str = include_str!("../../../deploy/scorecard-2018-19.toml");
+
 /// `caseflow demo`: starts everything, loads the sample, prints the figures.
 pub async fn demo(config: &Config, exit: bool) -> anyhow::Result<()> {
     let mut config = config.clone();
@@ -206,6 +209,11 @@ pub async fn demo(config: &Config, exit: bool) -> anyhow::Result<()> {
         config.today = Some(caseflow_domain::calendar::format_day(
             crate::sample::SAMPLE_TODAY,
         ));
+    }
+    if config.scorecard.targets.is_empty() && config.scorecard.benchmarks.is_empty() {
+        // The May 2018 report's targets and benchmarks, as shipped in deploy/.
+        config.scorecard = toml::from_str(REPORT_SCORECARD)
+            .context("the shipped deploy/scorecard-2018-19.toml does not parse")?;
     }
     let running = app::start(&config).await?;
     let result = demo_steps(&config, &running).await;
@@ -270,6 +278,15 @@ async fn demo_steps(config: &Config, running: &Running) -> anyhow::Result<()> {
         render_breakdown(&breakdown, &["age_band", "legal_status"])
     );
 
+    let card = figures
+        .get_scorecard(v1::GetScorecardRequest {
+            la: "372".to_owned(),
+            month: last.to_string(),
+        })
+        .await?
+        .into_inner();
+    print!("\n{}", render_scorecard(&card));
+
     let addr = running.grpc_addr;
     println!(
         "\nQuery the running server (gRPC reflection is on):\n  \
@@ -327,6 +344,53 @@ pub fn render_breakdown(b: &v1::GetBreakdownResponse, dimensions: &[&str]) -> St
             out.push_str(&format!("  {} {} ({pct})", r.category, r.count));
         }
         out.push('\n');
+    }
+    out
+}
+
+/// The scorecard as an aligned table: indicator, polarity, the month, YTD, DOT, RAG, target.
+pub fn render_scorecard(card: &v1::Scorecard) -> String {
+    let show = |unit: &str, v: Option<f64>| match (unit, v) {
+        (_, None) => "-".to_owned(),
+        ("percent", Some(v)) => format!("{v:.1}%"),
+        ("count", Some(v)) => format!("{v:.0}"),
+        (_, Some(v)) => format!("{v:.1}"),
+    };
+    let mut out = format!(
+        "Scorecard, LA {} {} ({}):\n{:<6} {:<60} {:<6} {:>9} {:>9} {:<8} {:<6} {:>7}\n",
+        card.la, card.month, card.financial_year, "id", "indicator", "good", "month", "YTD", "DOT", "RAG",
+        "target"
+    );
+    for r in &card.rows {
+        let info = r.indicator.clone().unwrap_or_default();
+        let current = r.current.clone().unwrap_or_default();
+        let mut title = info.title.clone();
+        if !r.group.is_empty() {
+            title = format!("{title} ({})", r.group);
+        }
+        title.truncate(60);
+        let arrow = match r.direction.as_str() {
+            "up" => "up",
+            "down" => "down",
+            "same" => "same",
+            _ => "",
+        };
+        let target = r
+            .thresholds
+            .as_ref()
+            .and_then(|t| t.green.or(t.range_high))
+            .map_or(String::new(), |g| format!("{g}"));
+        out.push_str(&format!(
+            "{:<6} {:<60} {:<6} {:>9} {:>9} {:<8} {:<6} {:>7}\n",
+            info.id,
+            title,
+            info.polarity,
+            show(&info.unit, current.value),
+            show(&info.unit, current.ytd_value),
+            arrow,
+            r.rag,
+            target
+        ));
     }
     out
 }
