@@ -741,9 +741,27 @@ fn arb_history() -> impl Strategy<Value = Vec<Event>> {
                 },
                 16 => Payload::PathwayPlanRecorded,
                 17 => Payload::CareLeaverContactRecorded {
-                    in_touch: [InTouch::Yes, InTouch::No, InTouch::Died, InTouch::Yes, InTouch::Refused][code as usize],
-                    activity: [Activity::F1, Activity::G5, Activity::NoInformation, Activity::P4, Activity::G4][code as usize],
-                    accommodation: [Accommodation::U1, Accommodation::S2, Accommodation::NoInformation, Accommodation::Z1, Accommodation::B2][code as usize],
+                    in_touch: [
+                        InTouch::Yes,
+                        InTouch::No,
+                        InTouch::Died,
+                        InTouch::Yes,
+                        InTouch::Refused,
+                    ][code as usize],
+                    activity: [
+                        Activity::F1,
+                        Activity::G5,
+                        Activity::NoInformation,
+                        Activity::P4,
+                        Activity::G4,
+                    ][code as usize],
+                    accommodation: [
+                        Accommodation::U1,
+                        Accommodation::S2,
+                        Accommodation::NoInformation,
+                        Accommodation::Z1,
+                        Accommodation::B2,
+                    ][code as usize],
                 },
                 18 => Payload::CareLeaverSupportExtended,
                 19 => Payload::CareLeaverSupportEnded,
@@ -835,7 +853,16 @@ fn a_review_recorded_two_years_late_changes_exactly_the_months_it_should() {
     // numerator); the 4th is due 18 Apr 2017 and met on 10 Apr (a new on-time instance in
     // April 2017); the 5th due 10 Oct 2017 is met on 5 Oct as before; the 6th due 5 Apr 2018 is
     // not held, as before. Nothing else changes.
-    let review = |id: &str, on: &str| ev("C1", id, on, Payload::ReviewHeld { participation: None });
+    let review = |id: &str, on: &str| {
+        ev(
+            "C1",
+            id,
+            on,
+            Payload::ReviewHeld {
+                participation: None,
+            },
+        )
+    };
     let mut events = vec![
         ev("C1", "b", "2008-01-01", born("2008-01-01")),
         ev("C1", "a", "2016-01-04", admitted(LegalStatus::C2)),
@@ -851,7 +878,14 @@ fn a_review_recorded_two_years_late_changes_exactly_the_months_it_should() {
     let after = child_contributions(&fold_child(&events), &ctx("2018-06"));
     let changed: Vec<(&str, String, crate::Measure, i64)> = diff(&before, &after)
         .iter()
-        .map(|c| (c.cell.indicator.id(), c.cell.month.to_string(), c.cell.measure, c.amount))
+        .map(|c| {
+            (
+                c.cell.indicator.id(),
+                c.cell.month.to_string(),
+                c.cell.measure,
+                c.amount,
+            )
+        })
         .collect();
     use crate::Measure::{Denominator, Numerator};
     assert_eq!(

@@ -358,7 +358,16 @@ pub fn render_scorecard(card: &v1::Scorecard) -> String {
     };
     let mut out = format!(
         "Scorecard, LA {} {} ({}):\n{:<6} {:<60} {:<6} {:>9} {:>9} {:<8} {:<6} {:>7}\n",
-        card.la, card.month, card.financial_year, "id", "indicator", "good", "month", "YTD", "DOT", "RAG",
+        card.la,
+        card.month,
+        card.financial_year,
+        "id",
+        "indicator",
+        "good",
+        "month",
+        "YTD",
+        "DOT",
+        "RAG",
         "target"
     );
     for r in &card.rows {
