@@ -8,6 +8,7 @@ use serde_json::json;
 /// - April: A1 adopted (E11), A2 returned home (E4A): 6.4 = 2, 6.5 = 1/2, 6.8 = 1/2;
 /// - May: A3 special guardianship (E45), A4 returned home (E4A): 6.4 = 2, 6.5 = 1/2, 6.6 = 1/2,
 ///   6.8 = 0/2. YTD 2018/19 at May: 6.4 = 4, 6.5 = 2/4 = 50.0%, 6.8 = 1/4 = 25.0%.
+///
 /// And one household approved in March 2018 (9.3 = 1 from March).
 fn scenario() -> Vec<String> {
     let mut lines = Vec::new();

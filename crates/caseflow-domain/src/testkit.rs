@@ -137,3 +137,33 @@ pub fn evaluations(events: &[Event], ind: Indicator, m: &str, today: &str) -> Ve
         .filter(|e| e.indicator == ind && e.month == month(m))
         .collect()
 }
+
+/// A child born on `born_on` and admitted (C2, U4) on `admitted_on`.
+pub fn child(id: &str, born_on: &str, admitted_on: &str) -> Vec<Event> {
+    vec![
+        ev(id, &format!("{id}-b"), born_on, born(born_on)),
+        ev(
+            id,
+            &format!("{id}-a"),
+            admitted_on,
+            admitted(LegalStatus::C2),
+        ),
+    ]
+}
+
+/// The displayed value of `ind` in month `m`.
+pub fn value(f: &Figures, ind: Indicator, m: &str) -> Option<f64> {
+    month_figure(f, ind, month(m), &Settings::default()).value
+}
+
+/// The fact `name` of the one evaluation of `ind` in month `m` (as of that month's end).
+pub fn fact(events: &[Event], ind: Indicator, m: &str, name: &str) -> crate::indicators::FactValue {
+    let found = evaluations(events, ind, m, &month(m).last_day().to_string());
+    assert_eq!(found.len(), 1, "one evaluation of {ind:?} in {m}");
+    found[0]
+        .facts
+        .iter()
+        .find(|f| f.name == name)
+        .map(|f| f.value.clone())
+        .unwrap_or_else(|| panic!("no fact {name}"))
+}

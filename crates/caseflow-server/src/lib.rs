@@ -40,6 +40,12 @@ pub fn fixed_clock(at: OffsetDateTime) -> Clock {
     Arc::new(move || at)
 }
 
+/// Every child's timeline and every worker's events of one authority.
+pub type Authority = (
+    Vec<caseflow_domain::ChildTimeline>,
+    std::collections::BTreeMap<caseflow_domain::Id, Vec<caseflow_domain::Event>>,
+);
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -55,16 +61,7 @@ pub struct AppState {
 impl AppState {
     /// Every child's timeline and every worker's events of `la`: what caseloads (11.x) and the
     /// team-group breakdown join, computed when asked for.
-    pub fn authority(
-        &self,
-        la: La,
-    ) -> Result<
-        (
-            Vec<caseflow_domain::ChildTimeline>,
-            std::collections::BTreeMap<caseflow_domain::Id, Vec<caseflow_domain::Event>>,
-        ),
-        ServiceError,
-    > {
+    pub fn authority(&self, la: La) -> Result<Authority, ServiceError> {
         let mut children = Vec::new();
         let mut workers = std::collections::BTreeMap::new();
         for subject in self.store.subjects(Some(la))? {

@@ -261,10 +261,6 @@ mod tests {
         )
     }
 
-    fn value(f: &Figures, ind: Indicator, m: &str) -> Option<f64> {
-        month_figure(f, ind, month(m), &Settings::default()).value
-    }
-
     fn ytd(f: &Figures, ind: Indicator, m: &str) -> Option<(i64, Option<i64>)> {
         month_figure(f, ind, month(m), &Settings::default()).ytd
     }

@@ -267,7 +267,7 @@ fn latest_contact(
 #[cfg(test)]
 mod tests {
     use crate::codes::{Accommodation, Activity, InTouch, LegalStatus, ReasonCeased};
-    use crate::indicators::{FactValue, Figures, Indicator, month_figure};
+    use crate::indicators::{FactValue, Indicator};
     use crate::settings::Settings;
     use crate::testkit::*;
     use crate::{Event, Id, Payload};
@@ -309,10 +309,6 @@ mod tests {
 
     fn plan(child: &str, id: &str, on: &str) -> Event {
         ev(child, id, on, Payload::PathwayPlanRecorded)
-    }
-
-    fn value(f: &Figures, ind: Indicator, m: &str) -> Option<f64> {
-        month_figure(f, ind, month(m), &Settings::default()).value
     }
 
     fn with_max_age(age: i32) -> Settings {

@@ -123,7 +123,7 @@ fn latest_on_or_before(days: &[Date], day: Date) -> Option<Date> {
 #[cfg(test)]
 mod tests {
     use crate::codes::{HealthAssessmentKind, LegalStatus, ReasonCeased};
-    use crate::indicators::{Figures, Indicator, month_figure};
+    use crate::indicators::{Indicator, month_figure};
     use crate::settings::Settings;
     use crate::testkit::*;
     use crate::{Event, Id, Payload};
@@ -146,22 +146,6 @@ mod tests {
 
     fn dental(child: &str, id: &str, on: &str) -> Event {
         ev(child, id, on, Payload::DentalCheckCompleted)
-    }
-
-    fn child(id: &str, born_on: &str, admitted_on: &str) -> Vec<Event> {
-        vec![
-            ev(id, &format!("{id}-b"), born_on, born(born_on)),
-            ev(
-                id,
-                &format!("{id}-a"),
-                admitted_on,
-                admitted(LegalStatus::C2),
-            ),
-        ]
-    }
-
-    fn value(f: &Figures, ind: Indicator, m: &str) -> Option<f64> {
-        month_figure(f, ind, month(m), &Settings::default()).value
     }
 
     #[test]

@@ -317,17 +317,6 @@ mod tests {
             .collect()
     }
 
-    fn fact(events: &[Event], ind: Indicator, m: &str, name: &str) -> FactValue {
-        let found = evaluations(events, ind, m, &month(m).last_day().to_string());
-        assert_eq!(found.len(), 1, "one evaluation of {ind:?} in {m}");
-        found[0]
-            .facts
-            .iter()
-            .find(|f| f.name == name)
-            .map(|f| f.value.clone())
-            .unwrap_or_else(|| panic!("no fact {name}"))
-    }
-
     #[test]
     fn current_placement_type_and_provider_at_month_end() {
         // Looked after at the end of May 2018:

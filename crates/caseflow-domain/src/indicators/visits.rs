@@ -134,7 +134,7 @@ mod tests {
     use time::macros::date;
 
     use crate::codes::{LegalStatus, PlacementType, PlacementType::*, ReasonCeased};
-    use crate::indicators::{FactValue, Figures, month_figure};
+    use crate::indicators::FactValue;
     use crate::settings::Settings;
     use crate::testkit::*;
     use crate::{Event, Id, Indicator, Payload, Placement};
@@ -203,21 +203,6 @@ mod tests {
                 reason: None,
             },
         )
-    }
-
-    fn fact(events: &[Event], ind: Indicator, m: &str, name: &str) -> FactValue {
-        let found = evaluations(events, ind, m, &month(m).last_day().to_string());
-        assert_eq!(found.len(), 1, "one evaluation of {ind:?} in {m}");
-        found[0]
-            .facts
-            .iter()
-            .find(|f| f.name == name)
-            .map(|f| f.value.clone())
-            .unwrap_or_else(|| panic!("no fact {name}"))
-    }
-
-    fn value(f: &Figures, ind: Indicator, m: &str) -> Option<f64> {
-        month_figure(f, ind, month(m), &Settings::default()).value
     }
 
     #[test]
