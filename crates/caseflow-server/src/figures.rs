@@ -408,7 +408,12 @@ impl Figures for FiguresService {
         &self,
         request: Request<v1::GetSeriesRequest>,
     ) -> Result<Response<v1::GetSeriesResponse>, Status> {
-        Ok(Response::new(self.series(request.into_inner())?))
+        Ok(Response::new(
+            crate::blocking(&self.0, move |state| {
+                FiguresService(state).series(request.into_inner())
+            })
+            .await?,
+        ))
     }
 
     #[instrument(skip_all, fields(la = %request.get_ref().la, month = %request.get_ref().month))]
@@ -416,7 +421,12 @@ impl Figures for FiguresService {
         &self,
         request: Request<v1::GetScorecardRequest>,
     ) -> Result<Response<v1::Scorecard>, Status> {
-        Ok(Response::new(self.scorecard(request.into_inner())?))
+        Ok(Response::new(
+            crate::blocking(&self.0, move |state| {
+                FiguresService(state).scorecard(request.into_inner())
+            })
+            .await?,
+        ))
     }
 
     #[instrument(skip_all, fields(la = %request.get_ref().la, month = %request.get_ref().month))]
@@ -424,6 +434,11 @@ impl Figures for FiguresService {
         &self,
         request: Request<v1::GetBreakdownRequest>,
     ) -> Result<Response<v1::GetBreakdownResponse>, Status> {
-        Ok(Response::new(self.breakdown(request.into_inner())?))
+        Ok(Response::new(
+            crate::blocking(&self.0, move |state| {
+                FiguresService(state).breakdown(request.into_inner())
+            })
+            .await?,
+        ))
     }
 }

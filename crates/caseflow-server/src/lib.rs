@@ -161,6 +161,16 @@ pub async fn serve(
     Ok(())
 }
 
+/// Runs a handler's body on the blocking pool: they read sled and may fold a whole authority
+/// (caseloads), which must not hold up the async workers.
+async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(AppState) -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ServiceError> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || f(state)).await?
+}
+
 fn parse_la(s: &str) -> Result<La, ServiceError> {
     La::parse(s).ok_or_else(|| {
         ServiceError::InvalidArgument(format!("la {s:?} is not a three-digit authority code"))

@@ -128,6 +128,11 @@ impl Operations for OperationsService {
         &self,
         request: Request<v1::ListDataQualityIssuesRequest>,
     ) -> Result<Response<v1::ListDataQualityIssuesResponse>, Status> {
-        Ok(Response::new(self.issues(request.into_inner())?))
+        Ok(Response::new(
+            crate::blocking(&self.0, move |state| {
+                OperationsService(state).issues(request.into_inner())
+            })
+            .await?,
+        ))
     }
 }

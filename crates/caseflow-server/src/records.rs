@@ -245,6 +245,11 @@ impl Records for RecordsService {
         &self,
         request: Request<v1::GetChildTimelineRequest>,
     ) -> Result<Response<v1::ChildTimeline>, Status> {
-        Ok(Response::new(self.timeline(request.into_inner())?))
+        Ok(Response::new(
+            crate::blocking(&self.0, move |state| {
+                RecordsService(state).timeline(request.into_inner())
+            })
+            .await?,
+        ))
     }
 }
