@@ -1,0 +1,1 @@
+//! A seeded simulator of local authorities (being written).
