@@ -47,3 +47,7 @@ sample:
 # API docs for every crate.
 doc:
     cargo doc --workspace --no-deps
+
+# Render the monthly report from a running server (format: table, html, csv, json)
+report format="table":
+    cargo run -q -p caseflow -- report --format {{format}}

@@ -5,5 +5,6 @@ mod architecture;
 mod crash;
 mod ingest;
 mod rejections;
+mod report;
 mod scorecard;
 mod spine;

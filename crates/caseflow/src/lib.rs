@@ -6,6 +6,7 @@ pub mod app;
 pub mod commands;
 pub mod config;
 pub mod projector;
+pub mod report;
 pub mod sample;
 
 use std::path::PathBuf;
@@ -48,6 +49,19 @@ pub enum Command {
         #[arg(long)]
         exit: bool,
     },
+    /// Render the monthly performance report from a running server.
+    Report {
+        #[arg(long, default_value = "372")]
+        la: String,
+        /// YYYY-MM; default: the last complete month.
+        #[arg(long)]
+        month: Option<String>,
+        #[arg(long, value_enum, default_value_t = report::Format::Table)]
+        format: report::Format,
+        /// The server's address; default: `http://` + the configured `grpc.listen`.
+        #[arg(long)]
+        grpc: Option<String>,
+    },
     /// Write the sample events as JSON lines (to refresh deploy/sample/events.jsonl).
     #[command(hide = true)]
     Sample { out: PathBuf },
@@ -69,6 +83,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             commands::status(&grpc).await?
         }
         Command::Demo { exit } => commands::demo(&config, exit).await?,
+        Command::Report {
+            la,
+            month,
+            format,
+            grpc,
+        } => {
+            let grpc = grpc.unwrap_or_else(|| format!("http://{}", config.grpc.listen));
+            let data = report::fetch(&grpc, &la, month.as_deref()).await?;
+            let out = match format {
+                report::Format::Table => report::render_table(
+                    &data,
+                    std::io::IsTerminal::is_terminal(&std::io::stdout()),
+                ),
+                f => report::render(&data, f),
+            };
+            print!("{out}");
+        }
         Command::Sample { out } => {
             let mut text = sample::sample_events().join("\n");
             text.push('\n');
