@@ -131,6 +131,7 @@ impl TestCaseflow {
                 indicator: indicator.to_owned(),
                 from_month: from.to_owned(),
                 to_month: to.to_owned(),
+                ..Default::default()
             })
             .await
             .unwrap()

@@ -60,6 +60,7 @@ async fn scorecard_rows_carry_ytd_trend_dot_rag_and_members() {
         .get_scorecard(v1::GetScorecardRequest {
             la: "372".into(),
             month: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -247,6 +248,7 @@ async fn caseloads_join_children_and_workers() {
                 indicator: ind,
                 from_month: "2018-04".into(),
                 to_month: "2018-05".into(),
+                ..Default::default()
             })
             .await
             .unwrap()
@@ -261,6 +263,7 @@ async fn caseloads_join_children_and_workers() {
         .get_scorecard(v1::GetScorecardRequest {
             la: "372".into(),
             month: "2018-05".into(),
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -52,6 +52,7 @@ async fn publish_project_query_round_trip() {
             indicator: "6.3".into(),
             from_month: "2018-05".into(),
             to_month: "2018-05".into(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -351,4 +352,89 @@ fn shuffled_arrival_order_gives_identical_figures() {
         }
     });
     rt.block_on(cf.stop());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn figures_as_known_at_a_moment_ignore_events_recorded_later() {
+    // Admitted 10 May 2018 (recorded 11 May); discharged 20 May but recorded only on 10 June.
+    let nats = TestNats::start();
+    let cf = TestCaseflow::start(&nats).await;
+    let mut discharge: serde_json::Value =
+        serde_json::from_str(&ended("372", "C1", "out", "2018-05-20", "E13")).unwrap();
+    discharge["recordedAt"] = json!("2018-06-10T09:00:00Z");
+    let mut admission: serde_json::Value =
+        serde_json::from_str(&admitted("372", "C1", "in", "2018-05-10", "C2")).unwrap();
+    admission["recordedAt"] = json!("2018-05-11T08:00:00Z");
+    publish(
+        cf.log(),
+        vec![
+            registered("372", "C1", "b", "2012-01-01"),
+            admission.to_string(),
+            discharge.to_string(),
+        ],
+    )
+    .await;
+    cf.caught_up().await;
+    let series = |indicator: &str, at: &str| {
+        let mut figures = cf.figures();
+        let request = v1::GetSeriesRequest {
+            la: "372".into(),
+            indicator: indicator.into(),
+            from_month: "2018-05".into(),
+            to_month: "2018-05".into(),
+            as_known_at: at.into(),
+        };
+        async move {
+            figures
+                .get_series(request)
+                .await
+                .unwrap()
+                .into_inner()
+                .months
+                .iter()
+                .map(|m| m.numerator)
+                .collect::<Vec<_>>()
+        }
+    };
+    // Now: the discharge is known; C1 was not looked after at the end of May.
+    assert_eq!(series("6.1", "").await, vec![0]);
+    assert_eq!(series("6.4", "").await, vec![1]);
+    // As known on 5 June: May looked like one child in care and nobody ceased.
+    assert_eq!(series("6.1", "2018-06-05").await, vec![1]);
+    assert_eq!(series("6.4", "2018-06-05").await, vec![0]);
+    // As known just before the admission was recorded: nothing at all.
+    assert_eq!(series("6.3", "2018-05-11T07:59:59Z").await, vec![0]);
+    assert_eq!(series("6.3", "2018-05-11T08:00:00Z").await, vec![1]);
+
+    // The scorecard as known on 5 June defaults to May, the last complete month then.
+    let card = cf
+        .figures()
+        .get_scorecard(v1::GetScorecardRequest {
+            la: "372".into(),
+            month: String::new(),
+            as_known_at: "2018-06-05".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(card.month, "2018-05");
+    let ceased = card
+        .rows
+        .iter()
+        .find(|r| r.indicator.as_ref().unwrap().id == "6.4")
+        .unwrap();
+    assert_eq!(ceased.current.as_ref().unwrap().numerator, 0);
+
+    let bad = cf
+        .figures()
+        .get_series(v1::GetSeriesRequest {
+            la: "372".into(),
+            indicator: "6.1".into(),
+            as_known_at: "last tuesday".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), tonic::Code::InvalidArgument);
+    cf.stop().await;
 }

@@ -85,19 +85,102 @@ pub(crate) fn parse_indicator(id: &str) -> Result<Indicator, ServiceError> {
         })
 }
 
+/// Where a query's figures come from: the stored cells (everything known now), or a
+/// re-derivation from the events recorded up to a moment ("as known at").
+enum Source {
+    Stored,
+    KnownAt {
+        figures: caseflow_domain::Figures,
+        authority: crate::Authority,
+    },
+}
+
+/// The figures a query reads, and the day they are as of.
+struct View {
+    la: caseflow_domain::La,
+    source: Source,
+    /// Months whose last day is before this are complete.
+    today: time::Date,
+    /// The last month derived.
+    horizon: Month,
+}
+
+/// Parses an "as known at" moment: RFC 3339, or YYYY-MM-DD meaning the end of that day (UTC).
+fn parse_moment(s: &str) -> Result<caseflow_domain::Timestamp, ServiceError> {
+    if let Ok(day) = caseflow_domain::calendar::parse_day(s) {
+        let end = day.next_day().map_or(i64::MAX, |d| {
+            caseflow_domain::Timestamp::from_offset(d.midnight().assume_utc()).0 - 1
+        });
+        return Ok(caseflow_domain::Timestamp(end));
+    }
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map(caseflow_domain::Timestamp::from_offset)
+        .map_err(|_| {
+            ServiceError::InvalidArgument(format!(
+                "as_known_at {s:?} is neither an RFC 3339 timestamp nor a YYYY-MM-DD day"
+            ))
+        })
+}
+
+impl View {
+    /// Summed cells of `indicator` for `from..=to` (6.2 reads 6.1's).
+    fn figures(
+        &self,
+        state: &crate::AppState,
+        indicator: Indicator,
+        from: Month,
+        to: Month,
+    ) -> Result<std::borrow::Cow<'_, caseflow_domain::Figures>, ServiceError> {
+        Ok(match &self.source {
+            Source::Stored => std::borrow::Cow::Owned(caseflow_store::figures_of(
+                state
+                    .store
+                    .cells(self.la, cells_source(indicator), from, to)?,
+            )),
+            Source::KnownAt { figures, .. } => std::borrow::Cow::Borrowed(figures),
+        })
+    }
+
+    /// Caseloads at each month end.
+    fn caseloads(
+        &self,
+        state: &crate::AppState,
+        months: impl IntoIterator<Item = Month>,
+    ) -> Result<crate::Caseloads, ServiceError> {
+        match &self.source {
+            Source::Stored => state.caseloads(self.la, months),
+            Source::KnownAt { authority, .. } => {
+                Ok(crate::caseloads_of(authority, months, &state.settings))
+            }
+        }
+    }
+}
+
 impl FiguresService {
-    fn horizon(&self) -> Result<Month, ServiceError> {
-        Ok(self
-            .0
-            .store
-            .as_of()?
-            .map_or_else(|| Month::of((self.0.clock)().date()), Month::of))
+    fn view(&self, la: caseflow_domain::La, as_known_at: &str) -> Result<View, ServiceError> {
+        if as_known_at.is_empty() {
+            return Ok(View {
+                la,
+                source: Source::Stored,
+                today: (self.0.clock)().date(),
+                horizon: Month::of(self.0.as_of()?),
+            });
+        }
+        let at = parse_moment(as_known_at)?;
+        let (figures, authority) = self.0.known_at(la, at)?;
+        Ok(View {
+            la,
+            source: Source::KnownAt { figures, authority },
+            today: at.day(),
+            horizon: Month::of(at.day()),
+        })
     }
 
     fn series(&self, r: v1::GetSeriesRequest) -> Result<v1::GetSeriesResponse, ServiceError> {
         let la = parse_la(&r.la)?;
         let indicator = parse_indicator(&r.indicator)?;
-        let horizon = self.horizon()?;
+        let view = self.view(la, &r.as_known_at)?;
+        let horizon = view.horizon;
         let to = if r.to_month.is_empty() {
             horizon
         } else {
@@ -119,27 +202,25 @@ impl FiguresService {
             ));
         }
         let last = to.min(horizon);
-        let today = (self.0.clock)().date();
+        let today = view.today;
         let months = if caseloads::DERIVES.contains(&indicator) {
             // Caseloads join children and workers: computed when asked for.
-            self.0
-                .caseloads(la, from.through(last))?
+            view.caseloads(&self.0, from.through(last))?
                 .values()
                 .filter_map(|c| c.figure_of(indicator))
                 .map(|f| month_value(&f, today))
                 .collect()
         } else {
-            let cells = self.0.store.cells(
-                la,
-                cells_source(indicator),
+            let figures = view.figures(
+                &self.0,
+                indicator,
                 from.financial_year().first_month(),
                 last,
             )?;
-            let figures = caseflow_store::figures_of(cells);
             from.through(last)
                 .map(|m| {
                     month_value(
-                        &month_figure(&figures, indicator, m, &self.0.settings),
+                        &month_figure(&*figures, indicator, m, &self.0.settings),
                         today,
                     )
                 })
@@ -154,20 +235,21 @@ impl FiguresService {
 
     fn scorecard(&self, r: v1::GetScorecardRequest) -> Result<v1::Scorecard, ServiceError> {
         let la = parse_la(&r.la)?;
+        let view = self.view(la, &r.as_known_at)?;
         let month = if r.month.is_empty() {
-            Month::of(self.0.as_of()?).prev()
+            view.horizon.prev()
         } else {
             parse_month("month", &r.month)?
         };
         let year = month.financial_year();
         let first = FinancialYear(year.0 - 4).first_month();
-        let today = (self.0.clock)().date();
+        let today = view.today;
         let settings = &self.0.settings;
         // Caseloads are joined when asked for: the months the scorecard shows.
         let trend_years: Vec<FinancialYear> =
             (1..=4).rev().map(|k| FinancialYear(year.0 - k)).collect();
-        let loads = self.0.caseloads(
-            la,
+        let loads = view.caseloads(
+            &self.0,
             [month, month.prev()]
                 .into_iter()
                 .chain(trend_years.iter().map(|y| y.last_month())),
@@ -213,17 +295,14 @@ impl FiguresService {
                 }
                 continue;
             }
-            let cells = self
-                .0
-                .store
-                .cells(la, cells_source(indicator), first, month)?;
-            let figures = caseflow_store::figures_of(cells);
-            let current = month_figure(&figures, indicator, month, settings);
-            let previous = month_figure(&figures, indicator, month.prev(), settings);
+            let figures = view.figures(&self.0, indicator, first, month)?;
+            let figures = &*figures;
+            let current = month_figure(figures, indicator, month, settings);
+            let previous = month_figure(figures, indicator, month.prev(), settings);
             let trend = trend_years
                 .iter()
                 .filter_map(|&y| {
-                    financial_year_figure(&figures, indicator, y, month, settings).map(|f| {
+                    financial_year_figure(figures, indicator, y, month, settings).map(|f| {
                         v1::YearValue {
                             year: y.to_string(),
                             numerator: f.numerator,
@@ -308,7 +387,7 @@ impl FiguresService {
         let la = parse_la(&r.la)?;
         let indicator = parse_indicator(&r.indicator)?;
         let month = if r.month.is_empty() {
-            self.horizon()?
+            Month::of(self.0.as_of()?)
         } else {
             parse_month("month", &r.month)?
         };

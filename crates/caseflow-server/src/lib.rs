@@ -46,6 +46,28 @@ pub type Authority = (
     std::collections::BTreeMap<caseflow_domain::Id, Vec<caseflow_domain::Event>>,
 );
 
+/// Caseloads by month end.
+pub type Caseloads =
+    std::collections::BTreeMap<Month, caseflow_domain::indicators::caseloads::Caseloads>;
+
+/// The caseloads of an authority at each month end.
+pub fn caseloads_of(
+    authority: &Authority,
+    months: impl IntoIterator<Item = Month>,
+    settings: &caseflow_domain::settings::Settings,
+) -> Caseloads {
+    let (children, workers) = authority;
+    months
+        .into_iter()
+        .map(|m| {
+            (
+                m,
+                caseflow_domain::indicators::caseloads::caseloads(m, children, workers, settings),
+            )
+        })
+        .collect()
+}
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -89,25 +111,51 @@ impl AppState {
         &self,
         la: La,
         months: impl IntoIterator<Item = Month>,
-    ) -> Result<
-        std::collections::BTreeMap<Month, caseflow_domain::indicators::caseloads::Caseloads>,
-        ServiceError,
-    > {
-        let (children, workers) = self.authority(la)?;
-        Ok(months
-            .into_iter()
-            .map(|m| {
-                (
-                    m,
-                    caseflow_domain::indicators::caseloads::caseloads(
-                        m,
-                        &children,
-                        &workers,
-                        &self.settings,
-                    ),
-                )
-            })
-            .collect())
+    ) -> Result<Caseloads, ServiceError> {
+        Ok(caseloads_of(&self.authority(la)?, months, &self.settings))
+    }
+
+    /// "As known at": the figures of `la` re-derived from only the events recorded (their
+    /// `recordedAt`, or stream time) up to `at`, as of that day; and the authority's timelines
+    /// so filtered, for the caseloads. Costs one fold per subject of the authority.
+    pub fn known_at(
+        &self,
+        la: La,
+        at: caseflow_domain::Timestamp,
+    ) -> Result<(caseflow_domain::Figures, Authority), ServiceError> {
+        use caseflow_domain::indicators::{
+            Context, child_contributions, contributions, evaluate_household,
+        };
+        let ctx = Context::new((*self.settings).clone(), at.day());
+        let mut figures = caseflow_domain::Figures::default();
+        let mut children = Vec::new();
+        let mut workers = std::collections::BTreeMap::new();
+        for subject in self.store.subjects(Some(la))? {
+            let events: Vec<_> = self
+                .store
+                .events(&subject)?
+                .into_iter()
+                .map(|s| s.event)
+                .filter(|e| e.recorded_at <= at)
+                .collect();
+            if events.is_empty() {
+                continue;
+            }
+            match subject.kind {
+                caseflow_domain::EntityKind::Child => {
+                    let tl = caseflow_domain::fold_child(&events);
+                    figures.add(&child_contributions(&tl, &ctx), 1);
+                    children.push(tl);
+                }
+                caseflow_domain::EntityKind::Household => {
+                    figures.add(&contributions(&evaluate_household(&events, &ctx)), 1);
+                }
+                caseflow_domain::EntityKind::Worker => {
+                    workers.insert(subject.id.clone(), events);
+                }
+            }
+        }
+        Ok((figures, (children, workers)))
     }
 
     /// The day figures are derived as of: the projector's, or today before it has run.

@@ -256,6 +256,7 @@ async fn demo_steps(config: &Config, running: &Running) -> anyhow::Result<()> {
                 indicator: id.to_owned(),
                 from_month: last.plus(-5).to_string(),
                 to_month: last.to_string(),
+                ..Default::default()
             })
             .await?
             .into_inner();
@@ -282,6 +283,7 @@ async fn demo_steps(config: &Config, running: &Running) -> anyhow::Result<()> {
         .get_scorecard(v1::GetScorecardRequest {
             la: "372".to_owned(),
             month: last.to_string(),
+            ..Default::default()
         })
         .await?
         .into_inner();

@@ -42,6 +42,7 @@ pub async fn fetch(grpc: &str, la: &str, month: Option<&str>) -> anyhow::Result<
         .get_scorecard(v1::GetScorecardRequest {
             la: la.to_owned(),
             month: month.unwrap_or_default().to_owned(),
+            ..Default::default()
         })
         .await
         .with_context(|| format!("GetScorecard for authority {la}"))?
@@ -64,6 +65,7 @@ pub async fn fetch(grpc: &str, la: &str, month: Option<&str>) -> anyhow::Result<
                 indicator: id.clone(),
                 from_month: from.to_string(),
                 to_month: to.to_string(),
+                ..Default::default()
             })
             .await
             .with_context(|| format!("GetSeries of {id} for authority {la}"))?
