@@ -5,9 +5,9 @@
 default:
     @just --list
 
-# Start NATS, the projector and gRPC; load the sample authority 372; print its figures.
-demo:
-    cargo run -p caseflow -- demo
+# Start NATS, the projector and gRPC; publish five simulated years of authority 372; print its scorecard; write report.html.
+demo *args:
+    cargo run -p caseflow -- demo {{args}}
 
 # The whole check CI runs: formatting, clippy, every test.
 test: fmt-check lint nextest

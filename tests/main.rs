@@ -3,6 +3,7 @@
 
 mod architecture;
 mod crash;
+mod demo;
 mod ingest;
 mod rejections;
 mod report;

@@ -97,8 +97,12 @@ fn print_publish_report(source: &str, r: &PublishReport) {
         r.rejected.len(),
         r.failed.len()
     );
-    for (n, reason, message) in &r.rejected {
+    const SHOWN: usize = 10;
+    for (n, reason, message) in r.rejected.iter().take(SHOWN) {
         println!("  line {n}: rejected ({reason}): {message}");
+    }
+    if r.rejected.len() > SHOWN {
+        println!("  ... and {} more rejected", r.rejected.len() - SHOWN);
     }
     for (n, e) in &r.failed {
         println!("  line {n}: not appended: {e}");
@@ -199,15 +203,130 @@ pub async fn status(grpc: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `caseflow simulate`: simulated authorities as JSON lines to a file, or appended straight to
+/// the event log (unvalidated, as a case system would: invalid events then become the
+/// projector's rejections).
+pub async fn simulate(
+    config: &Config,
+    sim: &caseflow_sim::SimConfig,
+    out: Option<&Path>,
+    in_flight: usize,
+) -> anyhow::Result<()> {
+    sim.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut file = match out {
+        Some(path) => Some(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => None,
+    };
+    let log = match file {
+        Some(_) => None,
+        None => Some(
+            EventLog::connect(&config.nats_url(), config.stream_settings())
+                .await
+                .with_context(|| format!("cannot reach NATS at {}", config.nats_url()))?,
+        ),
+    };
+    let bar = progress_bar(sim.authorities.len() as u64, "authorities");
+    let mut total = 0usize;
+    for la in &sim.authorities {
+        let (simulation, code) = (sim.clone(), la.clone());
+        let authority = tokio::task::spawn_blocking(move || {
+            caseflow_sim::simulate_authority(&simulation, &code)
+        })
+        .await?;
+        total += authority.events.len();
+        if let Some(f) = file.as_mut() {
+            caseflow_sim::write_jsonl(&authority, f)?;
+        }
+        if let Some(log) = &log {
+            let appends = authority
+                .events
+                .into_iter()
+                .enumerate()
+                .map(|(i, e)| Append {
+                    subject: e.subject,
+                    // Invalid events may have no readable id; they still need a unique message id.
+                    event_id: e
+                        .event
+                        .as_ref()
+                        .map_or_else(|| format!("invalid-{la}-{i}"), |ev| ev.id.to_string()),
+                    payload: e.json.into_bytes().into(),
+                    content_type: ContentType::Json,
+                    expected_last_subject_sequence: None,
+                });
+            let failed = log
+                .append_all(appends, in_flight)
+                .await
+                .into_iter()
+                .filter(Result::is_err)
+                .count();
+            if failed > 0 {
+                anyhow::bail!("{failed} events of authority {la} could not be appended");
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish();
+    if let Some(mut f) = file {
+        f.flush()?;
+    }
+    println!(
+        "simulated {} authorities: {total} events {}",
+        sim.authorities.len(),
+        match out {
+            Some(path) => format!("written to {}", path.display()),
+            None => format!("appended to {}", config.nats_url()),
+        }
+    );
+    Ok(())
+}
+
 /// The targets, tolerances and benchmarks of the May 2018 report.
 const REPORT_SCORECARD: &str = include_str!("../../../deploy/scorecard-2018-19.toml");
+/// The shipped configuration, for its indicator settings (6.2's population, team groups).
+const SHIPPED_CONFIG: &str = include_str!("../../../deploy/caseflow.toml");
 
-/// `caseflow demo`: starts everything, loads the sample, prints the figures.
-pub async fn demo(config: &Config, exit: bool) -> anyhow::Result<()> {
+/// What the demo simulates and where it writes the report.
+#[derive(Clone, Debug)]
+pub struct DemoOptions {
+    /// Years of history published (children already in care when it starts come with their
+    /// earlier history).
+    pub years: i32,
+    /// The simulator's seed.
+    pub seed: u64,
+    /// Stop after printing instead of serving until Ctrl-C.
+    pub exit: bool,
+    /// Where `report.html` and `scorecard.csv` are written.
+    pub out_dir: std::path::PathBuf,
+}
+
+/// `sim` with its history shortened to the last `years` years before its end.
+pub fn last_years(mut sim: caseflow_sim::SimConfig, years: i32) -> caseflow_sim::SimConfig {
+    sim.start = caseflow_domain::calendar::add_months(sim.end, -12 * years.max(1))
+        .next_day()
+        .unwrap_or(sim.start);
+    sim
+}
+
+/// The simulated authority of the demo: 372, like the seed report's, ending 31 May 2018.
+pub fn demo_simulation(options: &DemoOptions) -> caseflow_sim::SimConfig {
+    last_years(
+        caseflow_sim::SimConfig::like_seed(options.seed, "372"),
+        options.years,
+    )
+}
+
+/// `caseflow demo`: starts everything, publishes a simulated authority's history, waits for the
+/// projector, prints the scorecard, writes the report, and serves until Ctrl-C.
+pub async fn demo(config: &Config, options: &DemoOptions) -> anyhow::Result<()> {
+    let sim = demo_simulation(options);
     let mut config = config.clone();
     if config.today.is_none() {
+        // A few days after the history ends, so its last month is complete.
         config.today = Some(caseflow_domain::calendar::format_day(
-            crate::sample::SAMPLE_TODAY,
+            caseflow_domain::calendar::add_days(sim.end, 5),
         ));
     }
     if config.scorecard.targets.is_empty() && config.scorecard.benchmarks.is_empty() {
@@ -215,9 +334,14 @@ pub async fn demo(config: &Config, exit: bool) -> anyhow::Result<()> {
         config.scorecard = toml::from_str(REPORT_SCORECARD)
             .context("the shipped deploy/scorecard-2018-19.toml does not parse")?;
     }
+    if config.indicators == caseflow_domain::settings::Settings::default() {
+        let shipped: Config = toml::from_str(SHIPPED_CONFIG)
+            .context("the shipped deploy/caseflow.toml does not parse")?;
+        config.indicators = shipped.indicators;
+    }
     let running = app::start(&config).await?;
-    let result = demo_steps(&config, &running).await;
-    if result.is_ok() && !exit {
+    let result = demo_steps(&config, &running, &sim, options).await;
+    if result.is_ok() && !options.exit {
         println!("\nThe server keeps running; Ctrl-C to stop.");
         tokio::signal::ctrl_c().await?;
     }
@@ -225,19 +349,52 @@ pub async fn demo(config: &Config, exit: bool) -> anyhow::Result<()> {
     result
 }
 
-async fn demo_steps(config: &Config, running: &Running) -> anyhow::Result<()> {
+async fn demo_steps(
+    config: &Config,
+    running: &Running,
+    sim: &caseflow_sim::SimConfig,
+    options: &DemoOptions,
+) -> anyhow::Result<()> {
     println!(
         "caseflow demo: gRPC on {}, NATS at {}\n",
         running.grpc_addr, running.nats_url
     );
+    let simulation = sim.clone();
+    let authority =
+        tokio::task::spawn_blocking(move || caseflow_sim::simulate_authority(&simulation, "372"))
+            .await?;
+    let lines: Vec<String> = authority.events.into_iter().map(|e| e.json).collect();
+    println!(
+        "simulated authority 372, {} to {}: {} events (late, re-sent, corrected and a few invalid ones included)",
+        caseflow_domain::calendar::format_day(sim.start),
+        caseflow_domain::calendar::format_day(sim.end),
+        lines.len()
+    );
+
+    let bar = progress_bar(lines.len() as u64, "publishing");
     let now = Timestamp::from_offset(time::OffsetDateTime::now_utc());
-    let lines = crate::sample::COMMITTED_SAMPLE.lines().map(str::to_owned);
-    let report = publish_lines(&running.log, lines, now, 256).await;
-    print_publish_report("sample authority 372", &report);
+    let mut report = PublishReport::default();
+    const CHUNK: usize = 2000;
+    for (i, chunk) in lines.chunks(CHUNK).enumerate() {
+        let r = publish_lines(&running.log, chunk.iter().cloned(), now, 512).await;
+        bar.inc(chunk.len() as u64);
+        // Line numbers count from the start of the whole history, not the chunk.
+        let offset = i * CHUNK;
+        report.appended += r.appended;
+        report.duplicates += r.duplicates;
+        report
+            .rejected
+            .extend(r.rejected.into_iter().map(|(n, c, m)| (n + offset, c, m)));
+        report
+            .failed
+            .extend(r.failed.into_iter().map(|(n, e)| (n + offset, e)));
+    }
+    bar.finish();
+    print_publish_report("authority 372", &report);
 
     let bar = progress_bar(0, "projecting");
     running
-        .wait_caught_up(Duration::from_secs(120), |applied, target| {
+        .wait_caught_up(Duration::from_secs(3600), |applied, target| {
             bar.set_length(target);
             bar.set_position(applied.min(target));
         })
@@ -245,26 +402,15 @@ async fn demo_steps(config: &Config, running: &Running) -> anyhow::Result<()> {
     bar.finish();
 
     let grpc = format!("http://{}", running.grpc_addr);
-    let mut figures = v1::figures_client::FiguresClient::connect(grpc.clone()).await?;
     let today = config.today().context("the demo has a fixed today")?;
     let last = Month::of(today).prev();
-    let mut table = Vec::new();
-    for id in ["6.1", "6.3", "6.4"] {
-        let series = figures
-            .get_series(v1::GetSeriesRequest {
-                la: "372".to_owned(),
-                indicator: id.to_owned(),
-                from_month: last.plus(-5).to_string(),
-                to_month: last.to_string(),
-                ..Default::default()
-            })
-            .await?
-            .into_inner();
-        table.push(series);
-    }
-    let out = render_series_table(&table);
-    print!("\n{out}");
+    let data = crate::report::fetch(&grpc, "372", Some(&last.to_string())).await?;
+    print!(
+        "\n{}",
+        crate::report::render_table(&data, std::io::IsTerminal::is_terminal(&std::io::stdout()))
+    );
 
+    let mut figures = v1::figures_client::FiguresClient::connect(grpc.clone()).await?;
     let breakdown = figures
         .get_breakdown(v1::GetBreakdownRequest {
             la: "372".to_owned(),
@@ -276,25 +422,29 @@ async fn demo_steps(config: &Config, running: &Running) -> anyhow::Result<()> {
         .into_inner();
     print!(
         "\n{}",
-        render_breakdown(&breakdown, &["age_band", "legal_status"])
+        render_breakdown(&breakdown, &["age_band", "legal_status", "team_group"])
     );
 
-    let card = figures
-        .get_scorecard(v1::GetScorecardRequest {
-            la: "372".to_owned(),
-            month: last.to_string(),
-            ..Default::default()
-        })
-        .await?
-        .into_inner();
-    print!("\n{}", render_scorecard(&card));
+    std::fs::create_dir_all(&options.out_dir)?;
+    let html = options.out_dir.join("report.html");
+    let csv = options.out_dir.join("scorecard.csv");
+    std::fs::write(
+        &html,
+        crate::report::render(&data, crate::report::Format::Html),
+    )?;
+    std::fs::write(
+        &csv,
+        crate::report::render(&data, crate::report::Format::Csv),
+    )?;
+    println!("\nWrote {} and {}", html.display(), csv.display());
 
     let addr = running.grpc_addr;
     println!(
         "\nQuery the running server (gRPC reflection is on):\n  \
-         grpcurl -plaintext -d '{{\"la\":\"372\",\"indicator\":\"6.1\"}}' {addr} caseflow.v1.Figures/GetSeries\n  \
-         grpcurl -plaintext -d '{{\"la\":\"372\",\"month\":\"{last}\"}}' {addr} caseflow.v1.Figures/GetBreakdown\n  \
-         grpcurl -plaintext -d '{{\"la\":\"372\",\"childId\":\"C00007\"}}' {addr} caseflow.v1.Records/GetChildTimeline\n  \
+         grpcurl -plaintext -d '{{\"la\":\"372\",\"month\":\"{last}\"}}' {addr} caseflow.v1.Figures/GetScorecard\n  \
+         grpcurl -plaintext -d '{{\"la\":\"372\",\"indicator\":\"6.7\"}}' {addr} caseflow.v1.Figures/GetSeries\n  \
+         grpcurl -plaintext -d '{{\"la\":\"372\",\"indicator\":\"6.15\",\"month\":\"{last}\"}}' {addr} caseflow.v1.Records/ListMembers\n  \
+         cargo run -q -p caseflow -- report --grpc http://{addr} --format html > report.html\n  \
          cargo run -q -p caseflow -- status --grpc http://{addr}"
     );
     std::io::stdout().flush()?;

@@ -43,11 +43,21 @@ pub enum Command {
         #[arg(long)]
         grpc: Option<String>,
     },
-    /// Start everything, load the sample authority and print its figures.
+    /// Start everything, publish a simulated authority's history, print its scorecard and write
+    /// its report.
     Demo {
         /// Stop after printing instead of serving until Ctrl-C.
         #[arg(long)]
         exit: bool,
+        /// Years of history to publish.
+        #[arg(long, default_value_t = 5)]
+        years: i32,
+        /// The simulator's seed.
+        #[arg(long, default_value_t = 2018)]
+        seed: u64,
+        /// Where report.html and scorecard.csv are written.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
     },
     /// Render the monthly performance report from a running server.
     Report {
@@ -61,6 +71,23 @@ pub enum Command {
         /// The server's address; default: `http://` + the configured `grpc.listen`.
         #[arg(long)]
         grpc: Option<String>,
+    },
+    /// Simulate authorities' histories: JSON lines to a file, or appended straight to NATS.
+    Simulate {
+        /// How many authorities (codes 201, 202, ...; with one, authority 372 like the seed).
+        #[arg(long, default_value_t = 1)]
+        authorities: usize,
+        /// Years of history.
+        #[arg(long, default_value_t = 5)]
+        years: i32,
+        #[arg(long, default_value_t = 2018)]
+        seed: u64,
+        /// Write JSON lines here instead of appending to NATS.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Appends awaiting acknowledgement at once.
+        #[arg(long, default_value_t = 1024)]
+        in_flight: usize,
     },
     /// Write the sample events as JSON lines (to refresh deploy/sample/events.jsonl).
     #[command(hide = true)]
@@ -82,7 +109,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let grpc = grpc.unwrap_or_else(|| format!("http://{}", config.grpc.listen));
             commands::status(&grpc).await?
         }
-        Command::Demo { exit } => commands::demo(&config, exit).await?,
+        Command::Demo {
+            exit,
+            years,
+            seed,
+            out,
+        } => {
+            let options = commands::DemoOptions {
+                years,
+                seed,
+                exit,
+                out_dir: out,
+            };
+            commands::demo(&config, &options).await?
+        }
+        Command::Simulate {
+            authorities,
+            years,
+            seed,
+            out,
+            in_flight,
+        } => {
+            let sim = if authorities <= 1 {
+                caseflow_sim::SimConfig::like_seed(seed, "372")
+            } else {
+                caseflow_sim::SimConfig::many(seed, authorities)
+            };
+            let sim = commands::last_years(sim, years);
+            commands::simulate(&config, &sim, out.as_deref(), in_flight).await?
+        }
         Command::Report {
             la,
             month,
