@@ -451,34 +451,6 @@ async fn demo_steps(
     Ok(())
 }
 
-/// The figures table the demo prints: one row per indicator, one column per month, YTD last.
-pub fn render_series_table(series: &[v1::GetSeriesResponse]) -> String {
-    let mut out = String::new();
-    let Some(first) = series.first() else {
-        return out;
-    };
-    let months: Vec<&str> = first.months.iter().map(|m| m.month.as_str()).collect();
-    out.push_str(&format!("{:<48}", "Indicator (LA 372)"));
-    for m in &months {
-        out.push_str(&format!("{m:>9}"));
-    }
-    out.push_str(&format!("{:>9}\n", "YTD"));
-    for s in series {
-        let info = s.indicator.clone().unwrap_or_default();
-        out.push_str(&format!("{:<48}", format!("{} {}", info.id, info.title)));
-        for m in &s.months {
-            out.push_str(&format!("{:>9}", m.numerator));
-        }
-        let ytd = s
-            .months
-            .last()
-            .and_then(|m| m.ytd_numerator)
-            .map_or("-".to_owned(), |v| v.to_string());
-        out.push_str(&format!("{ytd:>9}\n"));
-    }
-    out
-}
-
 /// A breakdown as aligned text.
 pub fn render_breakdown(b: &v1::GetBreakdownResponse, dimensions: &[&str]) -> String {
     let mut out = format!(
@@ -496,62 +468,6 @@ pub fn render_breakdown(b: &v1::GetBreakdownResponse, dimensions: &[&str]) -> St
             out.push_str(&format!("  {} {} ({pct})", r.category, r.count));
         }
         out.push('\n');
-    }
-    out
-}
-
-/// The scorecard as an aligned table: indicator, polarity, the month, YTD, DOT, RAG, target.
-pub fn render_scorecard(card: &v1::Scorecard) -> String {
-    let show = |unit: &str, v: Option<f64>| match (unit, v) {
-        (_, None) => "-".to_owned(),
-        ("percent", Some(v)) => format!("{v:.1}%"),
-        ("count", Some(v)) => format!("{v:.0}"),
-        (_, Some(v)) => format!("{v:.1}"),
-    };
-    let mut out = format!(
-        "Scorecard, LA {} {} ({}):\n{:<6} {:<60} {:<6} {:>9} {:>9} {:<8} {:<6} {:>7}\n",
-        card.la,
-        card.month,
-        card.financial_year,
-        "id",
-        "indicator",
-        "good",
-        "month",
-        "YTD",
-        "DOT",
-        "RAG",
-        "target"
-    );
-    for r in &card.rows {
-        let info = r.indicator.clone().unwrap_or_default();
-        let current = r.current.clone().unwrap_or_default();
-        let mut title = info.title.clone();
-        if !r.group.is_empty() {
-            title = format!("{title} ({})", r.group);
-        }
-        title.truncate(60);
-        let arrow = match r.direction.as_str() {
-            "up" => "up",
-            "down" => "down",
-            "same" => "same",
-            _ => "",
-        };
-        let target = r
-            .thresholds
-            .as_ref()
-            .and_then(|t| t.green.or(t.range_high))
-            .map_or(String::new(), |g| format!("{g}"));
-        out.push_str(&format!(
-            "{:<6} {:<60} {:<6} {:>9} {:>9} {:<8} {:<6} {:>7}\n",
-            info.id,
-            title,
-            info.polarity,
-            show(&info.unit, current.value),
-            show(&info.unit, current.ytd_value),
-            arrow,
-            r.rag,
-            target
-        ));
     }
     out
 }
