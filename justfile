@@ -51,3 +51,11 @@ doc:
 # Render the monthly report from a running server (format: table, html, csv, json)
 report format="table":
     cargo run -q -p caseflow -- report --format {{format}}
+
+# The benchmarks, written to BENCHMARKS.md (5 years of one authority, 5 runs; release build)
+bench:
+    cargo run --release -p caseflow -- bench
+
+# A reduced benchmark run (1 year, 3 runs)
+bench-quick:
+    cargo run --release -p caseflow -- bench --quick

@@ -3,6 +3,7 @@
 //! `main` parses the command line and calls [`run`]; tests call the same functions.
 
 pub mod app;
+pub mod bench;
 pub mod commands;
 pub mod config;
 pub mod projector;
@@ -89,6 +90,18 @@ pub enum Command {
         #[arg(long, default_value_t = 1024)]
         in_flight: usize,
     },
+    /// Run the benchmarks and write BENCHMARKS.md (needs `nats-server` on PATH; use --release).
+    Bench {
+        /// Fewer runs, one year of history, fewer requests.
+        #[arg(long)]
+        quick: bool,
+        /// Runs per figure (default: 3 with --quick, 5 otherwise).
+        #[arg(long, default_value_t = 0, hide_default_value = true)]
+        runs: usize,
+        /// Where the report is written.
+        #[arg(long, default_value = "BENCHMARKS.md")]
+        out: PathBuf,
+    },
     /// Write the sample events as JSON lines (to refresh deploy/sample/events.jsonl).
     #[command(hide = true)]
     Sample { out: PathBuf },
@@ -154,6 +167,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 f => report::render(&data, f),
             };
             print!("{out}");
+        }
+        Command::Bench { quick, runs, out } => {
+            let options = bench::BenchOptions { quick, runs, out };
+            print!("{}", bench::run(&options).await?);
         }
         Command::Sample { out } => {
             let mut text = sample::sample_events().join("\n");

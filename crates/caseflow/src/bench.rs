@@ -1,0 +1,904 @@
+//! `caseflow bench`: reproducible workloads from the simulator, measured end to end, written
+//! as `BENCHMARKS.md`.
+//!
+//! Every run starts from nothing: a fresh embedded `nats-server` and a fresh sled store in a
+//! temporary directory. Each figure is the median of the runs, with its spread (min-max).
+//! Ratios (projector replay vs a raw JetStream consumer; back-dated vs same-day apply) compare
+//! measurements taken in the same run. Nothing here asserts timings.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use caseflow_domain::Month;
+use caseflow_domain::calendar::{add_days, add_months, format_day};
+use caseflow_log::{Append, ContentType, EmbeddedNats, EmbeddedOptions, EventLog, LogMessage};
+use caseflow_proto::v1;
+use caseflow_proto::v1::figures_client::FiguresClient;
+use caseflow_store::{ProjectionStore, SledStore};
+use futures::StreamExt;
+use tokio::sync::watch;
+use tonic::transport::Channel;
+
+use crate::config::Config;
+use crate::projector::{Projector, ProjectorSettings};
+
+/// The targets, tolerances and benchmarks of the May 2018 report (as the demo uses them).
+const REPORT_SCORECARD: &str = include_str!("../../../deploy/scorecard-2018-19.toml");
+/// The shipped configuration, for its indicator settings.
+const SHIPPED_CONFIG: &str = include_str!("../../../deploy/caseflow.toml");
+
+/// The simulated authority and seed every workload uses.
+const LA: &str = "372";
+const SEED: u64 = 2018;
+/// The indicator of the single-indicator series query.
+const SERIES_INDICATOR: &str = "6.7";
+
+/// What `caseflow bench` runs.
+#[derive(Clone, Debug)]
+pub struct BenchOptions {
+    /// Fewer runs, one year of history, fewer requests.
+    pub quick: bool,
+    /// Runs per figure; 0: 3 in quick mode, 5 otherwise.
+    pub runs: usize,
+    /// Where BENCHMARKS.md is written.
+    pub out: PathBuf,
+}
+
+/// The sizes of one benchmark mode.
+#[derive(Clone, Debug)]
+struct Plan {
+    runs: usize,
+    years: i32,
+    /// Concurrent clients of the closed-loop load generator.
+    clients: usize,
+    /// Requests per closed-loop measurement (per query kind).
+    requests: usize,
+    /// The closed loop stops early after this long.
+    max_duration: Duration,
+    /// The open loop's target rate and duration.
+    open_rps: u64,
+    open_duration: Duration,
+    /// Applies of each kind in the back-dated vs same-day measurement.
+    applies: usize,
+    batch_size: usize,
+    in_flight: usize,
+}
+
+impl Plan {
+    fn of(options: &BenchOptions) -> Plan {
+        let default_runs = if options.quick { 3 } else { 5 };
+        Plan {
+            runs: if options.runs == 0 {
+                default_runs
+            } else {
+                options.runs
+            },
+            years: if options.quick { 1 } else { 5 },
+            clients: 8,
+            requests: if options.quick { 2_000 } else { 20_000 },
+            max_duration: Duration::from_secs(if options.quick { 20 } else { 60 }),
+            open_rps: 1_000,
+            open_duration: Duration::from_secs(if options.quick { 2 } else { 10 }),
+            applies: if options.quick { 20 } else { 50 },
+            batch_size: 1000,
+            in_flight: 1024,
+        }
+    }
+}
+
+/// One figure's measurements over the runs.
+#[derive(Clone, Debug, Default)]
+struct Series(Vec<f64>);
+
+impl Series {
+    fn push(&mut self, v: f64) {
+        self.0.push(v);
+    }
+
+    fn sorted(&self) -> Vec<f64> {
+        let mut v = self.0.clone();
+        v.sort_by(f64::total_cmp);
+        v
+    }
+
+    fn median(&self) -> f64 {
+        let v = self.sorted();
+        match v.len() {
+            0 => f64::NAN,
+            n if n % 2 == 1 => v[n / 2],
+            n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+        }
+    }
+
+    fn min(&self) -> f64 {
+        self.sorted().first().copied().unwrap_or(f64::NAN)
+    }
+
+    fn max(&self) -> f64 {
+        self.sorted().last().copied().unwrap_or(f64::NAN)
+    }
+}
+
+/// Every figure, by name, in the order first measured.
+#[derive(Debug, Default)]
+struct Results {
+    order: Vec<(String, String)>,
+    values: HashMap<String, Series>,
+}
+
+impl Results {
+    /// Records one run's value; a value that could not be measured (e.g. a percentile of no
+    /// answered requests) is left out, so that figure shows fewer runs.
+    fn record(&mut self, name: &str, unit: &str, value: f64) {
+        if !self.values.contains_key(name) {
+            self.order.push((name.to_owned(), unit.to_owned()));
+        }
+        let series = self.values.entry(name.to_owned()).or_default();
+        if value.is_finite() {
+            series.push(value);
+        }
+    }
+
+    fn get(&self, name: &str) -> Series {
+        self.values.get(name).cloned().unwrap_or_default()
+    }
+}
+
+/// The fixed inputs of every run.
+struct Workload {
+    config_template: Config,
+    today: time::Date,
+    appends: Vec<Append>,
+    /// The child with the most events, one of its events as a template, its event count.
+    child_subject: String,
+    child_template: serde_json::Value,
+    child_events: usize,
+}
+
+/// Runs the benchmarks, writes `options.out`, and returns the document.
+pub async fn run(options: &BenchOptions) -> anyhow::Result<String> {
+    let plan = Plan::of(options);
+    let started = Instant::now();
+    let workload = workload(&plan).await?;
+    eprintln!(
+        "bench: {} events of authority {LA} ({} year(s)), {} run(s)",
+        workload.appends.len(),
+        plan.years,
+        plan.runs
+    );
+    let mut results = Results::default();
+    for r in 0..plan.runs {
+        eprintln!("bench: run {} of {}", r + 1, plan.runs);
+        let dir = std::env::temp_dir().join(format!(
+            "caseflow-bench-{}-{}-{r}",
+            std::process::id(),
+            time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+        ));
+        std::fs::create_dir_all(&dir)?;
+        let outcome = one_run(&plan, &workload, &dir, r == 0, &mut results).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        outcome.with_context(|| format!("benchmark run {}", r + 1))?;
+    }
+    if let Some(kib) = peak_rss_kib() {
+        results.record(
+            "peak RSS of the caseflow process over the whole bench",
+            "MiB",
+            kib as f64 / 1024.0,
+        );
+    }
+    let text = document(options, &plan, &workload, &results, started.elapsed());
+    std::fs::write(&options.out, &text)
+        .with_context(|| format!("cannot write {}", options.out.display()))?;
+    eprintln!(
+        "bench: wrote {} in {:.1} s",
+        options.out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(text)
+}
+
+/// Simulates the authority once (deterministic) and prepares the appends and the config.
+async fn workload(plan: &Plan) -> anyhow::Result<Workload> {
+    let sim = crate::commands::last_years(caseflow_sim::SimConfig::like_seed(SEED, LA), plan.years);
+    sim.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let today = add_days(sim.end, 5);
+    let simulation = sim.clone();
+    let authority =
+        tokio::task::spawn_blocking(move || caseflow_sim::simulate_authority(&simulation, LA))
+            .await?;
+
+    let mut per_child: HashMap<&str, usize> = HashMap::new();
+    for e in authority.events.iter().filter(|e| e.valid) {
+        if e.subject.contains(".child.") {
+            *per_child.entry(e.subject.as_str()).or_default() += 1;
+        }
+    }
+    let (child_subject, child_events) = per_child
+        .iter()
+        .max_by_key(|(s, n)| (**n, std::cmp::Reverse(**s)))
+        .map(|(s, n)| ((*s).to_owned(), *n))
+        .context("the simulation has no child events")?;
+    let of_child: Vec<_> = authority
+        .events
+        .iter()
+        .filter(|e| e.valid && e.subject == child_subject)
+        .collect();
+    let template = of_child
+        .iter()
+        .find(|e| e.json.contains("\"visitMade\""))
+        .or_else(|| of_child.last())
+        .context("no event of the busiest child")?;
+    let child_template: serde_json::Value = serde_json::from_str(&template.json)?;
+
+    let appends = authority
+        .events
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| Append {
+            subject: e.subject,
+            event_id: e
+                .event
+                .as_ref()
+                .map_or_else(|| format!("invalid-{LA}-{i}"), |ev| ev.id.to_string()),
+            payload: e.json.into_bytes().into(),
+            content_type: ContentType::Json,
+            expected_last_subject_sequence: None,
+        })
+        .collect();
+
+    let mut config = Config {
+        today: Some(format_day(today)),
+        ..Config::default()
+    };
+    config.scorecard = toml::from_str(REPORT_SCORECARD)
+        .context("the shipped deploy/scorecard-2018-19.toml does not parse")?;
+    let shipped: Config = toml::from_str(SHIPPED_CONFIG)
+        .context("the shipped deploy/caseflow.toml does not parse")?;
+    config.indicators = shipped.indicators;
+    config.projector.batch_size = plan.batch_size;
+    config.grpc.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    Ok(Workload {
+        config_template: config,
+        today,
+        appends,
+        child_subject,
+        child_template,
+        child_events,
+    })
+}
+
+/// One run of every figure, from an empty directory.
+async fn one_run(
+    plan: &Plan,
+    workload: &Workload,
+    dir: &Path,
+    first: bool,
+    results: &mut Results,
+) -> anyhow::Result<()> {
+    let nats_dir = dir.join("nats");
+    let mut nats =
+        tokio::task::spawn_blocking(move || EmbeddedNats::start(EmbeddedOptions::new(nats_dir)))
+            .await?
+            .context("cannot start nats-server (is it on PATH?)")?;
+    let outcome = measured_run(plan, workload, dir, &nats.url(), first, results).await;
+    tokio::task::spawn_blocking(move || nats.stop()).await?;
+    outcome
+}
+
+async fn measured_run(
+    plan: &Plan,
+    workload: &Workload,
+    dir: &Path,
+    nats_url: &str,
+    first: bool,
+    results: &mut Results,
+) -> anyhow::Result<()> {
+    let mut config = workload.config_template.clone();
+    config.data_dir = dir.join("serve");
+    config.nats.url = nats_url.to_owned();
+    let total = workload.appends.len() as f64;
+
+    // (1) Ingest, end to end: publish everything and wait until the projector has applied it.
+    let peak_reset = reset_peak_rss();
+    let running = crate::app::start(&config).await?;
+    let t0 = Instant::now();
+    let acks = running
+        .log
+        .append_all(workload.appends.iter().cloned(), plan.in_flight)
+        .await;
+    let published = t0.elapsed();
+    let failed = acks.iter().filter(|a| a.is_err()).count();
+    anyhow::ensure!(failed == 0, "{failed} appends failed");
+    let target = running.log.last_sequence().await?;
+    loop {
+        if running.store.applied_sequence()? >= target {
+            break;
+        }
+        anyhow::ensure!(
+            t0.elapsed() < Duration::from_secs(3600),
+            "the projector did not catch up within an hour"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let projected = t0.elapsed();
+    results.record(
+        "ingest: publish-to-projected, 1 authority",
+        "events/s",
+        total / projected.as_secs_f64(),
+    );
+    results.record(
+        "ingest: publish only (acknowledged appends)",
+        "events/s",
+        total / published.as_secs_f64(),
+    );
+
+    // (5) Disk and memory after ingest.
+    let counts = running.store.counts()?;
+    let disk = running.store.size_on_disk()? as f64;
+    results.record(
+        "sled disk bytes per million events stored",
+        "MiB",
+        disk / counts.events_stored.max(1) as f64 * 1e6 / (1024.0 * 1024.0),
+    );
+    // Only the first run's: later runs start with what the allocator kept from earlier ones.
+    if first && let Some(kib) = peak_rss_kib() {
+        let name = if peak_reset {
+            "peak RSS of the caseflow process during ingest (first run)"
+        } else {
+            "peak RSS of the caseflow process since start (first run)"
+        };
+        results.record(name, "MiB", kib as f64 / 1024.0);
+    }
+
+    // (3) Query latency and throughput against the running server, on loopback.
+    let grpc = format!("http://{}", running.grpc_addr);
+    let month = Month::of(workload.today).prev().to_string();
+    let scorecard = Query::Scorecard {
+        month: month.clone(),
+    };
+    let series = Query::Series;
+    for query in [&scorecard, &series] {
+        let closed = closed_loop(&grpc, query, plan).await?;
+        let name = query.name();
+        let what = format!("{} clients, closed loop", plan.clients);
+        results.record(&format!("{name} p50 ({what})"), "ms", closed.p(0.50));
+        results.record(&format!("{name} p99 ({what})"), "ms", closed.p(0.99));
+        results.record(&format!("{name} p999 ({what})"), "ms", closed.p(0.999));
+        results.record(&format!("{name} throughput ({what})"), "req/s", closed.rps);
+    }
+    let open = open_loop(&grpc, &scorecard, plan).await?;
+    let what = format!("open loop at {} rps", plan.open_rps);
+    let name = scorecard.name();
+    results.record(&format!("{name} p50 ({what})"), "ms", open.p(0.50));
+    results.record(&format!("{name} p99 ({what})"), "ms", open.p(0.99));
+    results.record(&format!("{name} p999 ({what})"), "ms", open.p(0.999));
+    results.record(&format!("{name} achieved ({what})"), "req/s", open.rps);
+    results.record(
+        &format!("{name} not completed: not sent or abandoned ({what})"),
+        "requests",
+        open.dropped as f64,
+    );
+    running.shutdown().await?;
+
+    // (2) Rebuild: a raw consumer, then the projector into an empty store, same stream and
+    // batch settings.
+    let log = EventLog::connect(nats_url, config.stream_settings()).await?;
+    let raw = raw_consume(&log, target, plan.batch_size).await?;
+    let store = Arc::new(SledStore::open(
+        &dir.join("rebuild"),
+        &config.sled_settings(),
+    )?);
+    let projector = Projector::new(
+        store.clone(),
+        crate::app::clock(&config),
+        ProjectorSettings {
+            batch_size: plan.batch_size,
+            indicators: config.indicators.clone(),
+            ..Default::default()
+        },
+    );
+    let (stop, stop_rx) = watch::channel(false);
+    let task_log = log.clone();
+    let task_projector = projector.clone();
+    let t0 = Instant::now();
+    let task = tokio::spawn(async move { task_projector.run(&task_log, stop_rx).await });
+    while store.applied_sequence()? < target {
+        anyhow::ensure!(
+            t0.elapsed() < Duration::from_secs(3600),
+            "the rebuild did not finish within an hour"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let replay = t0.elapsed();
+    let _ = stop.send(true);
+    task.await?;
+    let messages = target as f64;
+    let raw_rate = messages / raw.as_secs_f64();
+    let replay_rate = messages / replay.as_secs_f64();
+    results.record(
+        "rebuild: projector replay into empty store",
+        "events/s",
+        replay_rate,
+    );
+    results.record(
+        "rebuild: raw JetStream consumer, same stream and batch",
+        "events/s",
+        raw_rate,
+    );
+    results.record(
+        "rebuild: projector / raw consumer (same run)",
+        "%",
+        100.0 * replay_rate / raw_rate,
+    );
+
+    // (4) Back-dated vs same-day: alternate single-event applies on the rebuilt store.
+    let back = add_months(workload.today, -36);
+    let (mut same_day, mut back_dated) = (Series::default(), Series::default());
+    let mut rejected = 0;
+    for i in 0..plan.applies {
+        for (kind, day) in [("same", workload.today), ("back", back)] {
+            let message = synthetic(workload, &format!("bench-{kind}-{i}"), day, store.as_ref())?;
+            let p = projector.clone();
+            let t = Instant::now();
+            let report = tokio::task::spawn_blocking(move || p.apply(&[message])).await??;
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            rejected += report.rejected;
+            if kind == "same" {
+                same_day.push(ms);
+            } else {
+                back_dated.push(ms);
+            }
+        }
+    }
+    anyhow::ensure!(
+        rejected == 0,
+        "{rejected} synthetic events were rejected: the back-dated measurement is not valid"
+    );
+    results.record(
+        "apply one same-day event (busiest child)",
+        "ms",
+        same_day.median(),
+    );
+    results.record(
+        "apply one event dated 3 years back (busiest child)",
+        "ms",
+        back_dated.median(),
+    );
+    results.record(
+        "back-dated / same-day apply (same run)",
+        "ratio",
+        back_dated.median() / same_day.median(),
+    );
+    Ok(())
+}
+
+/// An event for the busiest child, occurring on `day`, recorded at noon today.
+fn synthetic(
+    workload: &Workload,
+    id: &str,
+    day: time::Date,
+    store: &SledStore,
+) -> anyhow::Result<LogMessage> {
+    let mut json = workload.child_template.clone();
+    let object = json
+        .as_object_mut()
+        .context("the template event is not a JSON object")?;
+    object.insert("eventId".to_owned(), id.into());
+    object.insert("occurredOn".to_owned(), format_day(day).into());
+    object.insert(
+        "recordedAt".to_owned(),
+        format!("{}T12:00:00Z", format_day(workload.today)).into(),
+    );
+    Ok(LogMessage {
+        sequence: store.applied_sequence()? + 1,
+        subject: workload.child_subject.clone(),
+        payload: serde_json::to_vec(&json)?.into(),
+        content_type: Some("application/json".to_owned()),
+        published: time::OffsetDateTime::now_utc(),
+    })
+}
+
+/// Reads the stream from the start with the projector's batch settings, doing nothing else.
+async fn raw_consume(log: &EventLog, target: u64, batch: usize) -> anyhow::Result<Duration> {
+    let t0 = Instant::now();
+    let stream = log.read_from(1, batch).await?;
+    let mut chunks = std::pin::pin!(stream.ready_chunks(batch));
+    let mut last = 0;
+    while last < target {
+        let chunk = chunks.next().await.context("the stream ended")?;
+        for m in chunk {
+            last = m?.sequence;
+        }
+    }
+    Ok(t0.elapsed())
+}
+
+/// The two queries measured.
+enum Query {
+    Scorecard { month: String },
+    Series,
+}
+
+impl Query {
+    fn name(&self) -> &'static str {
+        match self {
+            Query::Scorecard { .. } => "GetScorecard",
+            Query::Series => "GetSeries 6.7",
+        }
+    }
+
+    async fn call(&self, client: &mut FiguresClient<Channel>) -> anyhow::Result<()> {
+        match self {
+            Query::Scorecard { month } => {
+                client
+                    .get_scorecard(v1::GetScorecardRequest {
+                        la: LA.to_owned(),
+                        month: month.clone(),
+                        ..Default::default()
+                    })
+                    .await?;
+            }
+            Query::Series => {
+                client
+                    .get_series(v1::GetSeriesRequest {
+                        la: LA.to_owned(),
+                        indicator: SERIES_INDICATOR.to_owned(),
+                        ..Default::default()
+                    })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Latencies (ms, sorted) and the achieved rate of one load measurement.
+struct Load {
+    latencies: Vec<f64>,
+    rps: f64,
+    dropped: usize,
+}
+
+impl Load {
+    fn new(mut latencies: Vec<f64>, elapsed: Duration, dropped: usize) -> Load {
+        latencies.sort_by(f64::total_cmp);
+        let rps = latencies.len() as f64 / elapsed.as_secs_f64();
+        Load {
+            latencies,
+            rps,
+            dropped,
+        }
+    }
+
+    /// The nearest-rank percentile.
+    fn p(&self, q: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return f64::NAN;
+        }
+        let rank = (q * self.latencies.len() as f64).ceil() as usize;
+        self.latencies[rank.clamp(1, self.latencies.len()) - 1]
+    }
+}
+
+/// `plan.clients` clients, each on its own connection, sending one request after another
+/// until `plan.requests` are done (or `plan.max_duration` has passed).
+async fn closed_loop(grpc: &str, query: &Query, plan: &Plan) -> anyhow::Result<Load> {
+    let mut clients = Vec::new();
+    for _ in 0..plan.clients {
+        let mut client = FiguresClient::connect(grpc.to_owned()).await?;
+        query.call(&mut client).await?; // warm the connection
+        clients.push(client);
+    }
+    let per_client = plan.requests.div_ceil(plan.clients);
+    let deadline = Instant::now() + plan.max_duration;
+    let t0 = Instant::now();
+    let tasks = clients.into_iter().map(|mut client| async move {
+        let mut latencies = Vec::with_capacity(per_client);
+        for _ in 0..per_client {
+            if Instant::now() > deadline {
+                break;
+            }
+            let t = Instant::now();
+            query.call(&mut client).await?;
+            latencies.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        anyhow::Ok(latencies)
+    });
+    let mut all = Vec::with_capacity(plan.requests);
+    for latencies in futures::future::join_all(tasks).await {
+        all.extend(latencies?);
+    }
+    Ok(Load::new(all, t0.elapsed(), 0))
+}
+
+/// How long the open loop waits for answers after the last request was due.
+const OPEN_LOOP_GRACE: Duration = Duration::from_secs(5);
+
+/// Requests sent at a fixed rate for a fixed time, whatever the responses do; latency counts
+/// from when each request was due (no coordinated omission). At most 512 in flight: beyond
+/// that a due request is not sent; requests unanswered [`OPEN_LOOP_GRACE`] after the last was
+/// due are abandoned. Both are counted as not completed.
+async fn open_loop(grpc: &str, query: &Query, plan: &Plan) -> anyhow::Result<Load> {
+    const MAX_IN_FLIGHT: usize = 512;
+    let channel = Channel::from_shared(grpc.to_owned())?.connect().await?;
+    let mut clients: Vec<FiguresClient<Channel>> = (0..plan.clients)
+        .map(|_| FiguresClient::new(channel.clone()))
+        .collect();
+    query.call(&mut clients[0]).await?;
+    let query = Arc::new(match query {
+        Query::Scorecard { month } => Query::Scorecard {
+            month: month.clone(),
+        },
+        Query::Series => Query::Series,
+    });
+    let total = (plan.open_rps as f64 * plan.open_duration.as_secs_f64()) as u64;
+    let interval = Duration::from_secs_f64(1.0 / plan.open_rps as f64);
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
+    let t0 = tokio::time::Instant::now();
+    let mut handles = Vec::with_capacity(total as usize);
+    let mut dropped = 0;
+    for i in 0..total {
+        let due = t0 + interval * u32::try_from(i).unwrap_or(u32::MAX);
+        tokio::time::sleep_until(due).await;
+        let Ok(permit) = in_flight.clone().try_acquire_owned() else {
+            dropped += 1;
+            continue;
+        };
+        let mut client = clients[i as usize % clients.len()].clone();
+        let query = query.clone();
+        handles.push(tokio::spawn(async move {
+            let result = query.call(&mut client).await;
+            drop(permit);
+            result.map(|()| due.elapsed().as_secs_f64() * 1e3)
+        }));
+    }
+    // Requests still unanswered this long after the last was due are abandoned and counted.
+    let give_up = tokio::time::Instant::now() + OPEN_LOOP_GRACE;
+    let mut latencies = Vec::with_capacity(handles.len());
+    for mut h in handles {
+        match tokio::time::timeout_at(give_up, &mut h).await {
+            Ok(joined) => latencies.push(joined??),
+            Err(_) => {
+                h.abort();
+                dropped += 1;
+            }
+        }
+    }
+    let elapsed = t0.elapsed();
+    clients.clear();
+    Ok(Load::new(latencies, elapsed, dropped))
+}
+
+/// Resets the kernel's peak-RSS mark of this process (Linux: `5` to /proc/self/clear_refs).
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// VmHWM of this process, in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// `nproc`, CPU model, memory, rustc and the build profile.
+fn machine() -> Vec<(&'static str, String)> {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "unknown".to_owned());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or_else(
+            || "unknown".to_owned(),
+            |kib| format!("{:.1} GiB", kib as f64 / (1024.0 * 1024.0)),
+        );
+    let command_output = |program: &str, args: &[&str]| {
+        std::process::Command::new(program)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map_or_else(
+                || "unknown".to_owned(),
+                |o| String::from_utf8_lossy(&o.stdout).trim().to_owned(),
+            )
+    };
+    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    vec![
+        ("CPUs (nproc)", nproc.to_string()),
+        ("CPU model", cpu),
+        ("memory", memory),
+        ("OS", command_output("uname", &["-sr"])),
+        ("rustc", command_output("rustc", &["-V"])),
+        ("nats-server", command_output("nats-server", &["--version"])),
+        (
+            "build profile",
+            if cfg!(debug_assertions) {
+                "debug".to_owned()
+            } else {
+                "release".to_owned()
+            },
+        ),
+    ]
+}
+
+fn fmt_value(v: f64) -> String {
+    if !v.is_finite() {
+        "-".to_owned()
+    } else if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 10.0 {
+        format!("{v:.1}")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// The BENCHMARKS.md text.
+fn document(
+    options: &BenchOptions,
+    plan: &Plan,
+    workload: &Workload,
+    results: &Results,
+    took: Duration,
+) -> String {
+    let mut out = String::new();
+    let mode = if options.quick { "quick" } else { "full" };
+    let command = format!(
+        "cargo run --release -p caseflow -- bench{} --runs {} --out {}",
+        if options.quick { " --quick" } else { "" },
+        plan.runs,
+        options.out.display()
+    );
+    let _ = writeln!(out, "# caseflow benchmarks\n");
+    let _ = writeln!(
+        out,
+        "Generated by `caseflow bench` ({mode} mode) on {} UTC; the whole run took {:.0} s.\n",
+        time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        took.as_secs_f64()
+    );
+    let _ = writeln!(out, "## Commands\n");
+    let _ = writeln!(out, "```sh");
+    let _ = writeln!(out, "{command}");
+    let _ = writeln!(
+        out,
+        "just bench        # cargo run --release -p caseflow -- bench (5 years, 5 runs)"
+    );
+    let _ = writeln!(
+        out,
+        "just bench-quick  # cargo run --release -p caseflow -- bench --quick (1 year, 3 runs)"
+    );
+    let _ = writeln!(out, "```\n");
+    let _ = writeln!(out, "`nats-server` must be on `PATH`.\n");
+
+    let _ = writeln!(out, "## Machine\n");
+    let _ = writeln!(out, "| | |\n|---|---|");
+    for (k, v) in machine() {
+        let _ = writeln!(out, "| {k} | {v} |");
+    }
+    let _ = writeln!(out);
+
+    let _ = writeln!(out, "## Workload\n");
+    let _ = writeln!(
+        out,
+        "- The simulator's authority {LA} (`SimConfig::like_seed({SEED}, \"{LA}\")`), the last {} \
+         year(s) of history: {} events as published (late, re-sent, corrected and a few invalid \
+         ones included), appended raw (unvalidated) with {} appends in flight.",
+        plan.years,
+        workload.appends.len(),
+        plan.in_flight
+    );
+    let _ = writeln!(
+        out,
+        "- \"Today\" is fixed at {}; the indicator settings and scorecard targets are the shipped \
+         ones (`deploy/caseflow.toml`, `deploy/scorecard-2018-19.toml`), as in the demo.",
+        format_day(workload.today)
+    );
+    let _ = writeln!(
+        out,
+        "- Each run starts from nothing: a fresh embedded `nats-server` (file storage) and a fresh \
+         sled store in a temporary directory. The projector batch size is {}.",
+        plan.batch_size
+    );
+    let _ = writeln!(
+        out,
+        "- Every figure is the median of {} run(s), with the spread (min-max) over the runs. \
+         Ratios are computed within each run, then summarised the same way.\n",
+        plan.runs
+    );
+
+    let _ = writeln!(out, "## Results\n");
+    let _ = writeln!(out, "| Figure | Median | Min | Max | Unit | Runs |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---|---:|");
+    for (name, unit) in &results.order {
+        let s = results.get(name);
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {} | {unit} | {} |",
+            fmt_value(s.median()),
+            fmt_value(s.min()),
+            fmt_value(s.max()),
+            s.0.len()
+        );
+    }
+    let _ = writeln!(out);
+
+    let _ = writeln!(out, "## How each figure is measured\n");
+    let _ = writeln!(
+        out,
+        "1. **Ingest, end to end**: the server (`app::start`: projector and gRPC) runs against the \
+         embedded NATS; the clock starts before the first append and stops when the store's \
+         applied sequence reaches the stream's last sequence (polled every 5 ms). \
+         \"Publish only\" is the time until every append was acknowledged."
+    );
+    let _ = writeln!(
+        out,
+        "2. **Rebuild**: after the server stops, in the same run, a raw consumer reads the whole \
+         stream (`EventLog::read_from(1, {b})` in chunks of {b}, doing nothing else); then a \
+         fresh projector (`Projector::run`, batch {b}) replays the same stream into an empty \
+         sled store. The ratio is projector events/s over raw events/s; the target is >= 80%.",
+        b = plan.batch_size
+    );
+    let _ = writeln!(
+        out,
+        "3. **Queries**, on loopback against the running server after ingest: a closed loop of \
+         {} tonic clients (one HTTP/2 connection each) sends {} requests in all (stopping early \
+         after {} s), one after another per client; latency is per request, throughput is \
+         requests over the wall time. Then an open loop sends `GetScorecard` at {} rps for {} s \
+         over one connection, latency counted from when each request was due; requests due \
+         while 512 are in flight are not sent, and those unanswered {} s after the last was due \
+         are abandoned; both are counted as not completed and left out of the percentiles. `GetScorecard` asks for {LA}'s \
+         last complete month; `GetSeries` for indicator {SERIES_INDICATOR}'s default twelve \
+         months. The target is scorecard p99 < 2 ms at 1,000 rps.",
+        plan.clients,
+        plan.requests,
+        plan.max_duration.as_secs(),
+        plan.open_rps,
+        plan.open_duration.as_secs(),
+        OPEN_LOOP_GRACE.as_secs()
+    );
+    let _ = writeln!(
+        out,
+        "4. **Back-dated event cost**: on the rebuilt store, `Projector::apply` of one event for \
+         the child with the most events ({}, {} events), alternately dated today and three years \
+         back, {} of each per run; each figure is the median of those applies, and the ratio is \
+         of the two medians in the same run. Each apply is one atomic, flushed store batch. The \
+         projector re-derives an affected child from its whole history whatever the event's \
+         date, so the two are expected to cost about the same.",
+        workload.child_subject, workload.child_events, plan.applies
+    );
+    let _ = writeln!(
+        out,
+        "5. **Disk and memory**: `SledStore::size_on_disk` after ingest over the events stored, \
+         scaled to a million; peak RSS is the caseflow process's `VmHWM` from /proc/self/status, \
+         during the first run's ingest (reset just before it through /proc/self/clear_refs \
+         where allowed), and over the whole bench (which includes the open loop's queued \
+         requests). It includes the simulated events held in memory and the load generator, \
+         and excludes nats-server, a separate process.\n"
+    );
+    let _ = writeln!(out, "## Not measured yet\n");
+    let _ = writeln!(
+        out,
+        "- Ingest and queries for 150 authorities, and the scale curve (figure 6).\n\
+         - JetStream's own disk use; nats-server's memory.\n\
+         - The open loop at rates other than {} rps.",
+        plan.open_rps
+    );
+    out
+}
