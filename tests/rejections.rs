@@ -18,6 +18,13 @@ async fn every_rejection_reason_is_recorded_and_the_projector_carries_on() {
         edit(&mut v);
         v.to_string()
     };
+    // The valid admission with the field at `pointer` set to `value` (added when absent).
+    let set = |pointer: &str, value: serde_json::Value| {
+        let mut v: serde_json::Value = serde_json::from_str(&ok("bad")).unwrap();
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        v.pointer_mut(parent).unwrap()[key] = value;
+        v.to_string().into_bytes()
+    };
     let two_payloads = {
         let mut v: serde_json::Value = serde_json::from_str(&ok("bad")).unwrap();
         v["reviewHeld"] = json!({});
@@ -74,98 +81,58 @@ async fn every_rejection_reason_is_recorded_and_the_projector_carries_on() {
         ),
         (
             child,
-            with(&|v| {
-                v["periodOfCareStarted"]["legalStatus"] = json!("");
-            })
-            .into_bytes(),
+            set("/periodOfCareStarted/legalStatus", json!("")),
             RejectionReason::MissingField,
         ),
         (
             child,
-            with(&|v| {
-                v["periodOfCareStarted"]["legalStatus"] = json!(7);
-            })
-            .into_bytes(),
+            set("/periodOfCareStarted/legalStatus", json!(7)),
             RejectionReason::InvalidField,
         ),
         (
             child,
-            with(&|v| {
-                v["eventId"] = json!("has space");
-            })
-            .into_bytes(),
+            set("/eventId", json!("has space")),
             RejectionReason::InvalidId,
         ),
         (
             child,
-            with(&|v| {
-                v["occurredOn"] = json!("2018-02-29");
-            })
-            .into_bytes(),
+            set("/occurredOn", json!("2018-02-29")),
             RejectionReason::InvalidDate,
         ),
         (
             child,
-            with(&|v| {
-                v["recordedAt"] = json!("2018-05-01 10:00");
-            })
-            .into_bytes(),
+            set("/recordedAt", json!("2018-05-01 10:00")),
             RejectionReason::InvalidTimestamp,
         ),
         (
             child,
-            with(&|v| {
-                v["periodOfCareStarted"]["legalStatus"] = json!("Z9");
-            })
-            .into_bytes(),
+            set("/periodOfCareStarted/legalStatus", json!("Z9")),
             RejectionReason::UnknownCode,
         ),
         (
             child,
-            with(&|v| {
-                v["periodOfCareStarted"]["placement"]["type"] = json!("K3");
-            })
-            .into_bytes(),
+            set("/periodOfCareStarted/placement/type", json!("K3")),
             RejectionReason::CodeNotValidOnDate,
         ),
+        (child, set("/la", json!("373")), RejectionReason::LaMismatch),
         (
             child,
-            with(&|v| {
-                v["la"] = json!("373");
-            })
-            .into_bytes(),
-            RejectionReason::LaMismatch,
-        ),
-        (
-            child,
-            with(&|v| {
-                v["childId"] = json!("C2");
-            })
-            .into_bytes(),
+            set("/childId", json!("C2")),
             RejectionReason::IdMismatch,
         ),
         (
             "caseflow.events.372.carer.H1",
-            with(&|v| {
-                v["householdId"] = json!("H1");
-            })
-            .into_bytes(),
+            set("/householdId", json!("H1")),
             RejectionReason::PayloadNotForSubject,
         ),
         (
             child,
-            with(&|v| {
-                v["recordedAt"] = json!("2018-04-30T23:59:59Z");
-            })
-            .into_bytes(),
+            set("/recordedAt", json!("2018-04-30T23:59:59Z")),
             RejectionReason::OccurredAfterRecorded,
         ),
         (
             child,
-            with(&|v| {
-                v["occurredOn"] = json!("1949-12-31");
-            })
-            .into_bytes(),
+            set("/occurredOn", json!("1949-12-31")),
             RejectionReason::OccurredBefore1950,
         ),
     ];
