@@ -142,6 +142,25 @@ impl TestCaseflow {
             .collect()
     }
 
+    /// Every member behind `indicator` in `month` of `la`, as streamed.
+    pub async fn members(&self, la: &str, indicator: &str, month: &str) -> Vec<v1::Member> {
+        let mut stream = self
+            .records()
+            .list_members(v1::ListMembersRequest {
+                la: la.to_owned(),
+                indicator: indicator.to_owned(),
+                month: month.to_owned(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut out = Vec::new();
+        while let Some(m) = stream.message().await.unwrap() {
+            out.push(m);
+        }
+        out
+    }
+
     pub async fn stop(self) {
         self.running.shutdown().await.unwrap();
     }

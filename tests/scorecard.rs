@@ -124,27 +124,21 @@ async fn scorecard_rows_carry_ytd_trend_dot_rag_and_members() {
     assert_eq!(households.current.as_ref().unwrap().numerator, 1);
 
     // Members of 6.5 in May: A3 in the numerator (E45) and A4 only in the denominator.
-    let mut members = cf
-        .records()
-        .list_members(v1::ListMembersRequest {
-            la: "372".into(),
-            indicator: "6.5".into(),
-            month: "2018-05".into(),
-        })
+    let mut got: Vec<_> = cf
+        .members("372", "6.5", "2018-05")
         .await
-        .unwrap()
-        .into_inner();
-    let mut got = Vec::new();
-    while let Some(m) = members.message().await.unwrap() {
-        let reason = m
-            .facts
-            .iter()
-            .find(|f| f.name == "reason")
-            .unwrap()
-            .value
-            .clone();
-        got.push((m.id, m.numerator, m.denominator, reason));
-    }
+        .into_iter()
+        .map(|m| {
+            let reason = m
+                .facts
+                .iter()
+                .find(|f| f.name == "reason")
+                .unwrap()
+                .value
+                .clone();
+            (m.id, m.numerator, m.denominator, reason)
+        })
+        .collect();
     got.sort();
     assert_eq!(
         got,
@@ -154,20 +148,14 @@ async fn scorecard_rows_carry_ytd_trend_dot_rag_and_members() {
         ]
     );
 
-    // Members of 9.3 are households.
-    let mut members = cf
-        .records()
-        .list_members(v1::ListMembersRequest {
-            la: "372".into(),
-            indicator: "9.3".into(),
-            month: "2018-05".into(),
-        })
+    // Members of 9.3 are households: the one approved in March.
+    let households: Vec<_> = cf
+        .members("372", "9.3", "2018-05")
         .await
-        .unwrap()
-        .into_inner();
-    let first = members.message().await.unwrap().unwrap();
-    assert_eq!(first.subject, "caseflow.events.372.carer.H1");
-    assert!(members.message().await.unwrap().is_none());
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    assert_eq!(households, vec!["caseflow.events.372.carer.H1"]);
     cf.stop().await;
 }
 
@@ -303,20 +291,12 @@ async fn caseloads_join_children_and_workers() {
         vec![("No LAC team".to_owned(), 1), ("LAC 1-3".to_owned(), 3)]
     );
 
-    let mut members = cf
-        .records()
-        .list_members(v1::ListMembersRequest {
-            la: "372".into(),
-            indicator: "11.1".into(),
-            month: "2018-05".into(),
-        })
+    let got: Vec<_> = cf
+        .members("372", "11.1", "2018-05")
         .await
-        .unwrap()
-        .into_inner();
-    let mut got = Vec::new();
-    while let Some(m) = members.message().await.unwrap() {
-        got.push((m.id, m.numerator, m.denominator));
-    }
+        .into_iter()
+        .map(|m| (m.id, m.numerator, m.denominator))
+        .collect();
     assert_eq!(got, vec![("W1".to_owned(), 1, 1), ("W2".to_owned(), 0, 1)]);
     cf.stop().await;
 }

@@ -167,3 +167,16 @@ pub fn fact(events: &[Event], ind: Indicator, m: &str, name: &str) -> crate::ind
         .map(|f| f.value.clone())
         .unwrap_or_else(|| panic!("no fact {name}"))
 }
+
+/// An `eventRetracted` on `child` naming `target`.
+pub fn retract(child: &str, id: &str, on: &str, target: &str) -> Event {
+    ev(
+        child,
+        id,
+        on,
+        Payload::EventRetracted {
+            retracted_event_id: Id::parse(target).unwrap(),
+            reason: None,
+        },
+    )
+}

@@ -279,17 +279,7 @@ fn retraction_removes_and_retracting_the_retraction_restores() {
         ev("C1", "e2", "2018-04-03", admitted(LegalStatus::C1)),
         ev("C1", "e3", "2018-04-20", ended(ReasonCeased::E13)),
     ];
-    let retract = |id: &str, target: &str| {
-        ev(
-            "C1",
-            id,
-            "2018-05-01",
-            Payload::EventRetracted {
-                retracted_event_id: Id::parse(target).unwrap(),
-                reason: None,
-            },
-        )
-    };
+    let retract = |id: &str, target: &str| retract("C1", id, "2018-05-01", target);
     let f = figures(&base, "2018-05");
     assert_eq!(count(&f, Indicator::LookedAfter, "2018-04"), 0);
 
@@ -321,24 +311,8 @@ fn retraction_cycles_have_no_effect_and_are_flagged() {
     let events = [
         ev("C1", "e1", "2010-01-01", born("2010-01-01")),
         ev("C1", "e2", "2018-04-03", admitted(LegalStatus::C1)),
-        ev(
-            "C1",
-            "x1",
-            "2018-05-01",
-            Payload::EventRetracted {
-                retracted_event_id: Id::parse("x2").unwrap(),
-                reason: None,
-            },
-        ),
-        ev(
-            "C1",
-            "x2",
-            "2018-05-01",
-            Payload::EventRetracted {
-                retracted_event_id: Id::parse("x1").unwrap(),
-                reason: None,
-            },
-        ),
+        retract("C1", "x1", "2018-05-01", "x2"),
+        retract("C1", "x2", "2018-05-01", "x1"),
     ];
     let tl = fold_child(&events);
     assert!(

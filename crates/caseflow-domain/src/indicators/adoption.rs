@@ -249,18 +249,6 @@ mod tests {
         ev(id, eid, on, Payload::AdopterMatchRecorded)
     }
 
-    fn retract(id: &str, eid: &str, on: &str, target: &str) -> Event {
-        ev(
-            id,
-            eid,
-            on,
-            Payload::EventRetracted {
-                retracted_event_id: Id::parse(target).unwrap(),
-                reason: None,
-            },
-        )
-    }
-
     fn ytd(f: &Figures, ind: Indicator, m: &str) -> Option<(i64, Option<i64>)> {
         month_figure(f, ind, month(m), &Settings::default()).ytd
     }

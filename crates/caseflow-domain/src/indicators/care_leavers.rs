@@ -637,17 +637,7 @@ mod tests {
         ));
         let f = figures(&events, "2018-08");
         assert_eq!(ratio(&f, ACC, "2018-08"), (1, Some(1)));
-        let retract = |id: &str, target: &str| {
-            ev(
-                "C1",
-                id,
-                "2018-08-20",
-                Payload::EventRetracted {
-                    retracted_event_id: Id::parse(target).unwrap(),
-                    reason: None,
-                },
-            )
-        };
+        let retract = |id: &str, target: &str| retract("C1", id, "2018-08-20", target);
         let mut no_discharge = events.clone();
         no_discharge.push(retract("r1", "C1-e"));
         let f = figures(&no_discharge, "2018-08");

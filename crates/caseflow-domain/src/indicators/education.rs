@@ -102,7 +102,7 @@ mod tests {
     use crate::indicators::{Indicator, is_term_end};
     use crate::settings::Settings;
     use crate::testkit::*;
-    use crate::{Event, Id, Payload};
+    use crate::{Event, Payload};
 
     const PEP: Indicator = Indicator::Pep;
     const TERMLY: Indicator = Indicator::PepTermly;
@@ -256,15 +256,7 @@ mod tests {
         assert_eq!(ratio(&f, PLAN, "2018-05"), (2, Some(3)));
         assert_eq!(ratio(&f, PLAN, "2018-06"), (2, Some(4)));
         // Retracting C1's plan: May 1 of 3.
-        events.push(ev(
-            "C1",
-            "x1",
-            "2018-06-02",
-            Payload::EventRetracted {
-                retracted_event_id: Id::parse("q1").unwrap(),
-                reason: None,
-            },
-        ));
+        events.push(retract("C1", "x1", "2018-06-02", "q1"));
         let f = figures(&events, "2018-06");
         assert_eq!(ratio(&f, PLAN, "2018-05"), (1, Some(3)));
     }

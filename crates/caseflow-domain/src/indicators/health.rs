@@ -126,7 +126,7 @@ mod tests {
     use crate::indicators::{Indicator, month_figure};
     use crate::settings::Settings;
     use crate::testkit::*;
-    use crate::{Event, Id, Payload};
+    use crate::{Event, Payload};
 
     const HA: Indicator = Indicator::HealthAssessments;
     const DC: Indicator = Indicator::DentalChecks;
@@ -285,15 +285,7 @@ mod tests {
         ]);
         events.extend(child("C3", "2008-01-01", "2017-01-02"));
         events.push(review_ha("C3", "h1", "2018-01-10"));
-        events.push(ev(
-            "C3",
-            "x1",
-            "2018-05-02",
-            Payload::EventRetracted {
-                retracted_event_id: Id::parse("h1").unwrap(),
-                reason: None,
-            },
-        ));
+        events.push(retract("C3", "x1", "2018-05-02", "h1"));
         let f = figures(&events, "2018-05");
         assert_eq!(ratio(&f, HA, "2018-04"), (1, Some(2)), "C1 in, C3 out");
         assert_eq!(ratio(&f, HA, "2018-05"), (0, Some(1)), "only C3");
@@ -372,15 +364,7 @@ mod tests {
         let f = figures(&events, "2018-05");
         assert_eq!(ratio(&f, IHA, "2018-06"), (0, Some(0)));
         // Retracting C1's IHA removes it from May.
-        events.push(ev(
-            "C1",
-            "x",
-            "2018-06-10",
-            Payload::EventRetracted {
-                retracted_event_id: Id::parse("h").unwrap(),
-                reason: None,
-            },
-        ));
+        events.push(retract("C1", "x", "2018-06-10", "h"));
         let f = figures(&events, "2018-06");
         assert_eq!(ratio(&f, IHA, "2018-05"), (0, Some(0)));
     }

@@ -592,15 +592,7 @@ mod tests {
         assert_eq!(ratio(&f, THREE, "2018-05"), (1, Some(1)));
         assert_eq!(count(&f, Indicator::Fostering, "2018-05"), 0);
         let mut events = base;
-        events.push(ev(
-            "X",
-            "x1",
-            "2018-06-02",
-            Payload::EventRetracted {
-                retracted_event_id: Id::parse("p2").unwrap(),
-                reason: None,
-            },
-        ));
+        events.push(retract("X", "x1", "2018-06-02", "p2"));
         let f = figures(&events, "2018-06");
         assert_eq!(ratio(&f, THREE, "2018-05"), (0, Some(1)));
         assert_eq!(count(&f, Indicator::Fostering, "2018-05"), 1);

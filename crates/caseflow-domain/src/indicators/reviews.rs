@@ -104,7 +104,7 @@ mod tests {
     use crate::indicators::{Indicator, financial_year_figure, month_figure};
     use crate::settings::Settings;
     use crate::testkit::*;
-    use crate::{Event, FinancialYear, Id, Payload};
+    use crate::{Event, FinancialYear, Payload};
 
     const R: Indicator = Indicator::ReviewsOnTime;
 
@@ -402,15 +402,7 @@ mod tests {
         events.push(review("C1", "r1", "2018-05-10"));
         let before = figures(&events, "2018-06");
         assert_eq!(ratio(&before, R, "2018-05"), (1, Some(1)));
-        events.push(ev(
-            "C1",
-            "x1",
-            "2018-06-05",
-            Payload::EventRetracted {
-                retracted_event_id: Id::parse("r1").unwrap(),
-                reason: None,
-            },
-        ));
+        events.push(retract("C1", "x1", "2018-06-05", "r1"));
         let f = figures(&events, "2018-06");
         assert_eq!(ratio(&f, R, "2018-05"), (0, Some(1)));
         // The correct review (29 May) is recorded late, in June: May is restated to 1 of 1.

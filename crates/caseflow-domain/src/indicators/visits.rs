@@ -193,18 +193,6 @@ mod tests {
         ev(c, id, on, Payload::PermanenceMatchRecorded)
     }
 
-    fn retract(c: &str, id: &str, on: &str, target: &str) -> Event {
-        ev(
-            c,
-            id,
-            on,
-            Payload::EventRetracted {
-                retracted_event_id: Id::parse(target).unwrap(),
-                reason: None,
-            },
-        )
-    }
-
     #[test]
     fn first_visit_is_due_seven_days_after_the_placement_starts() {
         // No visits yet: the next visit is due 7 days after the placement started.
