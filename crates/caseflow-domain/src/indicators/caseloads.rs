@@ -1,12 +1,17 @@
 //! 11.1 agency workers, 11.4 maximum caseload, 11.5 average cases per qualified worker, and
 //! the team-group breakdown of 6.1: a join of children's allocations with workers' records.
 //!
-//! Unlike the other families these depend on two kinds of subject at once, so they are
-//! computed from the children's timelines and the workers' events when asked for (one pass
-//! over an authority), not kept as per-child cells.
+//! Unlike the other families these depend on two kinds of subject at once, so they cannot be
+//! per-child cells. Each subject instead yields its month-end facts on its own: a child the
+//! worker holding its case at each month end ([`month_end_cases`]), a worker its record at
+//! each month end ([`worker_month_ends`]). The projector keeps those (counts of cases per
+//! worker and month, records per worker and month), and a month's caseloads are their join
+//! ([`join`]), a read of about one row per worker. [`caseloads`] does the same from timelines,
+//! for "as known at" and for tests.
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use time::Date;
 
 use super::{Indicator, MonthFigure, value_in};
@@ -22,7 +27,7 @@ pub const DERIVES: &[Indicator] = &[
 ];
 
 /// A social worker's record on one day.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkerState {
     pub team: String,
     pub fte: f64,
@@ -36,47 +41,97 @@ pub struct WorkerState {
 pub fn worker_on(events: &[Event], day: Date) -> Option<WorkerState> {
     let mut state: Option<WorkerState> = None;
     for entry in resolve(events).0 {
-        if entry.status != EntryStatus::Applied || entry.event.occurred_on > day {
-            continue;
-        }
-        match entry.event.payload {
-            Payload::SocialWorkerJoined {
-                team,
-                fte,
-                qualified,
-                agency,
-                asye,
-            } => {
-                state = Some(WorkerState {
-                    team,
-                    fte,
-                    qualified,
-                    agency,
-                    asye,
-                })
-            }
-            Payload::SocialWorkerChanged {
-                team,
-                fte,
-                qualified,
-                agency,
-                asye,
-            } => {
-                if let Some(s) = state.as_mut() {
-                    if let Some(t) = team {
-                        s.team = t;
-                    }
-                    s.fte = fte.unwrap_or(s.fte);
-                    s.qualified = qualified.unwrap_or(s.qualified);
-                    s.agency = agency.unwrap_or(s.agency);
-                    s.asye = asye.unwrap_or(s.asye);
-                }
-            }
-            Payload::SocialWorkerLeft => state = None,
-            _ => {}
+        if entry.status == EntryStatus::Applied && entry.event.occurred_on <= day {
+            apply_worker_event(&mut state, &entry.event.payload);
         }
     }
     state
+}
+
+/// Moves a worker's record on by one event.
+fn apply_worker_event(state: &mut Option<WorkerState>, payload: &Payload) {
+    match payload {
+        Payload::SocialWorkerJoined {
+            team,
+            fte,
+            qualified,
+            agency,
+            asye,
+        } => {
+            *state = Some(WorkerState {
+                team: team.clone(),
+                fte: *fte,
+                qualified: *qualified,
+                agency: *agency,
+                asye: *asye,
+            })
+        }
+        Payload::SocialWorkerChanged {
+            team,
+            fte,
+            qualified,
+            agency,
+            asye,
+        } => {
+            if let Some(s) = state.as_mut() {
+                if let Some(t) = team {
+                    s.team = t.clone();
+                }
+                s.fte = fte.unwrap_or(s.fte);
+                s.qualified = qualified.unwrap_or(s.qualified);
+                s.agency = agency.unwrap_or(s.agency);
+                s.asye = asye.unwrap_or(s.asye);
+            }
+        }
+        Payload::SocialWorkerLeft => *state = None,
+        _ => {}
+    }
+}
+
+/// The worker's record at each month end from the month of its first event to `horizon`
+/// (months when it was not on the books are left out): [`worker_on`] at every month end, in
+/// one pass.
+pub fn worker_month_ends(events: &[Event], horizon: Month) -> Vec<(Month, WorkerState)> {
+    let entries: Vec<_> = resolve(events)
+        .0
+        .into_iter()
+        .filter(|e| e.status == EntryStatus::Applied)
+        .collect();
+    // Timeline order is by occurrence, so a cursor walks the entries once.
+    let Some(first) = entries.iter().map(|e| e.event.occurred_on).min() else {
+        return Vec::new();
+    };
+    let mut state = None;
+    let mut next = 0;
+    let mut out = Vec::new();
+    for month in Month::of(first).through(horizon) {
+        let day = month.last_day();
+        while let Some(entry) = entries.get(next).filter(|e| e.event.occurred_on <= day) {
+            apply_worker_event(&mut state, &entry.event.payload);
+            next += 1;
+        }
+        if let Some(s) = &state {
+            out.push((month, s.clone()));
+        }
+    }
+    out
+}
+
+/// The child's cases at each month end from its first period of care to `horizon`: one entry
+/// per month end it was looked after (short breaks excluded), with the worker holding the
+/// case then ([`case_worker_on`]), if any.
+pub fn month_end_cases(tl: &ChildTimeline, horizon: Month) -> Vec<(Month, Option<Id>)> {
+    let Some(first) = tl.periods.iter().map(|p| p.start).min() else {
+        return Vec::new();
+    };
+    Month::of(first)
+        .through(horizon)
+        .filter_map(|month| {
+            let day = month.last_day();
+            tl.period_on(day).filter(|p| !p.short_break)?;
+            Some((month, case_worker_on(tl, day).cloned()))
+        })
+        .collect()
 }
 
 /// The worker holding a child's case on `day`: the latest `caseAllocated` on or before it,
@@ -127,7 +182,7 @@ fn group_of(settings: &Settings, team: &str) -> Option<String> {
         .map(|(name, _)| name.clone())
 }
 
-/// Computes the caseloads at the end of `month`.
+/// Computes the caseloads at the end of `month` from timelines and workers' events.
 pub fn caseloads<'a>(
     month: Month,
     children: impl IntoIterator<Item = &'a ChildTimeline>,
@@ -135,31 +190,44 @@ pub fn caseloads<'a>(
     settings: &Settings,
 ) -> Caseloads {
     let day = month.last_day();
-    let states: BTreeMap<&Id, WorkerState> = workers
+    let states: BTreeMap<Id, WorkerState> = workers
         .iter()
-        .filter_map(|(id, events)| worker_on(events, day).map(|s| (id, s)))
+        .filter_map(|(id, events)| worker_on(events, day).map(|s| (id.clone(), s)))
         .collect();
-    let mut cases: BTreeMap<&Id, i64> = BTreeMap::new();
-    let mut children_by_group: BTreeMap<Option<String>, i64> = BTreeMap::new();
+    let mut cases: BTreeMap<Option<Id>, i64> = BTreeMap::new();
     for tl in children {
         if tl.period_on(day).is_none_or(|p| p.short_break) {
             continue;
         }
-        let worker = case_worker_on(tl, day);
+        *cases.entry(case_worker_on(tl, day).cloned()).or_default() += 1;
+    }
+    join(month, &cases, states, settings)
+}
+
+/// The caseloads at the end of `month` from the children looked after then, counted by the
+/// worker holding their case (`None`: not allocated), and the records of the workers on the
+/// books then. Children allocated to someone not on the books count in no team group and in
+/// no worker's caseload.
+pub fn join(
+    month: Month,
+    cases: &BTreeMap<Option<Id>, i64>,
+    states: BTreeMap<Id, WorkerState>,
+    settings: &Settings,
+) -> Caseloads {
+    let mut children_by_group: BTreeMap<Option<String>, i64> = BTreeMap::new();
+    for (worker, n) in cases.iter().filter(|(_, n)| **n != 0) {
         let group = worker
+            .as_ref()
             .and_then(|w| states.get(w))
             .and_then(|s| group_of(settings, &s.team));
-        *children_by_group.entry(group).or_default() += 1;
-        if let Some(w) = worker.filter(|w| states.contains_key(w)) {
-            *cases.entry(w).or_default() += 1;
-        }
+        *children_by_group.entry(group).or_default() += n;
     }
     let workers = states
         .into_iter()
         .map(|(id, state)| WorkerCaseload {
-            worker: id.clone(),
             group: group_of(settings, &state.team),
-            cases: cases.get(id).copied().unwrap_or(0),
+            cases: cases.get(&Some(id.clone())).copied().unwrap_or(0),
+            worker: id,
             state,
         })
         .collect();
@@ -379,6 +447,80 @@ mod tests {
         // A month later W3 has joined: C5 is a case in LAC 4-5.
         let c = caseloads(month("2018-06"), &children, &workers, &settings());
         assert_eq!(c.average_caseload(Some("LAC 4-5")).value, Some(1.0));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(100))]
+
+        /// The join of per-subject month-end facts (what the projector stores) equals the
+        /// caseloads computed from the whole authority, at every month end.
+        #[test]
+        fn joining_month_end_facts_equals_computing_from_timelines(
+            raw in proptest::collection::vec((0..6usize, 0..9u8, 0..900i64, 0..4usize), 1..60),
+        ) {
+            let mut children: BTreeMap<String, Vec<Event>> = BTreeMap::new();
+            let mut workers: BTreeMap<Id, Vec<Event>> = BTreeMap::new();
+            for (n, (who, kind, day, w)) in raw.into_iter().enumerate() {
+                let on = crate::calendar::format_day(crate::calendar::add_days(
+                    time::macros::date!(2016 - 01 - 01),
+                    day,
+                ));
+                let eid = format!("e{n}");
+                let wid = format!("W{w}");
+                let teams = ["LAC1", "LAC2", "LAC4", "FOST"];
+                let worker_event = |payload| worker(&wid, &eid, &on, payload);
+                match kind {
+                    0 => workers.entry(Id::parse(&wid).unwrap()).or_default().push(
+                        worker_event(joined(teams[who % 4], 0.5 + (who % 2) as f64 / 2.0, who != 3, who == 1)),
+                    ),
+                    1 => workers.entry(Id::parse(&wid).unwrap()).or_default().push(
+                        worker_event(Payload::SocialWorkerChanged {
+                            team: Some(teams[(who + 1) % 4].into()),
+                            fte: None,
+                            qualified: Some(who % 2 == 0),
+                            agency: None,
+                            asye: None,
+                        }),
+                    ),
+                    2 => workers.entry(Id::parse(&wid).unwrap()).or_default().push(
+                        worker_event(Payload::SocialWorkerLeft),
+                    ),
+                    k => {
+                        let c = format!("C{who}");
+                        let payload = match k {
+                            3 | 4 => admitted(crate::codes::LegalStatus::C2),
+                            5 => ended(crate::codes::ReasonCeased::E13),
+                            _ => allocated(&wid),
+                        };
+                        children.entry(c.clone()).or_default().push(ev(&c, &eid, &on, payload));
+                    }
+                }
+            }
+            let horizon = month("2018-06");
+            let timelines: Vec<ChildTimeline> = children.values().map(|e| fold_child(e)).collect();
+            let mut cases: BTreeMap<Month, BTreeMap<Option<Id>, i64>> = BTreeMap::new();
+            for tl in &timelines {
+                for (m, w) in month_end_cases(tl, horizon) {
+                    *cases.entry(m).or_default().entry(w).or_default() += 1;
+                }
+            }
+            let mut states: BTreeMap<Month, BTreeMap<Id, WorkerState>> = BTreeMap::new();
+            for (id, events) in &workers {
+                for (m, s) in worker_month_ends(events, horizon) {
+                    states.entry(m).or_default().insert(id.clone(), s);
+                }
+            }
+            for m in month("2015-12").through(horizon) {
+                let expected = caseloads(m, &timelines, &workers, &settings());
+                let joined = join(
+                    m,
+                    &cases.get(&m).cloned().unwrap_or_default(),
+                    states.get(&m).cloned().unwrap_or_default(),
+                    &settings(),
+                );
+                proptest::prop_assert_eq!(joined, expected, "month {}", m);
+            }
+        }
     }
 
     #[test]
