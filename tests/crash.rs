@@ -6,8 +6,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use caseflow::projector::{Projector, ProjectorSettings};
+use std::collections::BTreeMap;
+
 use caseflow_domain::indicators::Cell;
-use caseflow_domain::{Indicator, La, Month, Subject};
+use caseflow_domain::indicators::caseloads::WorkerState;
+use caseflow_domain::{Id, Indicator, La, Month, Subject};
 use caseflow_log::EventLog;
 use caseflow_server::fixed_clock;
 use caseflow_store::{
@@ -48,20 +51,33 @@ fn clock() -> caseflow_server::Clock {
 
 /// Runs a projector on `store` until it has applied `target`.
 async fn project(log: &EventLog, store: Arc<dyn ProjectionStore>, batch_size: usize, target: u64) {
+    project_with(log, store, batch_size, target, Default::default()).await
+}
+
+async fn project_with(
+    log: &EventLog,
+    store: Arc<dyn ProjectionStore>,
+    batch_size: usize,
+    target: u64,
+    indicators: caseflow_domain::settings::Settings,
+) {
     let projector = Projector::new(
         store.clone(),
         clock(),
         ProjectorSettings {
             batch_size,
             roll_chunk: 7,
+            indicators,
             ..Default::default()
         },
     );
+    let fingerprint = Some(projector.fingerprint());
     let (stop, rx) = watch::channel(false);
     let task_log = log.clone();
     let task = tokio::spawn(async move { projector.run(&task_log, rx).await });
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    while store.applied_sequence().unwrap() < target {
+    while store.fingerprint().unwrap() != fingerprint || store.applied_sequence().unwrap() < target
+    {
         assert!(tokio::time::Instant::now() < deadline, "projector stuck");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -97,6 +113,25 @@ fn crash() -> StoreError {
 impl ProjectionStore for CrashingStore {
     fn applied_sequence(&self) -> Result<u64, StoreError> {
         self.inner.applied_sequence()
+    }
+    fn stored_sequence(&self) -> Result<u64, StoreError> {
+        self.inner.stored_sequence()
+    }
+    fn pending(&self, limit: usize) -> Result<Vec<Subject>, StoreError> {
+        self.inner.pending(limit)
+    }
+    fn fingerprint(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.fingerprint()
+    }
+    fn month_end_cases(
+        &self,
+        la: La,
+        month: Month,
+    ) -> Result<BTreeMap<Option<Id>, i64>, StoreError> {
+        self.inner.month_end_cases(la, month)
+    }
+    fn workers_at(&self, la: La, month: Month) -> Result<BTreeMap<Id, WorkerState>, StoreError> {
+        self.inner.workers_at(la, month)
     }
     fn as_of(&self) -> Result<Option<time::Date>, StoreError> {
         self.inner.as_of()
@@ -171,8 +206,31 @@ async fn a_crash_at_any_commit_resumes_to_a_clean_rebuild() {
     assert!(clean.counts().unwrap().events_stored > 2000);
     assert_eq!(clean.counts().unwrap().rejections, 3);
 
-    // Commit 0 is the first horizon roll; later ones are event batches of 64.
-    for (crash_at, after_commit) in [(0, false), (1, true), (2, false), (9, true), (20, false)] {
+    // Count the commits of an uninterrupted run with small batches: the fingerprint, the
+    // first day roll, batches of 64 events stored while catching up, then the pending
+    // children derived 7 at a time.
+    let counted_dir = tempfile::tempdir().unwrap();
+    let counted = Arc::new(CrashingStore {
+        inner: open(&counted_dir),
+        commits: AtomicUsize::new(0),
+        crash_at: usize::MAX,
+        after_commit: false,
+    });
+    project(&log, counted.clone(), 64, target).await;
+    let n = counted.commits.load(Ordering::SeqCst);
+    assert!(counted.inner.dump().unwrap() == expected);
+    assert!(n > 40, "{n} commits");
+
+    for (crash_at, after_commit) in [
+        (0, false),
+        (1, true),
+        (2, false),
+        (9, true),
+        (n / 2, false),
+        (n - 3, true),
+        (n - 2, false),
+        (n - 1, true),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let inner = open(&dir);
         let store = Arc::new(CrashingStore {
@@ -202,8 +260,8 @@ async fn killing_caseflow_mid_stream_and_restarting_matches_a_rebuild() {
     let cf = TestCaseflow::start_in(&nats.url(), dir.clone()).await;
     // Kill it once it is part-way through.
     loop {
-        let applied = cf.running.store.applied_sequence().unwrap();
-        if applied > 0 {
+        let stored = cf.running.store.stored_sequence().unwrap();
+        if stored > 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -279,4 +337,33 @@ async fn a_nats_restart_while_projecting_is_survived() {
         "projections differ after the NATS restart"
     );
     assert!(clean.counts().unwrap().events_stored > 2000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_indicator_settings_rebuild_the_projections() {
+    let nats = TestNats::start();
+    let target = publish_sample(&nats.url()).await;
+    let log = EventLog::connect(&nats.url(), Default::default())
+        .await
+        .unwrap();
+    let stricter = caseflow_domain::settings::Settings {
+        dental_interval_months: 6,
+        ..Default::default()
+    };
+
+    let clean_dir = tempfile::tempdir().unwrap();
+    let clean = open(&clean_dir);
+    project_with(&log, clean.clone(), 500, target, stricter.clone()).await;
+    let expected = clean.dump().unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    project(&log, store.clone(), 500, target).await;
+    assert!(
+        store.dump().unwrap() != expected,
+        "the setting changes the projections"
+    );
+    // Same store, other settings: the projector notices, clears and replays.
+    project_with(&log, store.clone(), 500, target, stricter).await;
+    assert!(store.dump().unwrap() == expected);
 }

@@ -109,6 +109,9 @@ pub struct LogMessage {
     pub content_type: Option<String>,
     /// When the server received it.
     pub published: time::OffsetDateTime,
+    /// Messages after this one in the stream when it was delivered (0: the reader is at the
+    /// end).
+    pub pending: u64,
 }
 
 /// The event log: a connection and the stream.
@@ -355,6 +358,7 @@ fn to_log_message(m: jetstream::Message) -> Result<LogMessage, LogError> {
         payload: m.message.payload.clone(),
         content_type,
         published,
+        pending: info.pending,
     })
 }
 

@@ -23,7 +23,6 @@ use caseflow_proto::v1::records_server::RecordsServer;
 use caseflow_store::ProjectionStore;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 
 pub use error::ServiceError;
 
@@ -81,38 +80,29 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Every child's timeline and every worker's events of `la`: what caseloads (11.x) and the
-    /// team-group breakdown join, computed when asked for.
-    pub fn authority(&self, la: La) -> Result<Authority, ServiceError> {
-        let mut children = Vec::new();
-        let mut workers = std::collections::BTreeMap::new();
-        for subject in self.store.subjects(Some(la))? {
-            let events: Vec<_> = self
-                .store
-                .events(&subject)?
-                .into_iter()
-                .map(|s| s.event)
-                .collect();
-            match subject.kind {
-                caseflow_domain::EntityKind::Child => {
-                    children.push(caseflow_domain::fold_child(&events))
-                }
-                caseflow_domain::EntityKind::Worker => {
-                    workers.insert(subject.id.clone(), events);
-                }
-                caseflow_domain::EntityKind::Household => {}
-            }
-        }
-        Ok((children, workers))
-    }
-
-    /// Caseloads of `la` at the end of each month.
+    /// Caseloads of `la` at the end of each month: the join of the stored month-end cases
+    /// and workers' records (about one row per worker and month read).
     pub fn caseloads(
         &self,
         la: La,
         months: impl IntoIterator<Item = Month>,
     ) -> Result<Caseloads, ServiceError> {
-        Ok(caseloads_of(&self.authority(la)?, months, &self.settings))
+        months
+            .into_iter()
+            .map(|m| {
+                let cases = self.store.month_end_cases(la, m)?;
+                let workers = self.store.workers_at(la, m)?;
+                Ok((
+                    m,
+                    caseflow_domain::indicators::caseloads::join(
+                        m,
+                        &cases,
+                        workers,
+                        &self.settings,
+                    ),
+                ))
+            })
+            .collect()
     }
 
     /// "As known at": the figures of `la` re-derived from only the events recorded (their
@@ -204,7 +194,11 @@ pub async fn serve(
         .add_service(FiguresServer::new(figures::FiguresService(state.clone())))
         .add_service(RecordsServer::new(records::RecordsService(state.clone())))
         .add_service(OperationsServer::new(operations::OperationsService(state)))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(
+            // Small responses must not wait for Nagle's algorithm (about 40 ms on loopback).
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            shutdown,
+        )
         .await?;
     Ok(())
 }

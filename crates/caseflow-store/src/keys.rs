@@ -7,6 +7,12 @@ use caseflow_domain::{Indicator, La, Month, Subject};
 use crate::StoreError;
 
 pub const APPLIED: &[u8] = b"Mapplied_sequence";
+pub const STORED: &[u8] = b"Mstored_sequence";
+pub const FINGERPRINT: &[u8] = b"Mfingerprint";
+pub const DERIVED: u8 = b'D';
+pub const PENDING: u8 = b'P';
+pub const CASES: u8 = b'A';
+pub const WORKERS: u8 = b'W';
 pub const AS_OF: &[u8] = b"Mas_of";
 pub const COUNTS: &[u8] = b"Mcounts";
 pub const REJECTION_END: &[u8] = b"S";
@@ -52,7 +58,11 @@ pub fn event(s: &Subject, event_id: &str) -> Vec<u8> {
 }
 
 pub fn derived(s: &Subject) -> Vec<u8> {
-    subject_key(b'D', s)
+    subject_key(DERIVED, s)
+}
+
+pub fn pending(s: &Subject) -> Vec<u8> {
+    subject_key(PENDING, s)
 }
 
 pub fn derived_prefix(la: Option<La>) -> Vec<u8> {
@@ -63,9 +73,10 @@ pub fn derived_prefix(la: Option<La>) -> Vec<u8> {
     k
 }
 
-pub fn parse_derived(k: &[u8]) -> Option<Subject> {
+/// The subject of a `table` + subject key.
+pub fn parse_subject(expected: u8, k: &[u8]) -> Option<Subject> {
     let (&table, rest) = k.split_first()?;
-    if table != b'D' || rest.len() < 5 {
+    if table != expected || rest.len() < 5 {
         return None;
     }
     let la = La::parse(std::str::from_utf8(&rest[..3]).ok()?)?;
@@ -101,6 +112,37 @@ pub fn parse_cell(k: &[u8]) -> Option<(Month, Measure)> {
     let month = u32::from_be_bytes(k.get(6..10)?.try_into().ok()?) ^ 0x8000_0000;
     let measure = postcard::from_bytes(k.get(10..)?).ok()?;
     Some((Month::from_ordinal(month as i32), measure))
+}
+
+/// `table | la | month`: the prefix of one authority's month in the caseload tables.
+pub fn worker_month_prefix(table: u8, la: La, month: Month) -> Vec<u8> {
+    let mut k = Vec::with_capacity(8);
+    k.push(table);
+    k.extend_from_slice(la.as_bytes());
+    k.extend_from_slice(&month_bytes(month));
+    k
+}
+
+/// `table | la | month | len(worker) | worker`; length 0 means no worker.
+pub fn worker_month(table: u8, la: La, month: Month, worker: Option<&Id>) -> Vec<u8> {
+    let mut k = worker_month_prefix(table, la, month);
+    let id = worker.map_or(&[][..], |w| w.as_str().as_bytes());
+    // Ids are at most 64 bytes.
+    k.push(id.len() as u8);
+    k.extend_from_slice(id);
+    k
+}
+
+/// The worker of a caseload key's remainder after its prefix (`Some(None)`: no worker).
+pub fn parse_worker(rest: &[u8]) -> Option<Option<Id>> {
+    let (&len, id) = rest.split_first()?;
+    if usize::from(len) != id.len() {
+        return None;
+    }
+    if id.is_empty() {
+        return Some(None);
+    }
+    Id::parse(std::str::from_utf8(id).ok()?).map(Some)
 }
 
 pub fn rejection(sequence: u64) -> Vec<u8> {

@@ -6,10 +6,15 @@
 //! reports progress. A crash at any point therefore resumes with every event applied once.
 //!
 //! Key space (first byte is the table):
-//! - `M` + name: metadata (applied sequence, as-of day, counts)
+//! - `M` + name: metadata (stored and applied sequences, as-of day, counts, fingerprint)
 //! - `E` + subject key + event id: a stored event (also the duplicate check)
-//! - `D` + subject key: a subject's derived state (contributions, data-quality issues)
+//! - `P` + subject key: a subject whose stored events are not all derived yet
+//! - `D` + subject key: a subject's derived state (contributions, data-quality issues,
+//!   month-end cases or worker records)
 //! - `C` + la + indicator + month + measure: a summed figure cell
+//! - `A` + la + month + worker: children looked after at the month end whose case the worker
+//!   holds (an empty worker: not allocated)
+//! - `W` + la + month + worker: a worker's record at the month end
 //! - `R` + stream sequence: a rejection record
 
 mod keys;
@@ -17,8 +22,9 @@ mod keys;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use caseflow_domain::indicators::{Cell, Measure};
-use caseflow_domain::{Contribution, DataQualityIssue, Event, Indicator, La, Month, Subject};
+use caseflow_domain::indicators::caseloads::WorkerState;
+use caseflow_domain::indicators::{Cell, Measure, diff};
+use caseflow_domain::{Contribution, DataQualityIssue, Event, Id, Indicator, La, Month, Subject};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
@@ -34,6 +40,10 @@ pub struct StoredEvent {
 pub struct Derived {
     pub contributions: Vec<Contribution>,
     pub issues: Vec<DataQualityIssue>,
+    /// A child's cases at month ends, with the worker holding each (caseloads).
+    pub cases: Vec<(Month, Option<Id>)>,
+    /// A worker's records at month ends (caseloads).
+    pub worker_months: Vec<(Month, WorkerState)>,
 }
 
 /// A rejected message, kept for operators.
@@ -63,14 +73,25 @@ pub struct Counts {
 #[derive(Debug, Default)]
 pub struct ProjectionBatch {
     pub events: Vec<StoredEvent>,
+    /// Subjects whose new events are stored by this batch but derived later.
+    pub pending: Vec<Subject>,
+    /// Subjects re-derived (their pending mark is cleared).
     pub derived: Vec<(Subject, Derived)>,
     pub cell_deltas: BTreeMap<(La, Cell), i64>,
+    pub case_deltas: BTreeMap<(La, Month, Option<Id>), i64>,
+    pub worker_months_removed: Vec<(La, Month, Id)>,
+    pub worker_months_put: Vec<(La, Month, Id, WorkerState)>,
     pub rejections: Vec<RejectionRecord>,
     pub duplicates: u64,
-    /// The last stream sequence this batch covers.
-    pub applied_sequence: u64,
+    /// The last stream sequence whose events (or rejection) are stored, with this batch.
+    pub stored_sequence: u64,
+    /// Set when, with this batch, every stored event is derived: figures are then exactly those
+    /// of the stream up to this sequence.
+    pub applied_sequence: Option<u64>,
     /// Set when the batch moves the day figures are derived as of.
     pub as_of: Option<time::Date>,
+    /// Set to record what the projections were derived with (see [`ProjectionStore::fingerprint`]).
+    pub fingerprint: Option<Vec<u8>>,
 }
 
 impl ProjectionBatch {
@@ -78,6 +99,39 @@ impl ProjectionBatch {
         for c in contributions {
             *self.cell_deltas.entry((la, c.cell)).or_default() += c.amount;
         }
+    }
+
+    /// Stages a subject's new derived state, moving every summed table by its difference
+    /// from the old one.
+    pub fn rederived(&mut self, subject: &Subject, old: &Derived, new: Derived) {
+        let la = subject.la;
+        self.add_contributions(la, &diff(&old.contributions, &new.contributions));
+        for (month, worker) in &old.cases {
+            *self
+                .case_deltas
+                .entry((la, *month, worker.clone()))
+                .or_default() -= 1;
+        }
+        for (month, worker) in &new.cases {
+            *self
+                .case_deltas
+                .entry((la, *month, worker.clone()))
+                .or_default() += 1;
+        }
+        if old.worker_months != new.worker_months {
+            let id = &subject.id;
+            self.worker_months_removed.extend(
+                old.worker_months
+                    .iter()
+                    .map(|(month, _)| (la, *month, id.clone())),
+            );
+            self.worker_months_put.extend(
+                new.worker_months
+                    .iter()
+                    .map(|(month, state)| (la, *month, id.clone(), state.clone())),
+            );
+        }
+        self.derived.push((subject.clone(), new));
     }
 }
 
@@ -96,8 +150,16 @@ pub enum StoreError {
 
 /// The store the projector writes and the query service reads.
 pub trait ProjectionStore: Send + Sync + 'static {
-    /// The last stream sequence applied (0: nothing yet).
+    /// The last stream sequence whose figures are derived (0: nothing yet): queries see
+    /// exactly the stream up to here.
     fn applied_sequence(&self) -> Result<u64, StoreError>;
+    /// The last stream sequence whose events are stored (at least the applied sequence; more
+    /// while subjects are pending derivation).
+    fn stored_sequence(&self) -> Result<u64, StoreError>;
+    /// Up to `limit` subjects with stored events not yet derived.
+    fn pending(&self, limit: usize) -> Result<Vec<Subject>, StoreError>;
+    /// What the projections were derived with (format and indicator settings), if recorded.
+    fn fingerprint(&self) -> Result<Option<Vec<u8>>, StoreError>;
     /// The day figures were last derived as of ("today" then); its month is the last derived.
     fn as_of(&self) -> Result<Option<time::Date>, StoreError>;
     fn counts(&self) -> Result<Counts, StoreError>;
@@ -116,6 +178,15 @@ pub trait ProjectionStore: Send + Sync + 'static {
         from: Month,
         to: Month,
     ) -> Result<Vec<(Cell, i64)>, StoreError>;
+    /// Children looked after at the end of `month`, counted by the worker holding their case
+    /// (`None`: not allocated).
+    fn month_end_cases(
+        &self,
+        la: La,
+        month: Month,
+    ) -> Result<BTreeMap<Option<Id>, i64>, StoreError>;
+    /// Workers on the books at the end of `month`, with their records then.
+    fn workers_at(&self, la: La, month: Month) -> Result<BTreeMap<Id, WorkerState>, StoreError>;
     /// Rejections with sequence above `after`, oldest first, optionally of one authority.
     fn rejections(
         &self,
@@ -200,6 +271,32 @@ fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
     postcard::to_stdvec(value).map_err(StoreError::Encode)
 }
 
+fn corrupt_key(k: &[u8]) -> StoreError {
+    StoreError::Corrupt {
+        key: String::from_utf8_lossy(k).into_owned(),
+        source: postcard::Error::DeserializeUnexpectedEnd,
+    }
+}
+
+/// Adds `delta` to the counter under `key` (removing it at zero).
+fn add_to_counter(
+    tree: &sled::Tree,
+    b: &mut sled::Batch,
+    key: Vec<u8>,
+    delta: i64,
+) -> Result<(), StoreError> {
+    if delta == 0 {
+        return Ok(());
+    }
+    let value = tree.get(&key)?.map_or(0, |v| counter(&v)) + delta;
+    if value == 0 {
+        b.remove(key);
+    } else {
+        b.insert(key, &value.to_le_bytes());
+    }
+    Ok(())
+}
+
 fn counter(bytes: &[u8]) -> i64 {
     bytes.try_into().map(i64::from_le_bytes).unwrap_or_default()
 }
@@ -207,6 +304,60 @@ fn counter(bytes: &[u8]) -> i64 {
 impl ProjectionStore for SledStore {
     fn applied_sequence(&self) -> Result<u64, StoreError> {
         Ok(self.get(keys::APPLIED)?.unwrap_or(0))
+    }
+
+    fn stored_sequence(&self) -> Result<u64, StoreError> {
+        match self.get(keys::STORED)? {
+            Some(s) => Ok(s),
+            None => self.applied_sequence(),
+        }
+    }
+
+    fn pending(&self, limit: usize) -> Result<Vec<Subject>, StoreError> {
+        self.tree
+            .scan_prefix([keys::PENDING])
+            .keys()
+            .take(limit)
+            .map(|k| {
+                let k = k?;
+                keys::parse_subject(keys::PENDING, &k).ok_or_else(|| corrupt_key(&k))
+            })
+            .collect()
+    }
+
+    fn fingerprint(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tree.get(keys::FINGERPRINT)?.map(|v| v.to_vec()))
+    }
+
+    fn month_end_cases(
+        &self,
+        la: La,
+        month: Month,
+    ) -> Result<BTreeMap<Option<Id>, i64>, StoreError> {
+        let prefix = keys::worker_month_prefix(keys::CASES, la, month);
+        self.tree
+            .scan_prefix(&prefix)
+            .map(|kv| {
+                let (k, v) = kv?;
+                let worker =
+                    keys::parse_worker(&k[prefix.len()..]).ok_or_else(|| corrupt_key(&k))?;
+                Ok((worker, counter(&v)))
+            })
+            .collect()
+    }
+
+    fn workers_at(&self, la: La, month: Month) -> Result<BTreeMap<Id, WorkerState>, StoreError> {
+        let prefix = keys::worker_month_prefix(keys::WORKERS, la, month);
+        self.tree
+            .scan_prefix(&prefix)
+            .map(|kv| {
+                let (k, v) = kv?;
+                let worker = keys::parse_worker(&k[prefix.len()..])
+                    .flatten()
+                    .ok_or_else(|| corrupt_key(&k))?;
+                Ok((worker, decode(&k, &v)?))
+            })
+            .collect()
     }
 
     fn as_of(&self) -> Result<Option<time::Date>, StoreError> {
@@ -242,10 +393,7 @@ impl ProjectionStore for SledStore {
             .keys()
             .map(|k| {
                 let k = k?;
-                keys::parse_derived(&k).ok_or_else(|| StoreError::Corrupt {
-                    key: String::from_utf8_lossy(&k).into_owned(),
-                    source: postcard::Error::DeserializeUnexpectedEnd,
-                })
+                keys::parse_subject(keys::DERIVED, &k).ok_or_else(|| corrupt_key(&k))
             })
             .collect()
     }
@@ -263,10 +411,7 @@ impl ProjectionStore for SledStore {
             .range(start..end)
             .map(|kv| {
                 let (k, v) = kv?;
-                let (month, measure) = keys::parse_cell(&k).ok_or_else(|| StoreError::Corrupt {
-                    key: String::from_utf8_lossy(&k).into_owned(),
-                    source: postcard::Error::DeserializeUnexpectedEnd,
-                })?;
+                let (month, measure) = keys::parse_cell(&k).ok_or_else(|| corrupt_key(&k))?;
                 Ok((
                     Cell {
                         indicator,
@@ -302,7 +447,7 @@ impl ProjectionStore for SledStore {
         Ok(out)
     }
 
-    #[instrument(skip_all, fields(events = batch.events.len(), subjects = batch.derived.len(), seq = batch.applied_sequence))]
+    #[instrument(skip_all, fields(events = batch.events.len(), pending = batch.pending.len(), subjects = batch.derived.len(), seq = batch.stored_sequence))]
     fn commit(&self, batch: ProjectionBatch) -> Result<(), StoreError> {
         let mut b = sled::Batch::default();
         let mut counts = self.counts()?;
@@ -315,20 +460,28 @@ impl ProjectionStore for SledStore {
                 encode(e)?,
             );
         }
+        for subject in &batch.pending {
+            b.insert(keys::pending(subject), &[]);
+        }
+        // After the pending marks: a subject both stored and derived here is not pending.
         for (subject, derived) in &batch.derived {
             b.insert(keys::derived(subject), encode(derived)?);
+            b.remove(keys::pending(subject));
         }
         for ((la, cell), delta) in &batch.cell_deltas {
-            if *delta == 0 {
-                continue;
-            }
-            let key = keys::cell(*la, cell)?;
-            let value = self.tree.get(&key)?.map_or(0, |v| counter(&v)) + delta;
-            if value == 0 {
-                b.remove(key);
-            } else {
-                b.insert(key, &value.to_le_bytes());
-            }
+            add_to_counter(&self.tree, &mut b, keys::cell(*la, cell)?, *delta)?;
+        }
+        for ((la, month, worker), delta) in &batch.case_deltas {
+            let key = keys::worker_month(keys::CASES, *la, *month, worker.as_ref());
+            add_to_counter(&self.tree, &mut b, key, *delta)?;
+        }
+        // Removals first: a record both removed and put (the month is still on the books) stays.
+        for (la, month, worker) in &batch.worker_months_removed {
+            b.remove(keys::worker_month(keys::WORKERS, *la, *month, Some(worker)));
+        }
+        for (la, month, worker, state) in &batch.worker_months_put {
+            let key = keys::worker_month(keys::WORKERS, *la, *month, Some(worker));
+            b.insert(key, encode(state)?);
         }
         for r in &batch.rejections {
             b.insert(keys::rejection(r.sequence), encode(r)?);
@@ -336,8 +489,14 @@ impl ProjectionStore for SledStore {
         if let Some(day) = batch.as_of {
             b.insert(keys::AS_OF, encode(&day)?);
         }
+        if let Some(fingerprint) = &batch.fingerprint {
+            b.insert(keys::FINGERPRINT, fingerprint.as_slice());
+        }
         b.insert(keys::COUNTS, encode(&counts)?);
-        b.insert(keys::APPLIED, encode(&batch.applied_sequence)?);
+        b.insert(keys::STORED, encode(&batch.stored_sequence)?);
+        if let Some(applied) = batch.applied_sequence {
+            b.insert(keys::APPLIED, encode(&applied)?);
+        }
         self.tree.apply_batch(b)?;
         self.tree.flush()?;
         Ok(())
