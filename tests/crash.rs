@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use caseflow_domain::indicators::Cell;
 use caseflow_domain::indicators::caseloads::WorkerState;
-use caseflow_domain::{Id, Indicator, La, Month, Subject};
+use caseflow_domain::{Id, La, Month, Subject};
 use caseflow_log::EventLog;
 use caseflow_server::fixed_clock;
 use caseflow_store::{
@@ -151,15 +151,6 @@ impl ProjectionStore for CrashingStore {
     fn subjects(&self, la: Option<La>) -> Result<Vec<Subject>, StoreError> {
         self.inner.subjects(la)
     }
-    fn cells(
-        &self,
-        la: La,
-        i: Indicator,
-        from: Month,
-        to: Month,
-    ) -> Result<Vec<(Cell, i64)>, StoreError> {
-        self.inner.cells(la, i, from, to)
-    }
     fn rejections(
         &self,
         la: Option<La>,
@@ -179,6 +170,9 @@ impl ProjectionStore for CrashingStore {
     }
     fn clear(&self) -> Result<(), StoreError> {
         self.inner.clear()
+    }
+    fn authority_cells(&self, la: La) -> Result<Vec<(Cell, i64)>, StoreError> {
+        self.inner.authority_cells(la)
     }
 }
 

@@ -88,7 +88,7 @@ pub(crate) fn parse_indicator(id: &str) -> Result<Indicator, ServiceError> {
 /// Where a query's figures come from: the stored cells (everything known now), or a
 /// re-derivation from the events recorded up to a moment ("as known at").
 enum Source {
-    Stored,
+    Stored(std::sync::Arc<crate::snapshot::Snapshot>),
     KnownAt {
         figures: caseflow_domain::Figures,
         authority: crate::Authority,
@@ -123,22 +123,12 @@ fn parse_moment(s: &str) -> Result<caseflow_domain::Timestamp, ServiceError> {
 }
 
 impl View {
-    /// Summed cells of `indicator` for `from..=to` (6.2 reads 6.1's).
-    fn figures(
-        &self,
-        state: &crate::AppState,
-        indicator: Indicator,
-        from: Month,
-        to: Month,
-    ) -> Result<std::borrow::Cow<'_, caseflow_domain::Figures>, ServiceError> {
-        Ok(match &self.source {
-            Source::Stored => std::borrow::Cow::Owned(caseflow_store::figures_of(
-                state
-                    .store
-                    .cells(self.la, cells_source(indicator), from, to)?,
-            )),
-            Source::KnownAt { figures, .. } => std::borrow::Cow::Borrowed(figures),
-        })
+    /// The authority's summed cells.
+    fn figures(&self) -> &caseflow_domain::Figures {
+        match &self.source {
+            Source::Stored(snapshot) => &snapshot.figures,
+            Source::KnownAt { figures, .. } => figures,
+        }
     }
 
     /// Caseloads at each month end.
@@ -148,7 +138,7 @@ impl View {
         months: impl IntoIterator<Item = Month>,
     ) -> Result<crate::Caseloads, ServiceError> {
         match &self.source {
-            Source::Stored => state.caseloads(self.la, months),
+            Source::Stored(snapshot) => snapshot.caseloads(state, self.la, months),
             Source::KnownAt { authority, .. } => {
                 Ok(crate::caseloads_of(authority, months, &state.settings))
             }
@@ -161,7 +151,7 @@ impl FiguresService {
         if as_known_at.is_empty() {
             return Ok(View {
                 la,
-                source: Source::Stored,
+                source: Source::Stored(self.0.snapshot(la)?),
                 today: (self.0.clock)().date(),
                 horizon: Month::of(self.0.as_of()?),
             });
@@ -211,16 +201,11 @@ impl FiguresService {
                 .map(|f| month_value(&f, today))
                 .collect()
         } else {
-            let figures = view.figures(
-                &self.0,
-                indicator,
-                from.financial_year().first_month(),
-                last,
-            )?;
+            let figures = view.figures();
             from.through(last)
                 .map(|m| {
                     month_value(
-                        &month_figure(&*figures, indicator, m, &self.0.settings),
+                        &month_figure(figures, indicator, m, &self.0.settings),
                         today,
                     )
                 })
@@ -242,7 +227,6 @@ impl FiguresService {
             parse_month("month", &r.month)?
         };
         let year = month.financial_year();
-        let first = FinancialYear(year.0 - 4).first_month();
         let today = view.today;
         let settings = &self.0.settings;
         // Caseloads are joined when asked for: the months the scorecard shows.
@@ -295,8 +279,7 @@ impl FiguresService {
                 }
                 continue;
             }
-            let figures = view.figures(&self.0, indicator, first, month)?;
-            let figures = &*figures;
+            let figures = view.figures();
             let current = month_figure(figures, indicator, month, settings);
             let previous = month_figure(figures, indicator, month.prev(), settings);
             let trend = trend_years
@@ -411,7 +394,11 @@ impl FiguresService {
                 ))
             })?]
         };
-        let cells = self.0.store.cells(la, indicator, month, month)?;
+        let cells = self
+            .0
+            .snapshot(la)?
+            .figures
+            .cells_in(cells_source(indicator), month);
         let total = cells
             .iter()
             .find(|(c, _)| c.measure == Measure::Numerator)

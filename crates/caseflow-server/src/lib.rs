@@ -10,6 +10,7 @@ mod figures;
 mod ingest;
 mod operations;
 mod records;
+mod snapshot;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
 pub use error::ServiceError;
+pub use snapshot::FiguresCache;
 
 /// "Now", injected: the system clock in production, a fixed day in tests and the demo.
 pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
@@ -77,6 +79,8 @@ pub struct AppState {
     pub settings: Arc<caseflow_domain::settings::Settings>,
     /// Targets, tolerances and benchmarks.
     pub scorecard: Arc<caseflow_domain::scorecard::ScorecardSettings>,
+    /// Authorities' figures between projector batches.
+    pub figures_cache: Arc<FiguresCache>,
 }
 
 impl AppState {
@@ -87,22 +91,7 @@ impl AppState {
         la: La,
         months: impl IntoIterator<Item = Month>,
     ) -> Result<Caseloads, ServiceError> {
-        months
-            .into_iter()
-            .map(|m| {
-                let cases = self.store.month_end_cases(la, m)?;
-                let workers = self.store.workers_at(la, m)?;
-                Ok((
-                    m,
-                    caseflow_domain::indicators::caseloads::join(
-                        m,
-                        &cases,
-                        workers,
-                        &self.settings,
-                    ),
-                ))
-            })
-            .collect()
+        self.snapshot(la)?.caseloads(self, la, months)
     }
 
     /// "As known at": the figures of `la` re-derived from only the events recorded (their

@@ -107,6 +107,24 @@ pub fn cell(la: La, cell: &Cell) -> Result<Vec<u8>, StoreError> {
     Ok(k)
 }
 
+/// `C | la`: every cell of one authority.
+pub fn cell_prefix(la: La) -> Vec<u8> {
+    let mut k = vec![b'C'];
+    k.extend_from_slice(la.as_bytes());
+    k
+}
+
+/// The cell of a cell key.
+pub fn parse_full_cell(k: &[u8]) -> Option<Cell> {
+    let indicator = Indicator::from_key(u16::from_be_bytes(k.get(4..6)?.try_into().ok()?))?;
+    let (month, measure) = parse_cell(k)?;
+    Some(Cell {
+        indicator,
+        month,
+        measure,
+    })
+}
+
 /// The month and measure of a cell key.
 pub fn parse_cell(k: &[u8]) -> Option<(Month, Measure)> {
     let month = u32::from_be_bytes(k.get(6..10)?.try_into().ok()?) ^ 0x8000_0000;

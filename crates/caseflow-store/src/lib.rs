@@ -24,7 +24,7 @@ use std::path::Path;
 
 use caseflow_domain::indicators::caseloads::WorkerState;
 use caseflow_domain::indicators::{Cell, Measure, diff};
-use caseflow_domain::{Contribution, DataQualityIssue, Event, Id, Indicator, La, Month, Subject};
+use caseflow_domain::{Contribution, DataQualityIssue, Event, Id, La, Month, Subject};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
@@ -170,14 +170,6 @@ pub trait ProjectionStore: Send + Sync + 'static {
     fn derived(&self, subject: &Subject) -> Result<Option<Derived>, StoreError>;
     /// Every subject with derived state, optionally of one authority.
     fn subjects(&self, la: Option<La>) -> Result<Vec<Subject>, StoreError>;
-    /// Summed cells of one indicator for months `from..=to`.
-    fn cells(
-        &self,
-        la: La,
-        indicator: Indicator,
-        from: Month,
-        to: Month,
-    ) -> Result<Vec<(Cell, i64)>, StoreError>;
     /// Children looked after at the end of `month`, counted by the worker holding their case
     /// (`None`: not allocated).
     fn month_end_cases(
@@ -194,8 +186,11 @@ pub trait ProjectionStore: Send + Sync + 'static {
         after: u64,
         limit: usize,
     ) -> Result<Vec<RejectionRecord>, StoreError>;
-    /// Applies a batch atomically and flushes it to disk.
+    /// Applies a batch atomically; flushes it to disk when it moves the applied sequence, the
+    /// day or the fingerprint.
     fn commit(&self, batch: ProjectionBatch) -> Result<(), StoreError>;
+    /// Every summed cell of one authority.
+    fn authority_cells(&self, la: La) -> Result<Vec<(Cell, i64)>, StoreError>;
     /// Removes every projection (for a rebuild).
     fn clear(&self) -> Result<(), StoreError>;
 }
@@ -398,28 +393,13 @@ impl ProjectionStore for SledStore {
             .collect()
     }
 
-    fn cells(
-        &self,
-        la: La,
-        indicator: Indicator,
-        from: Month,
-        to: Month,
-    ) -> Result<Vec<(Cell, i64)>, StoreError> {
-        let start = keys::cell_month_prefix(la, indicator, from);
-        let end = keys::cell_month_prefix(la, indicator, to.next());
+    fn authority_cells(&self, la: La) -> Result<Vec<(Cell, i64)>, StoreError> {
         self.tree
-            .range(start..end)
+            .scan_prefix(keys::cell_prefix(la))
             .map(|kv| {
                 let (k, v) = kv?;
-                let (month, measure) = keys::parse_cell(&k).ok_or_else(|| corrupt_key(&k))?;
-                Ok((
-                    Cell {
-                        indicator,
-                        month,
-                        measure,
-                    },
-                    counter(&v),
-                ))
+                let cell = keys::parse_full_cell(&k).ok_or_else(|| corrupt_key(&k))?;
+                Ok((cell, counter(&v)))
             })
             .collect()
     }
@@ -498,7 +478,14 @@ impl ProjectionStore for SledStore {
             b.insert(keys::APPLIED, encode(&applied)?);
         }
         self.tree.apply_batch(b)?;
-        self.tree.flush()?;
+        // Batches are atomic and recovered in order, so an unflushed one is only progress to
+        // redo from the log after a crash. Flush when figures move (or settings are recorded)
+        // so reported progress does not go back; storing while catching up leaves it to
+        // sled's periodic flush.
+        if batch.applied_sequence.is_some() || batch.as_of.is_some() || batch.fingerprint.is_some()
+        {
+            self.tree.flush()?;
+        }
         Ok(())
     }
 

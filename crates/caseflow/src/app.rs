@@ -99,6 +99,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         clock,
         settings: Arc::new(config.indicators.clone()),
         scorecard: Arc::new(config.scorecard.clone()),
+        figures_cache: Arc::default(),
     };
     let mut server_rx = shutdown_rx;
     let server = tokio::spawn(async move {

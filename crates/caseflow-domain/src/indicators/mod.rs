@@ -460,6 +460,20 @@ impl Figures {
         self.cells.iter()
     }
 
+    /// Every non-zero cell of `indicator` in `month`.
+    pub fn cells_in(&self, indicator: Indicator, month: Month) -> Vec<(Cell, i64)> {
+        let first = Cell {
+            indicator,
+            month,
+            measure: Measure::Numerator,
+        };
+        self.cells
+            .range(first..)
+            .take_while(|(c, _)| c.indicator == indicator && c.month == month)
+            .map(|(c, v)| (*c, *v))
+            .collect()
+    }
+
     /// The breakdown of `indicator` in `month`: every category with a non-zero count.
     pub fn breakdown(
         &self,
@@ -467,15 +481,15 @@ impl Figures {
         month: Month,
         dimension: Dimension,
     ) -> Vec<(Category, i64)> {
-        self.cells
-            .iter()
+        self.cells_in(indicator, month)
+            .into_iter()
             .filter_map(|(cell, v)| match cell.measure {
                 Measure::Breakdown(c)
                     if cell.indicator == indicator
                         && cell.month == month
                         && c.dimension() == dimension =>
                 {
-                    Some((c, *v))
+                    Some((c, v))
                 }
                 _ => None,
             })

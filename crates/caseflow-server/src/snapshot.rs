@@ -1,0 +1,115 @@
+//! An authority's figures held in memory between projector batches.
+//!
+//! Figures only change when the projector applies a batch or rolls the day, so the query
+//! service reads an authority's cells from the store once per applied sequence and day, and
+//! answers scorecards, series and breakdowns from memory until either moves. Caseloads joined
+//! for a month are kept with the snapshot too.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use caseflow_domain::indicators::caseloads::{self, Caseloads};
+use caseflow_domain::{Figures, La, Month};
+use tracing::debug;
+
+use crate::{AppState, ServiceError};
+
+/// One authority's figures as of an applied sequence and day.
+#[derive(Debug)]
+pub struct Snapshot {
+    applied: u64,
+    as_of: Option<time::Date>,
+    pub figures: Figures,
+    caseloads: Mutex<BTreeMap<Month, Caseloads>>,
+}
+
+/// The latest snapshot of each authority asked about.
+#[derive(Debug, Default)]
+pub struct FiguresCache {
+    authorities: Mutex<HashMap<La, Arc<Snapshot>>>,
+    /// Held while a snapshot loads, so that concurrent misses load it once.
+    loading: Mutex<()>,
+}
+
+impl FiguresCache {
+    fn fresh(&self, la: La, applied: u64, as_of: Option<time::Date>) -> Option<Arc<Snapshot>> {
+        let authorities = self
+            .authorities
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        authorities
+            .get(&la)
+            .filter(|s| s.applied == applied && s.as_of == as_of)
+            .cloned()
+    }
+}
+
+impl AppState {
+    /// The authority's figures as the store has them now.
+    pub(crate) fn snapshot(&self, la: La) -> Result<Arc<Snapshot>, ServiceError> {
+        // Read before the cells: a batch committed meanwhile is picked up by the next query.
+        let applied = self.store.applied_sequence()?;
+        let as_of = self.store.as_of()?;
+        if let Some(s) = self.figures_cache.fresh(la, applied, as_of) {
+            return Ok(s);
+        }
+        let _loading = self
+            .figures_cache
+            .loading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(s) = self.figures_cache.fresh(la, applied, as_of) {
+            return Ok(s);
+        }
+        let cells = self.store.authority_cells(la)?;
+        debug!(%la, applied, cells = cells.len(), "figures loaded");
+        let snapshot = Arc::new(Snapshot {
+            applied,
+            as_of,
+            figures: caseflow_store::figures_of(cells),
+            caseloads: Mutex::default(),
+        });
+        self.figures_cache
+            .authorities
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(la, snapshot.clone());
+        Ok(snapshot)
+    }
+}
+
+impl Snapshot {
+    /// Caseloads of `la` at the end of each month: the join of the stored month-end cases and
+    /// workers' records, once per month and snapshot.
+    pub(crate) fn caseloads(
+        &self,
+        state: &AppState,
+        la: La,
+        months: impl IntoIterator<Item = Month>,
+    ) -> Result<crate::Caseloads, ServiceError> {
+        let mut out = BTreeMap::new();
+        for m in months {
+            let known = self
+                .caseloads
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&m)
+                .cloned();
+            let c = match known {
+                Some(c) => c,
+                None => {
+                    let cases = state.store.month_end_cases(la, m)?;
+                    let workers = state.store.workers_at(la, m)?;
+                    let c = caseloads::join(m, &cases, workers, &state.settings);
+                    self.caseloads
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(m, c.clone());
+                    c
+                }
+            };
+            out.insert(m, c);
+        }
+        Ok(out)
+    }
+}
