@@ -226,6 +226,21 @@ impl FiguresService {
         } else {
             parse_month("month", &r.month)?
         };
+        match &view.source {
+            Source::Stored(snapshot) => snapshot.scorecard(month, view.today, || {
+                self.compute_scorecard(&view, la, month)
+            }),
+            Source::KnownAt { .. } => self.compute_scorecard(&view, la, month),
+        }
+    }
+
+    /// Every row of the scorecard of `month`.
+    fn compute_scorecard(
+        &self,
+        view: &View,
+        la: caseflow_domain::La,
+        month: Month,
+    ) -> Result<v1::Scorecard, ServiceError> {
         let year = month.financial_year();
         let today = view.today;
         let settings = &self.0.settings;

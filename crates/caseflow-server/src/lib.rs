@@ -49,7 +49,7 @@ pub type Authority = (
 
 /// Caseloads by month end.
 pub type Caseloads =
-    std::collections::BTreeMap<Month, caseflow_domain::indicators::caseloads::Caseloads>;
+    std::collections::BTreeMap<Month, Arc<caseflow_domain::indicators::caseloads::Caseloads>>;
 
 /// The caseloads of an authority at each month end.
 pub fn caseloads_of(
@@ -63,7 +63,9 @@ pub fn caseloads_of(
         .map(|m| {
             (
                 m,
-                caseflow_domain::indicators::caseloads::caseloads(m, children, workers, settings),
+                Arc::new(caseflow_domain::indicators::caseloads::caseloads(
+                    m, children, workers, settings,
+                )),
             )
         })
         .collect()

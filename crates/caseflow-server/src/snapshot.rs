@@ -3,13 +3,14 @@
 //! Figures only change when the projector applies a batch or rolls the day, so the query
 //! service reads an authority's cells from the store once per applied sequence and day, and
 //! answers scorecards, series and breakdowns from memory until either moves. Caseloads joined
-//! for a month are kept with the snapshot too.
+//! for a month, and whole scorecards, are kept with the snapshot too.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use caseflow_domain::indicators::caseloads::{self, Caseloads};
 use caseflow_domain::{Figures, La, Month};
+use caseflow_proto::v1;
 use tracing::debug;
 
 use crate::{AppState, ServiceError};
@@ -20,7 +21,9 @@ pub struct Snapshot {
     applied: u64,
     as_of: Option<time::Date>,
     pub figures: Figures,
-    caseloads: Mutex<BTreeMap<Month, Caseloads>>,
+    caseloads: Mutex<BTreeMap<Month, Arc<Caseloads>>>,
+    /// Scorecards answered, by month and the day months count as complete from.
+    scorecards: Mutex<HashMap<(Month, time::Date), Arc<v1::Scorecard>>>,
 }
 
 /// The latest snapshot of each authority asked about.
@@ -68,6 +71,7 @@ impl AppState {
             as_of,
             figures: caseflow_store::figures_of(cells),
             caseloads: Mutex::default(),
+            scorecards: Mutex::default(),
         });
         self.figures_cache
             .authorities
@@ -79,6 +83,33 @@ impl AppState {
 }
 
 impl Snapshot {
+    /// The scorecard of `month` as seen on `today`, computed by `compute` once per snapshot.
+    pub(crate) fn scorecard(
+        &self,
+        month: Month,
+        today: time::Date,
+        compute: impl FnOnce() -> Result<v1::Scorecard, ServiceError>,
+    ) -> Result<v1::Scorecard, ServiceError> {
+        let known = self
+            .scorecards
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(month, today))
+            .cloned();
+        let scorecard = match known {
+            Some(s) => s,
+            None => {
+                let s = Arc::new(compute()?);
+                self.scorecards
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert((month, today), s.clone());
+                s
+            }
+        };
+        Ok((*scorecard).clone())
+    }
+
     /// Caseloads of `la` at the end of each month: the join of the stored month-end cases and
     /// workers' records, once per month and snapshot.
     pub(crate) fn caseloads(
@@ -100,7 +131,7 @@ impl Snapshot {
                 None => {
                     let cases = state.store.month_end_cases(la, m)?;
                     let workers = state.store.workers_at(la, m)?;
-                    let c = caseloads::join(m, &cases, workers, &state.settings);
+                    let c = Arc::new(caseloads::join(m, &cases, workers, &state.settings));
                     self.caseloads
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
