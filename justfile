@@ -52,10 +52,12 @@ doc:
 report format="table":
     cargo run -q -p caseflow -- report --format {{format}}
 
-# The benchmarks, written to BENCHMARKS.md (5 years of one authority, 5 runs; release build)
+# The benchmarks, written to BENCHMARKS.md: Criterion micro-benchmarks, then 5 simulated years at 1, 10 and 150 authorities (about an hour; release build)
 bench:
+    cargo bench -p caseflow --bench hot_paths
     cargo run --release -p caseflow -- bench
 
-# A reduced benchmark run (1 year, 3 runs)
+# A reduced benchmark run (micro-benchmarks, then 1 year at 1 and 10 authorities, 3 runs)
 bench-quick:
+    cargo bench -p caseflow --bench hot_paths
     cargo run --release -p caseflow -- bench --quick

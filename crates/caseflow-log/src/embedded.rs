@@ -1,8 +1,9 @@
 //! An embedded `nats-server` child process with JetStream, for `caseflow serve` without a
 //! configured NATS URL, the demo, and tests.
 //!
-//! The server listens on loopback, stores JetStream data under a directory we own, and syncs
-//! every write to disk (`sync_interval: always`) so an acknowledged event survives a crash.
+//! The server listens on loopback, stores JetStream data under a directory we own, and by
+//! default syncs every write to disk (`sync_interval: always`) so an acknowledged event
+//! survives a crash of the machine, not only of the process.
 //! It is stopped when the [`EmbeddedNats`] is dropped.
 
 use std::io::{BufRead, BufReader};
@@ -22,6 +23,10 @@ pub struct EmbeddedOptions {
     pub host: String,
     /// `None`: an ephemeral port, read back from the server.
     pub port: Option<u16>,
+    /// Sync every JetStream write to disk before acknowledging it (`sync_interval: always`);
+    /// `false` leaves nats-server's default (a sync every two minutes), which survives a
+    /// crash of the process but may lose the last acknowledged writes on power loss.
+    pub sync_always: bool,
 }
 
 impl EmbeddedOptions {
@@ -31,6 +36,7 @@ impl EmbeddedOptions {
             store_dir: store_dir.into(),
             host: "127.0.0.1".to_owned(),
             port: None,
+            sync_always: true,
         }
     }
 }
@@ -170,9 +176,14 @@ fn write_config(options: &EmbeddedOptions) -> Result<PathBuf, EmbeddedError> {
     let port = options.port.map_or(-1, i32::from);
     // JSON strings are valid NATS config strings, and escape the path for us.
     let config = format!(
-        "host: {host:?}\nport: {port}\njetstream {{\n  store_dir: {store:?}\n  sync_interval: always\n}}\n",
+        "host: {host:?}\nport: {port}\njetstream {{\n  store_dir: {store:?}\n{sync}}}\n",
         host = options.host,
         store = store.display().to_string(),
+        sync = if options.sync_always {
+            "  sync_interval: always\n"
+        } else {
+            ""
+        },
     );
     let path = store.join("nats-server.conf");
     std::fs::write(&path, config).map_err(err)?;

@@ -49,6 +49,7 @@ pub async fn nats(config: &Config) -> anyhow::Result<(String, Option<EmbeddedNat
         store_dir: config.nats_dir(),
         host: "127.0.0.1".to_owned(),
         port: (config.nats.embedded_port != 0).then_some(config.nats.embedded_port),
+        sync_always: true,
     };
     let server = tokio::task::spawn_blocking(move || EmbeddedNats::start(options))
         .await?

@@ -31,9 +31,12 @@ const REPORT_SCORECARD: &str = include_str!("../../../deploy/scorecard-2018-19.t
 /// The shipped configuration, for its indicator settings.
 const SHIPPED_CONFIG: &str = include_str!("../../../deploy/caseflow.toml");
 
-/// The simulated authority and seed every workload uses.
+/// The simulated authority of one-authority workloads, and the seed of every workload.
 const LA: &str = "372";
 const SEED: u64 = 2018;
+/// Marks where the hand-written part of BENCHMARKS.md starts; it is kept when regenerated.
+const KEPT_MARKER: &str =
+    "<!-- Everything below is written by hand and kept by `caseflow bench`. -->";
 /// The indicator of the single-indicator series query.
 const SERIES_INDICATOR: &str = "6.7";
 
@@ -46,12 +49,38 @@ pub struct BenchOptions {
     pub runs: usize,
     /// Where BENCHMARKS.md is written.
     pub out: PathBuf,
+    /// The scale points (authorities); empty: 1 and 10 in quick mode, 1, 10 and 150 otherwise.
+    pub authorities: Vec<usize>,
+}
+
+/// One workload size and setting, measured over several runs.
+#[derive(Clone, Debug)]
+struct Scenario {
+    authorities: usize,
+    /// The embedded nats-server syncs every write (as shipped), or every two minutes.
+    sync_always: bool,
+    runs: usize,
+}
+
+impl Scenario {
+    fn title(&self) -> String {
+        format!(
+            "{} authorit{}, JetStream {}",
+            self.authorities,
+            if self.authorities == 1 { "y" } else { "ies" },
+            if self.sync_always {
+                "syncing every write (as shipped)"
+            } else {
+                "syncing periodically (nats-server's default)"
+            }
+        )
+    }
 }
 
 /// The sizes of one benchmark mode.
 #[derive(Clone, Debug)]
 struct Plan {
-    runs: usize,
+    scenarios: Vec<Scenario>,
     years: i32,
     /// Concurrent clients of the closed-loop load generator.
     clients: usize,
@@ -70,13 +99,34 @@ struct Plan {
 
 impl Plan {
     fn of(options: &BenchOptions) -> Plan {
-        let default_runs = if options.quick { 3 } else { 5 };
-        Plan {
-            runs: if options.runs == 0 {
-                default_runs
-            } else {
-                options.runs
+        let runs = match options.runs {
+            0 if options.quick => 3,
+            0 => 5,
+            n => n,
+        };
+        let scales = match options.authorities.as_slice() {
+            [] if options.quick => vec![1, 10],
+            [] => vec![1, 10, 150],
+            given => given.to_vec(),
+        };
+        // The shipped setting at one authority; then the scale curve with periodic syncs
+        // (syncing every write bounds appends to the disk's sync rate: ~4,000/s here).
+        let mut scenarios = vec![Scenario {
+            authorities: 1,
+            sync_always: true,
+            runs,
+        }];
+        scenarios.extend(scales.into_iter().map(|n| Scenario {
+            authorities: n,
+            sync_always: false,
+            runs: match n {
+                1 => runs,
+                2..=10 => runs.min(3),
+                _ => 1,
             },
+        }));
+        Plan {
+            scenarios,
             years: if options.quick { 1 } else { 5 },
             clients: 8,
             requests: if options.quick { 2_000 } else { 20_000 },
@@ -148,8 +198,10 @@ impl Results {
     }
 }
 
-/// The fixed inputs of every run.
+/// The fixed inputs of every run of a scenario.
 struct Workload {
+    /// The authority queried, and whose busiest child gets the synthetic events.
+    la: String,
     config_template: Config,
     today: time::Date,
     appends: Vec<Append>,
@@ -159,38 +211,57 @@ struct Workload {
     child_events: usize,
 }
 
+/// What one scenario measured.
+struct Measured {
+    scenario: Scenario,
+    events: usize,
+    la: String,
+    child_subject: String,
+    child_events: usize,
+    results: Results,
+}
+
 /// Runs the benchmarks, writes `options.out`, and returns the document.
 pub async fn run(options: &BenchOptions) -> anyhow::Result<String> {
     let plan = Plan::of(options);
     let started = Instant::now();
-    let workload = workload(&plan).await?;
-    eprintln!(
-        "bench: {} events of authority {LA} ({} year(s)), {} run(s)",
-        workload.appends.len(),
-        plan.years,
-        plan.runs
-    );
-    let mut results = Results::default();
-    for r in 0..plan.runs {
-        eprintln!("bench: run {} of {}", r + 1, plan.runs);
-        let dir = std::env::temp_dir().join(format!(
-            "caseflow-bench-{}-{}-{r}",
-            std::process::id(),
-            time::OffsetDateTime::now_utc().unix_timestamp_nanos()
-        ));
-        std::fs::create_dir_all(&dir)?;
-        let outcome = one_run(&plan, &workload, &dir, r == 0, &mut results).await;
-        let _ = std::fs::remove_dir_all(&dir);
-        outcome.with_context(|| format!("benchmark run {}", r + 1))?;
-    }
-    if let Some(kib) = peak_rss_kib() {
-        results.record(
-            "peak RSS of the caseflow process over the whole bench",
-            "MiB",
-            kib as f64 / 1024.0,
+    let mut measured = Vec::new();
+    for scenario in &plan.scenarios {
+        let workload = workload(&plan, scenario.authorities).await?;
+        eprintln!(
+            "bench: {}: {} events ({} year(s)), {} run(s)",
+            scenario.title(),
+            workload.appends.len(),
+            plan.years,
+            scenario.runs
         );
+        let mut results = Results::default();
+        for r in 0..scenario.runs {
+            eprintln!("bench: run {} of {}", r + 1, scenario.runs);
+            let dir = std::env::temp_dir().join(format!(
+                "caseflow-bench-{}-{}-{r}",
+                std::process::id(),
+                time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+            ));
+            std::fs::create_dir_all(&dir)?;
+            let outcome = one_run(&plan, scenario, &workload, &dir, r == 0, &mut results).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            outcome.with_context(|| format!("{}, run {}", scenario.title(), r + 1))?;
+        }
+        measured.push(Measured {
+            scenario: scenario.clone(),
+            events: workload.appends.len(),
+            la: workload.la.clone(),
+            child_subject: workload.child_subject.clone(),
+            child_events: workload.child_events,
+            results,
+        });
     }
-    let text = document(options, &plan, &workload, &results, started.elapsed());
+    let peak = peak_rss_kib().map(|kib| kib as f64 / 1024.0);
+    let kept = std::fs::read_to_string(&options.out)
+        .ok()
+        .and_then(|old| old.split_once(KEPT_MARKER).map(|(_, k)| k.to_owned()));
+    let text = document(options, &plan, &measured, peak, started.elapsed(), kept);
     std::fs::write(&options.out, &text)
         .with_context(|| format!("cannot write {}", options.out.display()))?;
     eprintln!(
@@ -201,15 +272,25 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<String> {
     Ok(text)
 }
 
-/// Simulates the authority once (deterministic) and prepares the appends and the config.
-async fn workload(plan: &Plan) -> anyhow::Result<Workload> {
-    let sim = crate::commands::last_years(caseflow_sim::SimConfig::like_seed(SEED, LA), plan.years);
+/// Simulates the authorities once (deterministic) and prepares the appends and the config:
+/// authority 372 like the seed report alone, or `SimConfig::many` authorities.
+async fn workload(plan: &Plan, authorities: usize) -> anyhow::Result<Workload> {
+    let sim = if authorities <= 1 {
+        caseflow_sim::SimConfig::like_seed(SEED, LA)
+    } else {
+        caseflow_sim::SimConfig::many(SEED, authorities)
+    };
+    let sim = crate::commands::last_years(sim, plan.years);
     sim.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
     let today = add_days(sim.end, 5);
     let simulation = sim.clone();
-    let authority =
-        tokio::task::spawn_blocking(move || caseflow_sim::simulate_authority(&simulation, LA))
-            .await?;
+    let simulated: Vec<(String, caseflow_sim::Authority)> =
+        tokio::task::spawn_blocking(move || caseflow_sim::simulate(&simulation).collect()).await?;
+    let la = simulated
+        .first()
+        .map(|(la, _)| la.clone())
+        .context("the simulation has no authority")?;
+    let authority = &simulated[0].1;
 
     let mut per_child: HashMap<&str, usize> = HashMap::new();
     for e in authority.events.iter().filter(|e| e.valid) {
@@ -234,19 +315,24 @@ async fn workload(plan: &Plan) -> anyhow::Result<Workload> {
         .context("no event of the busiest child")?;
     let child_template: serde_json::Value = serde_json::from_str(&template.json)?;
 
-    let appends = authority
-        .events
+    let child_subject = child_subject.clone();
+    let appends = simulated
         .into_iter()
-        .enumerate()
-        .map(|(i, e)| Append {
-            subject: e.subject,
-            event_id: e
-                .event
-                .as_ref()
-                .map_or_else(|| format!("invalid-{LA}-{i}"), |ev| ev.id.to_string()),
-            payload: e.json.into_bytes().into(),
-            content_type: ContentType::Json,
-            expected_last_subject_sequence: None,
+        .flat_map(|(la, authority)| {
+            authority
+                .events
+                .into_iter()
+                .enumerate()
+                .map(move |(i, e)| Append {
+                    subject: e.subject,
+                    event_id: e
+                        .event
+                        .as_ref()
+                        .map_or_else(|| format!("invalid-{la}-{i}"), |ev| ev.id.to_string()),
+                    payload: e.json.into_bytes().into(),
+                    content_type: ContentType::Json,
+                    expected_last_subject_sequence: None,
+                })
         })
         .collect();
 
@@ -262,6 +348,7 @@ async fn workload(plan: &Plan) -> anyhow::Result<Workload> {
     config.projector.batch_size = plan.batch_size;
     config.grpc.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     Ok(Workload {
+        la,
         config_template: config,
         today,
         appends,
@@ -274,16 +361,19 @@ async fn workload(plan: &Plan) -> anyhow::Result<Workload> {
 /// One run of every figure, from an empty directory.
 async fn one_run(
     plan: &Plan,
+    scenario: &Scenario,
     workload: &Workload,
     dir: &Path,
     first: bool,
     results: &mut Results,
 ) -> anyhow::Result<()> {
-    let nats_dir = dir.join("nats");
-    let mut nats =
-        tokio::task::spawn_blocking(move || EmbeddedNats::start(EmbeddedOptions::new(nats_dir)))
-            .await?
-            .context("cannot start nats-server (is it on PATH?)")?;
+    let options = EmbeddedOptions {
+        sync_always: scenario.sync_always,
+        ..EmbeddedOptions::new(dir.join("nats"))
+    };
+    let mut nats = tokio::task::spawn_blocking(move || EmbeddedNats::start(options))
+        .await?
+        .context("cannot start nats-server (is it on PATH?)")?;
     let outcome = measured_run(plan, workload, dir, &nats.url(), first, results).await;
     tokio::task::spawn_blocking(move || nats.stop()).await?;
     outcome
@@ -326,7 +416,7 @@ async fn measured_run(
     }
     let projected = t0.elapsed();
     results.record(
-        "ingest: publish-to-projected, 1 authority",
+        "ingest: publish-to-projected",
         "events/s",
         total / projected.as_secs_f64(),
     );
@@ -358,9 +448,12 @@ async fn measured_run(
     let grpc = format!("http://{}", running.grpc_addr);
     let month = Month::of(workload.today).prev().to_string();
     let scorecard = Query::Scorecard {
+        la: workload.la.clone(),
         month: month.clone(),
     };
-    let series = Query::Series;
+    let series = Query::Series {
+        la: workload.la.clone(),
+    };
     for query in [&scorecard, &series] {
         let closed = closed_loop(&grpc, query, plan).await?;
         let name = query.name();
@@ -519,34 +612,35 @@ async fn raw_consume(log: &EventLog, target: u64, batch: usize) -> anyhow::Resul
 }
 
 /// The two queries measured.
+#[derive(Clone)]
 enum Query {
-    Scorecard { month: String },
-    Series,
+    Scorecard { la: String, month: String },
+    Series { la: String },
 }
 
 impl Query {
     fn name(&self) -> &'static str {
         match self {
             Query::Scorecard { .. } => "GetScorecard",
-            Query::Series => "GetSeries 6.7",
+            Query::Series { .. } => "GetSeries 6.7",
         }
     }
 
     async fn call(&self, client: &mut FiguresClient<Channel>) -> anyhow::Result<()> {
         match self {
-            Query::Scorecard { month } => {
+            Query::Scorecard { la, month } => {
                 client
                     .get_scorecard(v1::GetScorecardRequest {
-                        la: LA.to_owned(),
+                        la: la.clone(),
                         month: month.clone(),
                         ..Default::default()
                     })
                     .await?;
             }
-            Query::Series => {
+            Query::Series { la } => {
                 client
                     .get_series(v1::GetSeriesRequest {
-                        la: LA.to_owned(),
+                        la: la.clone(),
                         indicator: SERIES_INDICATOR.to_owned(),
                         ..Default::default()
                     })
@@ -620,9 +714,11 @@ async fn closed_loop(grpc: &str, query: &Query, plan: &Plan) -> anyhow::Result<L
 const OPEN_LOOP_GRACE: Duration = Duration::from_secs(5);
 
 /// Requests sent at a fixed rate for a fixed time, whatever the responses do; latency counts
-/// from when each request was due (no coordinated omission). At most 512 in flight: beyond
-/// that a due request is not sent; requests unanswered [`OPEN_LOOP_GRACE`] after the last was
-/// due are abandoned. Both are counted as not completed.
+/// from when each request was due (no coordinated omission). The pacing runs on its own OS
+/// thread with `std::thread::sleep` (tokio's timer has a 1 ms granularity, which would add up
+/// to a millisecond of the generator's own lag to every latency). At most 512 in flight:
+/// beyond that a due request is not sent; requests unanswered [`OPEN_LOOP_GRACE`] after the
+/// last was due are abandoned. Both are counted as not completed.
 async fn open_loop(grpc: &str, query: &Query, plan: &Plan) -> anyhow::Result<Load> {
     const MAX_IN_FLIGHT: usize = 512;
     let channel = Channel::from_shared(grpc.to_owned())?.connect().await?;
@@ -630,33 +726,37 @@ async fn open_loop(grpc: &str, query: &Query, plan: &Plan) -> anyhow::Result<Loa
         .map(|_| FiguresClient::new(channel.clone()))
         .collect();
     query.call(&mut clients[0]).await?;
-    let query = Arc::new(match query {
-        Query::Scorecard { month } => Query::Scorecard {
-            month: month.clone(),
-        },
-        Query::Series => Query::Series,
-    });
+    let query = Arc::new(query.clone());
     let total = (plan.open_rps as f64 * plan.open_duration.as_secs_f64()) as u64;
     let interval = Duration::from_secs_f64(1.0 / plan.open_rps as f64);
     let in_flight = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
-    let t0 = tokio::time::Instant::now();
-    let mut handles = Vec::with_capacity(total as usize);
-    let mut dropped = 0;
-    for i in 0..total {
-        let due = t0 + interval * u32::try_from(i).unwrap_or(u32::MAX);
-        tokio::time::sleep_until(due).await;
-        let Ok(permit) = in_flight.clone().try_acquire_owned() else {
-            dropped += 1;
-            continue;
-        };
-        let mut client = clients[i as usize % clients.len()].clone();
-        let query = query.clone();
-        handles.push(tokio::spawn(async move {
-            let result = query.call(&mut client).await;
-            drop(permit);
-            result.map(|()| due.elapsed().as_secs_f64() * 1e3)
-        }));
-    }
+    let runtime = tokio::runtime::Handle::current();
+    let t0 = Instant::now();
+    let pacer = std::thread::spawn(move || {
+        let mut handles = Vec::with_capacity(total as usize);
+        let mut dropped = 0;
+        for i in 0..total {
+            let due = t0 + interval * u32::try_from(i).unwrap_or(u32::MAX);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            let Ok(permit) = in_flight.clone().try_acquire_owned() else {
+                dropped += 1;
+                continue;
+            };
+            let mut client = clients[i as usize % clients.len()].clone();
+            let query = query.clone();
+            handles.push(runtime.spawn(async move {
+                let result = query.call(&mut client).await;
+                drop(permit);
+                result.map(|()| due.elapsed().as_secs_f64() * 1e3)
+            }));
+        }
+        (handles, dropped)
+    });
+    let (handles, mut dropped) = tokio::task::spawn_blocking(move || pacer.join())
+        .await?
+        .map_err(|_| anyhow::anyhow!("the open-loop pacer panicked"))?;
     // Requests still unanswered this long after the last was due are abandoned and counted.
     let give_up = tokio::time::Instant::now() + OPEN_LOOP_GRACE;
     let mut latencies = Vec::with_capacity(handles.len());
@@ -670,7 +770,6 @@ async fn open_loop(grpc: &str, query: &Query, plan: &Plan) -> anyhow::Result<Loa
         }
     }
     let elapsed = t0.elapsed();
-    clients.clear();
     Ok(Load::new(latencies, elapsed, dropped))
 }
 
@@ -749,22 +848,70 @@ fn fmt_value(v: f64) -> String {
     }
 }
 
+/// The headline figures of each scenario, side by side: how each grows with the work.
+const CURVE: &[(&str, &str)] = &[
+    ("ingest: publish-to-projected", "ingest, events/s"),
+    (
+        "rebuild: projector replay into empty store",
+        "rebuild, events/s",
+    ),
+    (
+        "rebuild: projector / raw consumer (same run)",
+        "rebuild / raw, %",
+    ),
+    (
+        "GetScorecard p99 (8 clients, closed loop)",
+        "scorecard p99, ms (closed)",
+    ),
+    (
+        "GetScorecard p99 (open loop at 1000 rps)",
+        "scorecard p99, ms (1000 rps)",
+    ),
+    (
+        "GetSeries 6.7 p99 (8 clients, closed loop)",
+        "series p99, ms",
+    ),
+    (
+        "apply one same-day event (busiest child)",
+        "same-day apply, ms",
+    ),
+    (
+        "apply one event dated 3 years back (busiest child)",
+        "back-dated apply, ms",
+    ),
+    (
+        "sled disk bytes per million events stored",
+        "sled MiB / M events",
+    ),
+    (
+        "peak RSS of the caseflow process during ingest (first run)",
+        "peak RSS, MiB",
+    ),
+];
+
 /// The BENCHMARKS.md text.
 fn document(
     options: &BenchOptions,
     plan: &Plan,
-    workload: &Workload,
-    results: &Results,
+    measured: &[Measured],
+    peak_rss_mib: Option<f64>,
     took: Duration,
+    kept: Option<String>,
 ) -> String {
     let mut out = String::new();
     let mode = if options.quick { "quick" } else { "full" };
-    let command = format!(
-        "cargo run --release -p caseflow -- bench{} --runs {} --out {}",
-        if options.quick { " --quick" } else { "" },
-        plan.runs,
-        options.out.display()
+    let mut command = format!(
+        "cargo run --release -p caseflow -- bench{}",
+        if options.quick { " --quick" } else { "" }
     );
+    if options.runs != 0 {
+        let _ = write!(command, " --runs {}", options.runs);
+    }
+    if !options.authorities.is_empty() {
+        let list: Vec<String> = options.authorities.iter().map(|n| n.to_string()).collect();
+        let _ = write!(command, " --authorities {}", list.join(","));
+    }
+    let _ = write!(command, " --out {}", options.out.display());
     let _ = writeln!(out, "# caseflow benchmarks\n");
     let _ = writeln!(
         out,
@@ -779,14 +926,17 @@ fn document(
     let _ = writeln!(out, "{command}");
     let _ = writeln!(
         out,
-        "just bench        # cargo run --release -p caseflow -- bench (5 years, 5 runs)"
+        "just bench        # micro-benchmarks, then 5 years at 1, 10 and 150 authorities"
     );
     let _ = writeln!(
         out,
-        "just bench-quick  # cargo run --release -p caseflow -- bench --quick (1 year, 3 runs)"
+        "just bench-quick  # micro-benchmarks, then 1 year at 1 and 10 authorities"
     );
     let _ = writeln!(out, "```\n");
-    let _ = writeln!(out, "`nats-server` must be on `PATH`.\n");
+    let _ = writeln!(
+        out,
+        "`nats-server` must be on `PATH` (`./dev bench` sees to it).\n"
+    );
 
     let _ = writeln!(out, "## Machine\n");
     let _ = writeln!(out, "| | |\n|---|---|");
@@ -798,62 +948,119 @@ fn document(
     let _ = writeln!(out, "## Workload\n");
     let _ = writeln!(
         out,
-        "- The simulator's authority {LA} (`SimConfig::like_seed({SEED}, \"{LA}\")`), the last {} \
-         year(s) of history: {} events as published (late, re-sent, corrected and a few invalid \
-         ones included), appended raw (unvalidated) with {} appends in flight.",
-        plan.years,
-        workload.appends.len(),
-        plan.in_flight
+        "- One authority: the simulator's authority {LA} (`SimConfig::like_seed({SEED}, \"{LA}\")`); \
+         several: `SimConfig::many({SEED}, n)`, one calibrated authority after another in the \
+         stream. The last {} year(s) of history, as published (late, re-sent, corrected and a \
+         few invalid events included), appended raw (unvalidated) with {} appends in flight.",
+        plan.years, plan.in_flight
     );
     let _ = writeln!(
         out,
-        "- \"Today\" is fixed at {}; the indicator settings and scorecard targets are the shipped \
-         ones (`deploy/caseflow.toml`, `deploy/scorecard-2018-19.toml`), as in the demo.",
-        format_day(workload.today)
+        "- \"Today\" is fixed five days after the simulation ends; the indicator settings and \
+         scorecard targets are the shipped ones (`deploy/caseflow.toml`, \
+         `deploy/scorecard-2018-19.toml`), as in the demo."
     );
     let _ = writeln!(
         out,
-        "- Each run starts from nothing: a fresh embedded `nats-server` (file storage) and a fresh \
-         sled store in a temporary directory. The projector batch size is {}.",
+        "- Each run starts from nothing: a fresh embedded `nats-server` (file storage) and a \
+         fresh sled store in a temporary directory. The projector batch size is {}.",
         plan.batch_size
     );
     let _ = writeln!(
         out,
-        "- Every figure is the median of {} run(s), with the spread (min-max) over the runs. \
-         Ratios are computed within each run, then summarised the same way.\n",
-        plan.runs
+        "- Every figure is the median of the scenario's runs, with the spread (min-max) over \
+         the runs. Ratios are computed within each run, then summarised the same way. The \
+         150-authority scenario runs once (about an hour), so it has no spread.\n"
     );
 
-    let _ = writeln!(out, "## Results\n");
-    let _ = writeln!(out, "| Figure | Median | Min | Max | Unit | Runs |");
-    let _ = writeln!(out, "|---|---:|---:|---:|---|---:|");
-    for (name, unit) in &results.order {
-        let s = results.get(name);
-        let _ = writeln!(
-            out,
-            "| {name} | {} | {} | {} | {unit} | {} |",
-            fmt_value(s.median()),
-            fmt_value(s.min()),
-            fmt_value(s.max()),
-            s.0.len()
-        );
+    let _ = writeln!(out, "## Scale curve\n");
+    let _ = writeln!(
+        out,
+        "Medians per scenario (JetStream syncing periodically except the first row). Latencies \
+         are measured against the first authority of the workload.\n"
+    );
+    let mut header = "| scenario | events |".to_owned();
+    let mut rule = "|---|---:|".to_owned();
+    for (_, short) in CURVE {
+        let _ = write!(header, " {short} |");
+        rule.push_str("---:|");
+    }
+    let _ = writeln!(out, "{header}\n{rule}");
+    for m in measured {
+        let mut row = format!("| {} | {} |", m.scenario.title(), m.events);
+        for (name, _) in CURVE {
+            let _ = write!(row, " {} |", fmt_value(m.results.get(name).median()));
+        }
+        let _ = writeln!(out, "{row}");
     }
     let _ = writeln!(out);
+    if let Some(mib) = peak_rss_mib {
+        let _ = writeln!(
+            out,
+            "Peak RSS of the caseflow process over the whole bench: {} MiB.\n",
+            fmt_value(mib)
+        );
+    }
+
+    for m in measured {
+        let _ = writeln!(out, "## Results: {}\n", m.scenario.title());
+        let _ = writeln!(
+            out,
+            "{} events; queries to authority {}; back-dated events for {} ({} events).\n",
+            m.events, m.la, m.child_subject, m.child_events
+        );
+        let _ = writeln!(out, "| Figure | Median | Min | Max | Unit | Runs |");
+        let _ = writeln!(out, "|---|---:|---:|---:|---|---:|");
+        for (name, unit) in &m.results.order {
+            let s = m.results.get(name);
+            let _ = writeln!(
+                out,
+                "| {name} | {} | {} | {} | {unit} | {} |",
+                fmt_value(s.median()),
+                fmt_value(s.min()),
+                fmt_value(s.max()),
+                s.0.len()
+            );
+        }
+        let _ = writeln!(out);
+    }
+
+    let target_dir =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    let micro = crate::micro::read_results(&target_dir.join("criterion"));
+    let _ = writeln!(out, "## Micro-benchmarks (Criterion)\n");
+    if micro.is_empty() {
+        let _ = writeln!(
+            out,
+            "Not run before this report: `cargo bench -p caseflow --bench hot_paths` (part of \
+             `just bench`) writes them under `target/criterion`.\n"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "From `cargo bench -p caseflow --bench hot_paths` (crates/caseflow/benches/hot_paths.rs), \
+             read from {}.\n",
+            target_dir.join("criterion").display()
+        );
+        let _ = writeln!(out, "{}", crate::micro::markdown(&micro));
+    }
 
     let _ = writeln!(out, "## How each figure is measured\n");
     let _ = writeln!(
         out,
         "1. **Ingest, end to end**: the server (`app::start`: projector and gRPC) runs against the \
          embedded NATS; the clock starts before the first append and stops when the store's \
-         applied sequence reaches the stream's last sequence (polled every 5 ms). \
-         \"Publish only\" is the time until every append was acknowledged."
+         applied sequence (figures derived, visible to queries) reaches the stream's last \
+         sequence (polled every 5 ms). \"Publish only\" is the time until every append was \
+         acknowledged."
     );
     let _ = writeln!(
         out,
         "2. **Rebuild**: after the server stops, in the same run, a raw consumer reads the whole \
          stream (`EventLog::read_from(1, {b})` in chunks of {b}, doing nothing else); then a \
          fresh projector (`Projector::run`, batch {b}) replays the same stream into an empty \
-         sled store. The ratio is projector events/s over raw events/s; the target is >= 80%.",
+         sled store, until its applied sequence reaches the end. The ratio is projector \
+         events/s over raw events/s; the target is >= 80%.",
         b = plan.batch_size
     );
     let _ = writeln!(
@@ -864,9 +1071,12 @@ fn document(
          requests over the wall time. Then an open loop sends `GetScorecard` at {} rps for {} s \
          over one connection, latency counted from when each request was due; requests due \
          while 512 are in flight are not sent, and those unanswered {} s after the last was due \
-         are abandoned; both are counted as not completed and left out of the percentiles. `GetScorecard` asks for {LA}'s \
-         last complete month; `GetSeries` for indicator {SERIES_INDICATOR}'s default twelve \
-         months. The target is scorecard p99 < 2 ms at 1,000 rps.",
+         are abandoned; both are counted as not completed and left out of the percentiles. \
+         `GetScorecard` asks for the authority's last complete month; `GetSeries` for \
+         indicator {SERIES_INDICATOR}'s default twelve months. The target is scorecard p99 < 2 \
+         ms at 1,000 rps. The first query after the projector applies a batch (or the day \
+         moves) reloads the authority's figures from sled; the others are answered from \
+         memory, so these are settled-store latencies.",
         plan.clients,
         plan.requests,
         plan.max_duration.as_secs(),
@@ -877,29 +1087,36 @@ fn document(
     let _ = writeln!(
         out,
         "4. **Back-dated event cost**: on the rebuilt store, `Projector::apply` of one event for \
-         the child with the most events ({}, {} events), alternately dated today and three years \
-         back, {} of each per run; each figure is the median of those applies, and the ratio is \
-         of the two medians in the same run. Each apply is one atomic, flushed store batch. The \
-         projector re-derives an affected child from its whole history whatever the event's \
-         date, so the two are expected to cost about the same.",
-        workload.child_subject, workload.child_events, plan.applies
+         the child with the most events, alternately dated today and three years back, {} of \
+         each per run; each figure is the median of those applies, and the ratio is of the two \
+         medians in the same run. Each apply is one atomic, flushed store batch. The projector \
+         re-derives an affected child from its whole history whatever the event's date, so the \
+         two are expected to cost about the same.",
+        plan.applies
     );
     let _ = writeln!(
         out,
         "5. **Disk and memory**: `SledStore::size_on_disk` after ingest over the events stored, \
-         scaled to a million; peak RSS is the caseflow process's `VmHWM` from /proc/self/status, \
-         during the first run's ingest (reset just before it through /proc/self/clear_refs \
-         where allowed), and over the whole bench (which includes the open loop's queued \
-         requests). It includes the simulated events held in memory and the load generator, \
-         and excludes nats-server, a separate process.\n"
+         scaled to a million; peak RSS is the caseflow process's `VmHWM` from /proc/self/status \
+         during the scenario's first ingest (reset just before it through \
+         /proc/self/clear_refs where allowed). It includes the simulated events held in memory \
+         and the load generator, and excludes nats-server, a separate process.\n"
     );
-    let _ = writeln!(out, "## Not measured yet\n");
+    let _ = writeln!(out, "## Not measured\n");
     let _ = writeln!(
         out,
-        "- Ingest and queries for 150 authorities, and the scale curve (figure 6).\n\
-         - JetStream's own disk use; nats-server's memory.\n\
-         - The open loop at rates other than {} rps.",
+        "- JetStream's own disk use; nats-server's memory.\n\
+         - Query latency while ingest is running (each applied batch makes the next query reload \
+         the authority's figures).\n\
+         - The open loop at rates other than {} rps.\n",
         plan.open_rps
     );
+    let _ = writeln!(out, "{KEPT_MARKER}");
+    match kept {
+        Some(k) => out.push_str(k.trim_start_matches('\n')),
+        None => {
+            let _ = writeln!(out, "\n## Improvements, before and after\n");
+        }
+    }
     out
 }

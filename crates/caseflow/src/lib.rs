@@ -6,6 +6,7 @@ pub mod app;
 pub mod bench;
 pub mod commands;
 pub mod config;
+pub mod micro;
 pub mod projector;
 pub mod report;
 pub mod sample;
@@ -101,6 +102,9 @@ pub enum Command {
         /// Where the report is written.
         #[arg(long, default_value = "BENCHMARKS.md")]
         out: PathBuf,
+        /// Scale points, in authorities (default: 1,10 with --quick, 1,10,150 otherwise).
+        #[arg(long, value_delimiter = ',')]
+        authorities: Vec<usize>,
     },
     /// Write the sample events as JSON lines (to refresh deploy/sample/events.jsonl).
     #[command(hide = true)]
@@ -168,8 +172,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             };
             print!("{out}");
         }
-        Command::Bench { quick, runs, out } => {
-            let options = bench::BenchOptions { quick, runs, out };
+        Command::Bench {
+            quick,
+            runs,
+            out,
+            authorities,
+        } => {
+            let options = bench::BenchOptions {
+                quick,
+                runs,
+                out,
+                authorities,
+            };
             print!("{}", bench::run(&options).await?);
         }
         Command::Sample { out } => {
