@@ -1028,22 +1028,7 @@ fn document(
     let target_dir =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
     let micro = crate::micro::read_results(&target_dir.join("criterion"));
-    let _ = writeln!(out, "## Micro-benchmarks (Criterion)\n");
-    if micro.is_empty() {
-        let _ = writeln!(
-            out,
-            "Not run before this report: `cargo bench -p caseflow --bench hot_paths` (part of \
-             `just bench`) writes them under `target/criterion`.\n"
-        );
-    } else {
-        let _ = writeln!(
-            out,
-            "From `cargo bench -p caseflow --bench hot_paths` (crates/caseflow/benches/hot_paths.rs), \
-             read from {}.\n",
-            target_dir.join("criterion").display()
-        );
-        let _ = writeln!(out, "{}", crate::micro::markdown(&micro));
-    }
+    let _ = writeln!(out, "{}", crate::micro::markdown(&micro));
 
     let _ = writeln!(out, "## How each figure is measured\n");
     let _ = writeln!(
