@@ -163,12 +163,16 @@ pub async fn rebuild(config: &Config) -> anyhow::Result<()> {
     let (stop, stop_rx) = watch::channel(false);
     let task_log = log.clone();
     let task = tokio::spawn(async move { projector.run(&task_log, stop_rx).await });
-    let bar = progress_bar(target, "rebuilding");
+    // Replaying stores the events first and derives each child once at the end.
+    let bar = progress_bar(target, "replaying");
     loop {
-        let applied = store.applied_sequence()?;
-        bar.set_position(applied.min(target));
-        if applied >= target {
+        let stored = store.stored_sequence()?;
+        bar.set_position(stored.min(target));
+        if store.applied_sequence()? >= target {
             break;
+        }
+        if stored >= target {
+            bar.set_message("deriving");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
