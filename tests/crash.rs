@@ -2,7 +2,7 @@
 //! projections of a clean rebuild.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use caseflow::projector::{Projector, ProjectorSettings};
@@ -97,13 +97,40 @@ fn open(dir: &tempfile::TempDir) -> Arc<SledStore> {
     )
 }
 
+/// Which commit a [`CrashingStore`] fails.
+#[derive(Clone, Copy, Debug)]
+enum CrashPoint {
+    /// The n-th commit of any kind (0: recording the fingerprint).
+    Commit(usize),
+    /// The n-th commit that stores derived subjects.
+    Deriving(usize),
+    /// The first commit that derives subjects and moves the applied sequence (the last chunk
+    /// of a catch-up).
+    Applying,
+}
+
 /// A store that fails one commit, either before it reaches sled or after sled applied it (the
 /// process "dies" before hearing back): both must resume to the same projections.
 struct CrashingStore {
     inner: Arc<SledStore>,
     commits: AtomicUsize,
-    crash_at: usize,
+    deriving: AtomicUsize,
+    crashed: AtomicBool,
+    at: CrashPoint,
     after_commit: bool,
+}
+
+impl CrashingStore {
+    fn new(inner: Arc<SledStore>, at: CrashPoint, after_commit: bool) -> CrashingStore {
+        CrashingStore {
+            inner,
+            commits: AtomicUsize::new(0),
+            deriving: AtomicUsize::new(0),
+            crashed: AtomicBool::new(false),
+            at,
+            after_commit,
+        }
+    }
 }
 
 fn crash() -> StoreError {
@@ -160,7 +187,19 @@ impl ProjectionStore for CrashingStore {
         self.inner.rejections(la, after, limit)
     }
     fn commit(&self, batch: ProjectionBatch) -> Result<(), StoreError> {
-        if self.commits.fetch_add(1, Ordering::SeqCst) == self.crash_at {
+        let n = self.commits.fetch_add(1, Ordering::SeqCst);
+        let derives = !batch.derived.is_empty();
+        let d = if derives {
+            self.deriving.fetch_add(1, Ordering::SeqCst)
+        } else {
+            usize::MAX
+        };
+        let hit = match self.at {
+            CrashPoint::Commit(k) => n == k,
+            CrashPoint::Deriving(k) => d == k,
+            CrashPoint::Applying => derives && batch.applied_sequence.is_some(),
+        };
+        if hit && !self.crashed.swap(true, Ordering::SeqCst) {
             if self.after_commit {
                 self.inner.commit(batch)?;
             }
@@ -200,47 +239,31 @@ async fn a_crash_at_any_commit_resumes_to_a_clean_rebuild() {
     assert!(clean.counts().unwrap().events_stored > 2000);
     assert_eq!(clean.counts().unwrap().rejections, 3);
 
-    // Count the commits of an uninterrupted run with small batches: the fingerprint, the
-    // first day roll, batches of 64 events stored while catching up, then the pending
-    // children derived 7 at a time.
-    let counted_dir = tempfile::tempdir().unwrap();
-    let counted = Arc::new(CrashingStore {
-        inner: open(&counted_dir),
-        commits: AtomicUsize::new(0),
-        crash_at: usize::MAX,
-        after_commit: false,
-    });
-    project(&log, counted.clone(), 64, target).await;
-    let n = counted.commits.load(Ordering::SeqCst);
-    assert!(counted.inner.dump().unwrap() == expected);
-    assert!(n > 40, "{n} commits");
-
-    for (crash_at, after_commit) in [
-        (0, false),
-        (1, true),
-        (2, false),
-        (9, true),
-        (n / 2, false),
-        (n - 3, true),
-        (n - 2, false),
-        (n - 1, true),
+    // With batches of 64 the projector records the fingerprint, rolls the first day, stores
+    // the batches while catching up, then derives the pending children 7 at a time, the last
+    // chunk moving the applied sequence. Crash in each phase, before and after sled applies.
+    for (at, after_commit) in [
+        (CrashPoint::Commit(0), false),
+        (CrashPoint::Commit(1), true),
+        (CrashPoint::Commit(2), false),
+        (CrashPoint::Commit(9), true),
+        (CrashPoint::Deriving(0), false),
+        (CrashPoint::Deriving(0), true),
+        (CrashPoint::Deriving(4), false),
+        (CrashPoint::Applying, true),
+        (CrashPoint::Applying, false),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let inner = open(&dir);
-        let store = Arc::new(CrashingStore {
-            inner: inner.clone(),
-            commits: AtomicUsize::new(0),
-            crash_at,
-            after_commit,
-        });
+        let store = Arc::new(CrashingStore::new(inner.clone(), at, after_commit));
         project(&log, store.clone(), 64, target).await;
         assert!(
-            store.commits.load(Ordering::SeqCst) > crash_at,
-            "the crash happened"
+            store.crashed.load(Ordering::SeqCst),
+            "the crash at {at:?} happened"
         );
         assert!(
             inner.dump().unwrap() == expected,
-            "projections differ after a crash at commit {crash_at} (after: {after_commit})"
+            "projections differ after a crash at {at:?} (after: {after_commit})"
         );
         assert_eq!(rejection_keys(&inner), rejection_keys(&clean));
     }
