@@ -352,43 +352,18 @@ mod tests {
         //   allocated to W3 but counts in no group);
         // - W4 LAC1, unqualified: 1 case (C6), not counted;
         // - C7 allocated to W1 but discharged 31 May: not a case at month end.
-        let mut workers = BTreeMap::new();
-        workers.insert(
-            Id::parse("W1").unwrap(),
-            vec![worker(
-                "W1",
-                "w1",
-                "2017-01-01",
-                joined("LAC1", 1.0, true, true),
-            )],
-        );
-        workers.insert(
-            Id::parse("W2").unwrap(),
-            vec![worker(
-                "W2",
-                "w2",
-                "2017-01-01",
-                joined("LAC2", 0.5, true, false),
-            )],
-        );
-        workers.insert(
-            Id::parse("W3").unwrap(),
-            vec![worker(
-                "W3",
-                "w3",
-                "2018-06-01",
-                joined("LAC4", 1.0, true, false),
-            )],
-        );
-        workers.insert(
-            Id::parse("W4").unwrap(),
-            vec![worker(
-                "W4",
-                "w4",
-                "2017-01-01",
-                joined("LAC1", 1.0, false, false),
-            )],
-        );
+        let workers: BTreeMap<Id, Vec<Event>> = [
+            ("W1", "2017-01-01", joined("LAC1", 1.0, true, true)),
+            ("W2", "2017-01-01", joined("LAC2", 0.5, true, false)),
+            ("W3", "2018-06-01", joined("LAC4", 1.0, true, false)),
+            ("W4", "2017-01-01", joined("LAC1", 1.0, false, false)),
+        ]
+        .into_iter()
+        .map(|(id, on, payload)| {
+            let eid = id.to_lowercase();
+            (Id::parse(id).unwrap(), vec![worker(id, &eid, on, payload)])
+        })
+        .collect();
         let child = |c: &str, to: &str, out: Option<&str>| {
             let mut evs = vec![
                 ev(c, &format!("{c}b"), "2010-01-01", born("2010-01-01")),
