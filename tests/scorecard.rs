@@ -300,3 +300,52 @@ async fn caseloads_join_children_and_workers() {
     assert_eq!(got, vec![("W1".to_owned(), 1, 1), ("W2".to_owned(), 0, 1)]);
     cf.stop().await;
 }
+
+/// A scorecard asked for again is answered from memory (without the blocking pool) and equals
+/// the computed one; a batch the projector applies afterwards is seen by the next call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_scorecard_is_the_same_until_figures_move() {
+    let nats = TestNats::start();
+    let cf = TestCaseflow::start(&nats).await;
+    publish(cf.log(), scenario()).await;
+    cf.caught_up().await;
+    let ask = || {
+        let mut f = cf.figures();
+        async move {
+            f.get_scorecard(v1::GetScorecardRequest {
+                la: "372".into(),
+                month: "2018-05".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+        }
+    };
+    let ceased = |card: &v1::Scorecard| {
+        let row = card
+            .rows
+            .iter()
+            .find(|r| r.indicator.as_ref().unwrap().id == "6.4")
+            .unwrap();
+        row.current.as_ref().unwrap().numerator
+    };
+    let computed = ask().await;
+    let memoised = ask().await;
+    assert_eq!(memoised, computed);
+    assert_eq!(ceased(&memoised), 2);
+
+    publish(
+        cf.log(),
+        vec![
+            registered("372", "A5", "A5b", "2010-01-01"),
+            admitted("372", "A5", "A5a", "2017-01-09", "C2"),
+            ended("372", "A5", "A5e", "2018-05-15", "E4A"),
+        ],
+    )
+    .await;
+    cf.caught_up().await;
+    let moved = ask().await;
+    assert_eq!(ceased(&moved), 3, "the discharge of A5 in May is counted");
+    assert_eq!(ask().await, moved);
+}

@@ -48,6 +48,13 @@ impl FiguresCache {
 }
 
 impl AppState {
+    /// The authority's figures as the store has them now, if already loaded.
+    pub(crate) fn fresh_snapshot(&self, la: La) -> Result<Option<Arc<Snapshot>>, ServiceError> {
+        let applied = self.store.applied_sequence()?;
+        let as_of = self.store.as_of()?;
+        Ok(self.figures_cache.fresh(la, applied, as_of))
+    }
+
     /// The authority's figures as the store has them now.
     pub(crate) fn snapshot(&self, la: La) -> Result<Arc<Snapshot>, ServiceError> {
         // Read before the cells: a batch committed meanwhile is picked up by the next query.
@@ -83,6 +90,19 @@ impl AppState {
 }
 
 impl Snapshot {
+    /// The scorecard of `month` as seen on `today`, if already computed.
+    pub(crate) fn memoised_scorecard(
+        &self,
+        month: Month,
+        today: time::Date,
+    ) -> Option<v1::Scorecard> {
+        self.scorecards
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(month, today))
+            .map(|s| (**s).clone())
+    }
+
     /// The scorecard of `month` as seen on `today`, computed by `compute` once per snapshot.
     pub(crate) fn scorecard(
         &self,

@@ -21,6 +21,7 @@ mod keys;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use caseflow_domain::indicators::caseloads::WorkerState;
 use caseflow_domain::indicators::{Cell, Measure, diff};
@@ -151,7 +152,7 @@ pub enum StoreError {
 /// The store the projector writes and the query service reads.
 pub trait ProjectionStore: Send + Sync + 'static {
     /// The last stream sequence whose figures are derived (0: nothing yet): queries see
-    /// exactly the stream up to here.
+    /// exactly the stream up to here. Answered from memory (queries ask on every call).
     fn applied_sequence(&self) -> Result<u64, StoreError>;
     /// The last stream sequence whose events are stored (at least the applied sequence; more
     /// while subjects are pending derivation).
@@ -161,6 +162,7 @@ pub trait ProjectionStore: Send + Sync + 'static {
     /// What the projections were derived with (format and indicator settings), if recorded.
     fn fingerprint(&self) -> Result<Option<Vec<u8>>, StoreError>;
     /// The day figures were last derived as of ("today" then); its month is the last derived.
+    /// Answered from memory.
     fn as_of(&self) -> Result<Option<time::Date>, StoreError>;
     fn counts(&self) -> Result<Counts, StoreError>;
     /// Whether `event_id` is already stored on `subject`.
@@ -218,6 +220,15 @@ pub type KeyValue = (Vec<u8>, Vec<u8>);
 pub struct SledStore {
     db: sled::Db,
     tree: sled::Tree,
+    /// The applied sequence and as-of day as last committed, mirrored in memory: every query
+    /// asks for them to know whether its snapshot is fresh.
+    progress: Arc<Mutex<Progress>>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Progress {
+    applied: u64,
+    as_of: Option<time::Date>,
 }
 
 impl SledStore {
@@ -229,7 +240,26 @@ impl SledStore {
             .mode(sled::Mode::HighThroughput)
             .open()?;
         let tree = db.open_tree("projection")?;
-        Ok(SledStore { db, tree })
+        let store = SledStore {
+            db,
+            tree,
+            progress: Arc::default(),
+        };
+        store.reload_progress()?;
+        Ok(store)
+    }
+
+    fn reload_progress(&self) -> Result<(), StoreError> {
+        let progress = Progress {
+            applied: self.get(keys::APPLIED)?.unwrap_or(0),
+            as_of: self.get(keys::AS_OF)?,
+        };
+        *self.progress() = progress;
+        Ok(())
+    }
+
+    fn progress(&self) -> std::sync::MutexGuard<'_, Progress> {
+        self.progress.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Every key and value of the projections except rejection records (whose timestamps
@@ -298,7 +328,7 @@ fn counter(bytes: &[u8]) -> i64 {
 
 impl ProjectionStore for SledStore {
     fn applied_sequence(&self) -> Result<u64, StoreError> {
-        Ok(self.get(keys::APPLIED)?.unwrap_or(0))
+        Ok(self.progress().applied)
     }
 
     fn stored_sequence(&self) -> Result<u64, StoreError> {
@@ -356,7 +386,7 @@ impl ProjectionStore for SledStore {
     }
 
     fn as_of(&self) -> Result<Option<time::Date>, StoreError> {
-        self.get(keys::AS_OF)
+        Ok(self.progress().as_of)
     }
 
     fn counts(&self) -> Result<Counts, StoreError> {
@@ -477,7 +507,16 @@ impl ProjectionStore for SledStore {
         if let Some(applied) = batch.applied_sequence {
             b.insert(keys::APPLIED, encode(&applied)?);
         }
+        // Applied and mirrored under the lock, so readers never see the mirror ahead of sled.
+        let mut progress = self.progress();
         self.tree.apply_batch(b)?;
+        if let Some(applied) = batch.applied_sequence {
+            progress.applied = applied;
+        }
+        if let Some(day) = batch.as_of {
+            progress.as_of = Some(day);
+        }
+        drop(progress);
         // Batches are atomic and recovered in order, so an unflushed one is only progress to
         // redo from the log after a crash. Flush when figures move (or settings are recorded)
         // so reported progress does not go back; storing while catching up leaves it to
@@ -490,7 +529,10 @@ impl ProjectionStore for SledStore {
     }
 
     fn clear(&self) -> Result<(), StoreError> {
+        let mut progress = self.progress();
         self.tree.clear()?;
+        *progress = Progress::default();
+        drop(progress);
         self.tree.flush()?;
         Ok(())
     }
