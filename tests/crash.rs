@@ -15,7 +15,7 @@ use caseflow_log::EventLog;
 use caseflow_server::fixed_clock;
 use caseflow_store::{
     Counts, Derived, ProjectionBatch, ProjectionStore, RejectionRecord, SledSettings, SledStore,
-    StoreError, StoredEvent,
+    StoreError, SubjectLog,
 };
 use caseflow_tests::*;
 use tokio::sync::watch;
@@ -29,11 +29,15 @@ fn sample() -> Vec<String> {
 
 /// Publishes the sample raw (invalid lines too, so rejections are part of the projection).
 async fn publish_sample(nats_url: &str) -> u64 {
+    publish_lines(nats_url, &sample()).await
+}
+
+/// Publishes sample lines raw; returns the stream's last sequence.
+async fn publish_lines(nats_url: &str, lines: &[String]) -> u64 {
     let log = EventLog::connect(nats_url, Default::default())
         .await
         .unwrap();
-    let lines = sample();
-    for line in &lines {
+    for line in lines {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         let subject = format!(
             "caseflow.events.{}.child.{}",
@@ -141,12 +145,6 @@ impl ProjectionStore for CrashingStore {
     fn applied_sequence(&self) -> Result<u64, StoreError> {
         self.inner.applied_sequence()
     }
-    fn stored_sequence(&self) -> Result<u64, StoreError> {
-        self.inner.stored_sequence()
-    }
-    fn pending(&self, limit: usize) -> Result<Vec<Subject>, StoreError> {
-        self.inner.pending(limit)
-    }
     fn fingerprint(&self) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.fingerprint()
     }
@@ -166,11 +164,8 @@ impl ProjectionStore for CrashingStore {
     fn counts(&self) -> Result<Counts, StoreError> {
         self.inner.counts()
     }
-    fn has_event(&self, subject: &Subject, event_id: &str) -> Result<bool, StoreError> {
-        self.inner.has_event(subject, event_id)
-    }
-    fn events(&self, subject: &Subject) -> Result<Vec<StoredEvent>, StoreError> {
-        self.inner.events(subject)
+    fn subject_log(&self, subject: &Subject) -> Result<SubjectLog, StoreError> {
+        self.inner.subject_log(subject)
     }
     fn derived(&self, subject: &Subject) -> Result<Option<Derived>, StoreError> {
         self.inner.derived(subject)
@@ -239,9 +234,10 @@ async fn a_crash_at_any_commit_resumes_to_a_clean_rebuild() {
     assert!(clean.counts().unwrap().events_stored > 2000);
     assert_eq!(clean.counts().unwrap().rejections, 3);
 
-    // With batches of 64 the projector records the fingerprint, rolls the first day, stores
-    // the batches while catching up, then derives the pending children 7 at a time, the last
-    // chunk moving the applied sequence. Crash in each phase, before and after sled applies.
+    // With batches of 64 the projector records the fingerprint, rolls the first day, reads
+    // the batches into a backlog while catching up, then stores and derives its children 7 at
+    // a time, the last chunk moving the applied sequence. Crash in each phase, before and after
+    // sled applies.
     for (at, after_commit) in [
         (CrashPoint::Commit(0), false),
         (CrashPoint::Commit(1), true),
@@ -272,18 +268,24 @@ async fn a_crash_at_any_commit_resumes_to_a_clean_rebuild() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_caseflow_mid_stream_and_restarting_matches_a_rebuild() {
     let nats = TestNats::start();
-    let target = publish_sample(&nats.url()).await;
+    let lines = sample();
+    let (first, second) = lines.split_at(lines.len() / 2);
+    let half = publish_lines(&nats.url(), first).await;
     let dir = Arc::new(tempfile::tempdir().unwrap());
     let cf = TestCaseflow::start_in(&nats.url(), dir.clone()).await;
-    // Kill it once it is part-way through.
+    cf.caught_up().await;
+    // Publish the rest while it runs, and kill it once it is part-way through.
+    let url = nats.url();
+    let second = second.to_vec();
+    let publishing = tokio::spawn(async move { publish_lines(&url, &second).await });
     loop {
-        let stored = cf.running.store.stored_sequence().unwrap();
-        if stored > 0 {
+        if cf.running.store.applied_sequence().unwrap() > half + 64 {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
     cf.running.kill().await;
+    let target = publishing.await.unwrap();
     // The store is released once the last blocking apply finishes.
     let cf = loop {
         match caseflow::app::start(&config(&nats.url(), &dir)).await {

@@ -7,10 +7,8 @@ use caseflow_domain::{Indicator, La, Month, Subject};
 use crate::StoreError;
 
 pub const APPLIED: &[u8] = b"Mapplied_sequence";
-pub const STORED: &[u8] = b"Mstored_sequence";
 pub const FINGERPRINT: &[u8] = b"Mfingerprint";
 pub const DERIVED: u8 = b'D';
-pub const PENDING: u8 = b'P';
 pub const CASES: u8 = b'A';
 pub const WORKERS: u8 = b'W';
 pub const AS_OF: &[u8] = b"Mas_of";
@@ -47,22 +45,12 @@ fn subject_key(table: u8, s: &Subject) -> Vec<u8> {
     k
 }
 
-pub fn events_of(s: &Subject) -> Vec<u8> {
+pub fn subject_log(s: &Subject) -> Vec<u8> {
     subject_key(b'E', s)
-}
-
-pub fn event(s: &Subject, event_id: &str) -> Vec<u8> {
-    let mut k = events_of(s);
-    k.extend_from_slice(event_id.as_bytes());
-    k
 }
 
 pub fn derived(s: &Subject) -> Vec<u8> {
     subject_key(DERIVED, s)
-}
-
-pub fn pending(s: &Subject) -> Vec<u8> {
-    subject_key(PENDING, s)
 }
 
 pub fn derived_prefix(la: Option<La>) -> Vec<u8> {

@@ -6,9 +6,9 @@
 //! reports progress. A crash at any point therefore resumes with every event applied once.
 //!
 //! Key space (first byte is the table):
-//! - `M` + name: metadata (stored and applied sequences, as-of day, counts, fingerprint)
-//! - `E` + subject key + event id: a stored event (also the duplicate check)
-//! - `P` + subject key: a subject whose stored events are not all derived yet
+//! - `M` + name: metadata (applied sequence, as-of day, counts, fingerprint)
+//! - `E` + subject key: the subject's log, every event stored for it in stream order and the
+//!   last stream sequence it has absorbed (see [`SubjectLog`])
 //! - `D` + subject key: a subject's derived state (contributions, data-quality issues,
 //!   month-end cases or worker records)
 //! - `C` + la + indicator + month + measure: a summed figure cell
@@ -34,6 +34,16 @@ use tracing::instrument;
 pub struct StoredEvent {
     pub sequence: u64,
     pub event: Event,
+}
+
+/// Everything stored for one subject: its events in stream order (each event id once), and the
+/// last stream sequence of a message for the subject that has been taken into account
+/// (stored, or counted as a duplicate). Messages at or below `through` are already absorbed:
+/// re-reading them after a crash changes nothing.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SubjectLog {
+    pub through: u64,
+    pub events: Vec<StoredEvent>,
 }
 
 /// What a subject currently contributes, kept so the next change can be applied as a diff.
@@ -73,10 +83,11 @@ pub struct Counts {
 /// Everything one projector batch changes, committed atomically.
 #[derive(Debug, Default)]
 pub struct ProjectionBatch {
-    pub events: Vec<StoredEvent>,
-    /// Subjects whose new events are stored by this batch but derived later.
-    pub pending: Vec<Subject>,
-    /// Subjects re-derived (their pending mark is cleared).
+    /// Subjects' logs that changed (new events, or duplicates absorbed).
+    pub logs: Vec<(Subject, SubjectLog)>,
+    /// Events newly stored by this batch (for the counts).
+    pub new_events: u64,
+    /// Subjects re-derived.
     pub derived: Vec<(Subject, Derived)>,
     pub cell_deltas: BTreeMap<(La, Cell), i64>,
     pub case_deltas: BTreeMap<(La, Month, Option<Id>), i64>,
@@ -84,10 +95,8 @@ pub struct ProjectionBatch {
     pub worker_months_put: Vec<(La, Month, Id, WorkerState)>,
     pub rejections: Vec<RejectionRecord>,
     pub duplicates: u64,
-    /// The last stream sequence whose events (or rejection) are stored, with this batch.
-    pub stored_sequence: u64,
-    /// Set when, with this batch, every stored event is derived: figures are then exactly those
-    /// of the stream up to this sequence.
+    /// Set when, with this batch, the stream up to this sequence is stored and derived: figures
+    /// are then exactly those of the stream up to here.
     pub applied_sequence: Option<u64>,
     /// Set when the batch moves the day figures are derived as of.
     pub as_of: Option<time::Date>,
@@ -154,21 +163,18 @@ pub trait ProjectionStore: Send + Sync + 'static {
     /// The last stream sequence whose figures are derived (0: nothing yet): queries see
     /// exactly the stream up to here. Answered from memory (queries ask on every call).
     fn applied_sequence(&self) -> Result<u64, StoreError>;
-    /// The last stream sequence whose events are stored (at least the applied sequence; more
-    /// while subjects are pending derivation).
-    fn stored_sequence(&self) -> Result<u64, StoreError>;
-    /// Up to `limit` subjects with stored events not yet derived.
-    fn pending(&self, limit: usize) -> Result<Vec<Subject>, StoreError>;
     /// What the projections were derived with (format and indicator settings), if recorded.
     fn fingerprint(&self) -> Result<Option<Vec<u8>>, StoreError>;
     /// The day figures were last derived as of ("today" then); its month is the last derived.
     /// Answered from memory.
     fn as_of(&self) -> Result<Option<time::Date>, StoreError>;
     fn counts(&self) -> Result<Counts, StoreError>;
-    /// Whether `event_id` is already stored on `subject`.
-    fn has_event(&self, subject: &Subject, event_id: &str) -> Result<bool, StoreError>;
-    /// The subject's stored events (any order).
-    fn events(&self, subject: &Subject) -> Result<Vec<StoredEvent>, StoreError>;
+    /// The subject's log (empty when nothing is stored for it).
+    fn subject_log(&self, subject: &Subject) -> Result<SubjectLog, StoreError>;
+    /// The subject's stored events, in stream order.
+    fn events(&self, subject: &Subject) -> Result<Vec<StoredEvent>, StoreError> {
+        Ok(self.subject_log(subject)?.events)
+    }
     fn derived(&self, subject: &Subject) -> Result<Option<Derived>, StoreError>;
     /// Every subject with derived state, optionally of one authority.
     fn subjects(&self, la: Option<La>) -> Result<Vec<Subject>, StoreError>;
@@ -331,25 +337,6 @@ impl ProjectionStore for SledStore {
         Ok(self.progress().applied)
     }
 
-    fn stored_sequence(&self) -> Result<u64, StoreError> {
-        match self.get(keys::STORED)? {
-            Some(s) => Ok(s),
-            None => self.applied_sequence(),
-        }
-    }
-
-    fn pending(&self, limit: usize) -> Result<Vec<Subject>, StoreError> {
-        self.tree
-            .scan_prefix([keys::PENDING])
-            .keys()
-            .take(limit)
-            .map(|k| {
-                let k = k?;
-                keys::parse_subject(keys::PENDING, &k).ok_or_else(|| corrupt_key(&k))
-            })
-            .collect()
-    }
-
     fn fingerprint(&self) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.tree.get(keys::FINGERPRINT)?.map(|v| v.to_vec()))
     }
@@ -393,18 +380,8 @@ impl ProjectionStore for SledStore {
         Ok(self.get(keys::COUNTS)?.unwrap_or_default())
     }
 
-    fn has_event(&self, subject: &Subject, event_id: &str) -> Result<bool, StoreError> {
-        Ok(self.tree.contains_key(keys::event(subject, event_id))?)
-    }
-
-    fn events(&self, subject: &Subject) -> Result<Vec<StoredEvent>, StoreError> {
-        self.tree
-            .scan_prefix(keys::events_of(subject))
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode(&k, &v)
-            })
-            .collect()
+    fn subject_log(&self, subject: &Subject) -> Result<SubjectLog, StoreError> {
+        Ok(self.get(&keys::subject_log(subject))?.unwrap_or_default())
     }
 
     fn derived(&self, subject: &Subject) -> Result<Option<Derived>, StoreError> {
@@ -457,26 +434,18 @@ impl ProjectionStore for SledStore {
         Ok(out)
     }
 
-    #[instrument(skip_all, fields(events = batch.events.len(), pending = batch.pending.len(), subjects = batch.derived.len(), seq = batch.stored_sequence))]
+    #[instrument(skip_all, fields(logs = batch.logs.len(), events = batch.new_events, subjects = batch.derived.len(), applied = batch.applied_sequence))]
     fn commit(&self, batch: ProjectionBatch) -> Result<(), StoreError> {
         let mut b = sled::Batch::default();
         let mut counts = self.counts()?;
-        counts.events_stored += batch.events.len() as u64;
+        counts.events_stored += batch.new_events;
         counts.rejections += batch.rejections.len() as u64;
         counts.duplicates += batch.duplicates;
-        for e in &batch.events {
-            b.insert(
-                keys::event(&e.event.subject, e.event.id.as_str()),
-                encode(e)?,
-            );
+        for (subject, log) in &batch.logs {
+            b.insert(keys::subject_log(subject), encode(log)?);
         }
-        for subject in &batch.pending {
-            b.insert(keys::pending(subject), &[]);
-        }
-        // After the pending marks: a subject both stored and derived here is not pending.
         for (subject, derived) in &batch.derived {
             b.insert(keys::derived(subject), encode(derived)?);
-            b.remove(keys::pending(subject));
         }
         for ((la, cell), delta) in &batch.cell_deltas {
             add_to_counter(&self.tree, &mut b, keys::cell(*la, cell)?, *delta)?;
@@ -503,7 +472,6 @@ impl ProjectionStore for SledStore {
             b.insert(keys::FINGERPRINT, fingerprint.as_slice());
         }
         b.insert(keys::COUNTS, encode(&counts)?);
-        b.insert(keys::STORED, encode(&batch.stored_sequence)?);
         if let Some(applied) = batch.applied_sequence {
             b.insert(keys::APPLIED, encode(&applied)?);
         }
@@ -519,8 +487,8 @@ impl ProjectionStore for SledStore {
         drop(progress);
         // Batches are atomic and recovered in order, so an unflushed one is only progress to
         // redo from the log after a crash. Flush when figures move (or settings are recorded)
-        // so reported progress does not go back; storing while catching up leaves it to
-        // sled's periodic flush.
+        // so reported progress does not go back; the first chunks of a large derivation leave
+        // it to sled's periodic flush.
         if batch.applied_sequence.is_some() || batch.as_of.is_some() || batch.fingerprint.is_some()
         {
             self.tree.flush()?;

@@ -587,7 +587,7 @@ fn synthetic(
         format!("{}T12:00:00Z", format_day(workload.today)).into(),
     );
     Ok(LogMessage {
-        sequence: store.stored_sequence()? + 1,
+        sequence: store.applied_sequence()? + 1,
         subject: workload.child_subject.clone(),
         payload: serde_json::to_vec(&json)?.into(),
         content_type: Some("application/json".to_owned()),

@@ -162,11 +162,12 @@ pub async fn rebuild(config: &Config) -> anyhow::Result<()> {
     );
     let (stop, stop_rx) = watch::channel(false);
     let task_log = log.clone();
+    let reader = projector.clone();
     let task = tokio::spawn(async move { projector.run(&task_log, stop_rx).await });
-    // Replaying stores the events first and derives each child once at the end.
+    // Replaying reads the events first and stores and derives each child once at the end.
     let bar = progress_bar(target, "replaying");
     loop {
-        let stored = store.stored_sequence()?;
+        let stored = reader.read_sequence();
         bar.set_position(stored.min(target));
         if store.applied_sequence()? >= target {
             break;

@@ -1,19 +1,21 @@
 //! The projector: reads the event log in order and keeps the projections up to date.
 //!
-//! Each batch of messages is decoded and validated (invalid ones become rejection records) and
-//! de-duplicated against what is stored; every affected subject is then re-derived from its
-//! whole history, and the difference of its contributions moves the figure cells. Events,
-//! derived state, cells, rejections and the last applied sequence are committed in one atomic,
-//! flushed store batch, so a crash anywhere resumes exactly where the store says.
+//! Messages are decoded and validated into a [`Backlog`] (invalid ones become rejection
+//! records), grouped by subject. Settling the backlog stores each subject's new events in its
+//! log (an event id already stored is a duplicate), re-derives the subject from its whole
+//! history, and moves the figure cells by the difference of its contributions. The last commit
+//! of a settle records the stream sequence the figures are now exactly up to (the applied
+//! sequence), with the rejections; commits are atomic and each subject's log records the last
+//! sequence it absorbed, so a crash anywhere resumes exactly where the store says.
 //!
-//! While it is catching up (a rebuild, or a backlog after downtime) the projector stores
-//! batches without deriving, marking their subjects pending, and derives every pending subject
-//! once when it reaches the end of the stream (or has deferred `defer_up_to` events): a child
-//! with a hundred events in a hundred batches is derived once, not a hundred times. Figures
-//! always stay those of a prefix of the stream (the applied sequence) meanwhile.
+//! While JetStream reports more messages waiting (a rebuild, or a backlog after downtime) the
+//! projector keeps reading into the backlog and settles once it has caught up (or holds
+//! `defer_up_to` messages): a child with a hundred events in a hundred batches is stored and
+//! derived once, not a hundred times, and nothing is written while reading.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use caseflow_domain::indicators::caseloads::{month_end_cases, worker_month_ends};
@@ -26,7 +28,7 @@ use caseflow_domain::{EntityKind, Event, Rejection, RejectionReason, Subject, Ti
 use caseflow_log::{EventLog, LogMessage};
 use caseflow_server::Clock;
 use caseflow_store::{
-    Derived, ProjectionBatch, ProjectionStore, RejectionRecord, StoreError, StoredEvent,
+    Derived, ProjectionBatch, ProjectionStore, RejectionRecord, StoreError, StoredEvent, SubjectLog,
 };
 use futures::StreamExt;
 use tokio::sync::watch;
@@ -34,16 +36,16 @@ use tracing::{debug, info, instrument, warn};
 
 /// The version of what the projector stores; bumped when derived state changes shape or
 /// meaning, so that older projections are rebuilt (see [`Projector::fingerprint`]).
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// Projector settings.
 #[derive(Clone, Debug)]
 pub struct ProjectorSettings {
     /// The most messages applied in one store batch.
     pub batch_size: usize,
-    /// Subjects re-derived per commit when the day moves on or pending subjects are derived.
+    /// Subjects re-derived per commit when a backlog is settled or the day moves on.
     pub roll_chunk: usize,
-    /// While catching up, the most events stored before pending subjects are derived.
+    /// While catching up, the most messages held in the backlog before it is settled.
     pub defer_up_to: usize,
     /// Threads deriving subjects in parallel (0: one per core).
     pub threads: usize,
@@ -79,10 +81,43 @@ pub struct Projector {
     store: Arc<dyn ProjectionStore>,
     clock: Clock,
     settings: ProjectorSettings,
+    /// The stream sequence of the last message read (stored or held in the backlog).
+    read: Arc<AtomicU64>,
 }
 
-/// A subject's stored events plus those staged in the batch being built.
-type Staged = BTreeMap<Subject, Vec<StoredEvent>>;
+/// Messages read but not yet stored: valid events grouped by subject in stream order, and the
+/// rejections. Held in memory only; dropping it (a failure) loses nothing, since reading
+/// resumes after the store's applied sequence.
+#[derive(Debug, Default)]
+pub struct Backlog {
+    events: BTreeMap<Subject, Vec<StoredEvent>>,
+    rejections: Vec<RejectionRecord>,
+    /// Messages read into it.
+    messages: usize,
+    /// The stream sequence of the last message read into it.
+    last_sequence: u64,
+}
+
+impl Backlog {
+    /// Messages read into the backlog.
+    pub fn len(&self) -> usize {
+        self.messages
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.messages == 0
+    }
+}
+
+/// One subject re-derived while settling: its states before and after, its log when it
+/// changed, and what its new messages were.
+struct Rederived {
+    old: Derived,
+    new: Derived,
+    log: Option<SubjectLog>,
+    stored: u64,
+    duplicates: u64,
+}
 
 impl Projector {
     pub fn new(store: Arc<dyn ProjectionStore>, clock: Clock, settings: ProjectorSettings) -> Self {
@@ -90,7 +125,13 @@ impl Projector {
             store,
             clock,
             settings,
+            read: Arc::default(),
         }
+    }
+
+    /// The stream sequence of the last message read, settled or not (progress of a catch-up).
+    pub fn read_sequence(&self) -> u64 {
+        self.read.load(Ordering::Relaxed)
     }
 
     pub fn store(&self) -> &Arc<dyn ProjectionStore> {
@@ -123,7 +164,7 @@ impl Projector {
         if found.as_deref() == Some(wanted.as_slice()) {
             return Ok(false);
         }
-        let cleared = found.is_some() || self.store.stored_sequence()? > 0;
+        let cleared = found.is_some() || self.store.applied_sequence()? > 0;
         if cleared {
             warn!(
                 "the projections were derived by another version or with other indicator \
@@ -139,36 +180,29 @@ impl Projector {
         Ok(cleared)
     }
 
-    /// Applies messages (in stream order) as one atomic batch, deriving every affected subject
-    /// (and any left pending). Messages at or below the stored sequence are skipped, so
-    /// re-delivery is harmless.
+    /// Applies messages (in stream order): reads them into a backlog and settles it. Messages
+    /// at or below the applied sequence are skipped, so re-delivery is harmless.
     #[instrument(skip_all, fields(messages = messages.len()))]
     pub fn apply(&self, messages: &[LogMessage]) -> Result<BatchReport, StoreError> {
-        self.project(messages, true)
+        let mut backlog = Backlog::default();
+        self.read_into(&mut backlog, messages)?;
+        self.settle(backlog)
     }
 
-    /// Stores messages (in stream order) as one atomic batch, leaving their subjects pending:
-    /// figures do not move until [`Projector::derive_pending`] (or the next `apply`).
-    #[instrument(skip_all, fields(messages = messages.len()))]
-    pub fn store_only(&self, messages: &[LogMessage]) -> Result<BatchReport, StoreError> {
-        self.project(messages, false)
-    }
-
-    fn project(&self, messages: &[LogMessage], derive: bool) -> Result<BatchReport, StoreError> {
-        if derive {
-            self.roll_day()?;
-        }
-        let stored = self.store.stored_sequence()?;
-        let mut batch = ProjectionBatch::default();
-        let mut report = BatchReport::default();
-        let mut staged: Staged = BTreeMap::new();
-        let mut seen: HashSet<(Subject, String)> = HashSet::new();
-        for m in messages.iter().filter(|m| m.sequence > stored) {
-            report.last_sequence = m.sequence;
+    /// Decodes and validates messages (in stream order) into `backlog`; writes nothing.
+    pub fn read_into(
+        &self,
+        backlog: &mut Backlog,
+        messages: &[LogMessage],
+    ) -> Result<(), StoreError> {
+        let after = self.store.applied_sequence()?.max(backlog.last_sequence);
+        for m in messages.iter().filter(|m| m.sequence > after) {
+            backlog.messages += 1;
+            backlog.last_sequence = m.sequence;
             match accept(m) {
                 Err((event_id, rejection)) => {
                     debug!(seq = m.sequence, subject = %m.subject, reason = %rejection.reason, "event rejected");
-                    batch.rejections.push(RejectionRecord {
+                    backlog.rejections.push(RejectionRecord {
                         sequence: m.sequence,
                         la: Subject::parse(&m.subject)
                             .map(|s| s.la)
@@ -180,145 +214,148 @@ impl Projector {
                         rejected_at: Timestamp::from_offset(time::OffsetDateTime::now_utc())
                             .to_rfc3339(),
                     });
-                    report.rejected += 1;
                 }
-                Ok(event) => {
-                    let key = (event.subject.clone(), event.id.as_str().to_owned());
-                    if seen.contains(&key) || self.store.has_event(&event.subject, &key.1)? {
-                        report.duplicates += 1;
-                        continue;
-                    }
-                    seen.insert(key);
-                    staged
-                        .entry(event.subject.clone())
-                        .or_default()
-                        .push(StoredEvent {
-                            sequence: m.sequence,
-                            event,
-                        });
-                    report.applied += 1;
-                }
+                Ok(event) => backlog
+                    .events
+                    .entry(event.subject.clone())
+                    .or_default()
+                    .push(StoredEvent {
+                        sequence: m.sequence,
+                        event,
+                    }),
             }
         }
-        if report.last_sequence == 0 {
+        self.read
+            .fetch_max(backlog.last_sequence, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Stores and derives everything in `backlog`: its subjects in chunks of `roll_chunk`, in
+    /// parallel, each chunk one atomic commit; the last one records the rejections and moves
+    /// the applied sequence to the backlog's last message.
+    #[instrument(skip_all, fields(messages = backlog.messages, subjects = backlog.events.len()))]
+    pub fn settle(&self, backlog: Backlog) -> Result<BatchReport, StoreError> {
+        self.roll_day()?;
+        let mut report = BatchReport {
+            rejected: backlog.rejections.len(),
+            subjects: backlog.events.len(),
+            last_sequence: backlog.last_sequence,
+            ..Default::default()
+        };
+        if backlog.is_empty() {
             return Ok(report);
         }
-        report.subjects = staged.len();
-        batch.duplicates = report.duplicates as u64;
-        batch.stored_sequence = report.last_sequence;
+        let ctx = self.context();
+        let mut rejections = backlog.rejections;
+        let mut subjects: Vec<(Subject, Vec<StoredEvent>)> = backlog.events.into_iter().collect();
         let chunk = self.settings.roll_chunk.max(1);
-        let earlier = if derive {
-            self.store.pending(chunk)?
-        } else {
-            Vec::new()
-        };
-        if derive && earlier.len() < chunk && staged.len() < chunk {
-            // Everything left to derive fits one batch: derive it with the events.
-            let mut subjects: Vec<Subject> = staged.keys().cloned().collect();
-            subjects.extend(earlier.into_iter().filter(|s| !staged.contains_key(s)));
-            self.derive_into(&subjects, &staged, &self.context(), &mut batch)?;
-            batch.applied_sequence = Some(report.last_sequence);
-            batch.events.extend(staged.into_values().flatten());
-            self.store.commit(batch)?;
-        } else {
-            batch.pending = staged.keys().cloned().collect();
-            batch.events.extend(staged.into_values().flatten());
-            self.store.commit(batch)?;
-            if derive {
-                self.derive_pending()?;
+        let chunks = subjects.len().div_ceil(chunk).max(1);
+        let mut rest = subjects.as_mut_slice();
+        for i in 0..chunks {
+            let (part, tail) = rest.split_at_mut(chunk.min(rest.len()));
+            rest = tail;
+            let mut batch = ProjectionBatch::default();
+            for (subject, r) in self.rederive(part, &ctx)? {
+                report.applied += r.stored as usize;
+                report.duplicates += r.duplicates as usize;
+                batch.new_events += r.stored;
+                batch.duplicates += r.duplicates;
+                if let Some(log) = r.log {
+                    batch.logs.push((subject.clone(), log));
+                }
+                batch.rederived(&subject, &r.old, r.new);
             }
+            if i + 1 == chunks {
+                batch.rejections = std::mem::take(&mut rejections);
+                batch.applied_sequence = Some(report.last_sequence);
+            }
+            self.store.commit(batch)?;
+        }
+        if report.subjects > chunk {
+            info!(
+                subjects = report.subjects,
+                sequence = report.last_sequence,
+                "backlog settled"
+            );
         }
         Ok(report)
     }
 
-    /// Derives every pending subject, in chunks; the last chunk moves the applied sequence up
-    /// to the stored one. Returns how many subjects were derived.
-    #[instrument(skip_all)]
-    pub fn derive_pending(&self) -> Result<usize, StoreError> {
-        self.roll_day()?;
-        let stored = self.store.stored_sequence()?;
-        let ctx = self.context();
-        let chunk = self.settings.roll_chunk.max(1);
-        let mut derived = 0;
-        loop {
-            let subjects = self.store.pending(chunk)?;
-            let last = subjects.len() < chunk;
-            let mut batch = ProjectionBatch {
-                stored_sequence: stored,
-                // The projector is the only writer: a short chunk is all that is pending.
-                applied_sequence: last.then_some(stored),
-                ..Default::default()
-            };
-            self.derive_into(&subjects, &BTreeMap::new(), &ctx, &mut batch)?;
-            derived += subjects.len();
-            if subjects.is_empty() && self.store.applied_sequence()? == stored {
-                break;
-            }
-            self.store.commit(batch)?;
-            if last {
-                break;
-            }
-        }
-        if derived > 0 {
-            info!(
-                subjects = derived,
-                sequence = stored,
-                "pending subjects derived"
-            );
-        }
-        Ok(derived)
-    }
-
-    /// Re-derives `subjects` from their stored events plus those `staged`, in parallel, and
-    /// stages each one's difference in `batch` (in the order given).
-    fn derive_into(
+    /// Re-derives `subjects` (each with its new events, taken), in parallel: each one's stored
+    /// log gains the events it has not absorbed yet, and the subject is derived from the whole.
+    fn rederive(
         &self,
-        subjects: &[Subject],
-        staged: &Staged,
+        subjects: &mut [(Subject, Vec<StoredEvent>)],
         ctx: &Context,
-        batch: &mut ProjectionBatch,
-    ) -> Result<(), StoreError> {
-        let one = |subject: &Subject| -> Result<(Derived, Derived), StoreError> {
-            let mut events: Vec<Event> = self
-                .store
-                .events(subject)?
-                .into_iter()
-                .map(|s| s.event)
-                .collect();
-            if let Some(new) = staged.get(subject) {
-                events.extend(new.iter().map(|s| s.event.clone()));
-            }
-            let old = self.store.derived(subject)?.unwrap_or_default();
-            Ok((old, derive(subject.kind, &events, ctx)))
+    ) -> Result<Vec<(Subject, Rederived)>, StoreError> {
+        let one = |(subject, incoming): &mut (Subject, Vec<StoredEvent>)| {
+            let incoming = std::mem::take(incoming);
+            self.rederive_one(subject, incoming, ctx)
+                .map(|r| (subject.clone(), r))
         };
         let threads = match self.settings.threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
-        let results: Vec<Result<(Derived, Derived), StoreError>> =
-            if threads < 2 || subjects.len() < 32 {
-                subjects.iter().map(one).collect()
-            } else {
-                let per = subjects.len().div_ceil(threads);
-                std::thread::scope(|scope| {
-                    let handles: Vec<_> = subjects
-                        .chunks(per)
-                        .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
-                        .collect();
-                    handles
-                        .into_iter()
-                        .flat_map(|h| {
-                            h.join()
-                                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                        })
-                        .collect()
-                })
-            };
-        for (subject, result) in subjects.iter().zip(results) {
-            let (old, new) = result?;
-            batch.rederived(subject, &old, new);
+        if threads < 2 || subjects.len() < 32 {
+            return subjects.iter_mut().map(one).collect();
         }
-        Ok(())
+        let per = subjects.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = subjects
+                .chunks_mut(per)
+                .map(|part| scope.spawn(move || part.iter_mut().map(one).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
+    }
+
+    fn rederive_one(
+        &self,
+        subject: &Subject,
+        incoming: Vec<StoredEvent>,
+        ctx: &Context,
+    ) -> Result<Rederived, StoreError> {
+        let mut log = self.store.subject_log(subject)?;
+        let (mut stored, mut duplicates) = (0, 0);
+        let mut changed = false;
+        {
+            let mut ids: HashSet<String> = if incoming.is_empty() {
+                HashSet::new()
+            } else {
+                log.events
+                    .iter()
+                    .map(|s| s.event.id.as_str().to_owned())
+                    .collect()
+            };
+            // Messages at or below `through` were absorbed before a crash: skip them.
+            let through = log.through;
+            for e in incoming.into_iter().filter(|e| e.sequence > through) {
+                changed = true;
+                log.through = e.sequence;
+                if ids.insert(e.event.id.as_str().to_owned()) {
+                    log.events.push(e);
+                    stored += 1;
+                } else {
+                    duplicates += 1;
+                }
+            }
+        }
+        let events: Vec<Event> = log.events.iter().map(|s| s.event.clone()).collect();
+        let old = self.store.derived(subject)?.unwrap_or_default();
+        Ok(Rederived {
+            old,
+            new: derive(subject.kind, &events, ctx),
+            log: changed.then_some(log),
+            stored,
+            duplicates,
+        })
     }
 
     /// When "today" differs from the day the projections were derived as of, re-derives every
@@ -332,18 +369,17 @@ impl Projector {
         }
         let subjects = self.store.subjects(None)?;
         info!(%today, subjects = subjects.len(), "new day: re-deriving every subject");
-        let stored = self.store.stored_sequence()?;
         let ctx = self.context();
         for chunk in subjects.chunks(self.settings.roll_chunk.max(1)) {
-            let mut batch = ProjectionBatch {
-                stored_sequence: stored,
-                ..Default::default()
-            };
-            self.derive_into(chunk, &BTreeMap::new(), &ctx, &mut batch)?;
+            let mut batch = ProjectionBatch::default();
+            let mut part: Vec<(Subject, Vec<StoredEvent>)> =
+                chunk.iter().map(|s| (s.clone(), Vec::new())).collect();
+            for (subject, r) in self.rederive(&mut part, &ctx)? {
+                batch.rederived(&subject, &r.old, r.new);
+            }
             self.store.commit(batch)?;
         }
         self.store.commit(ProjectionBatch {
-            stored_sequence: stored,
             as_of: Some(today),
             ..Default::default()
         })
@@ -379,21 +415,20 @@ impl Projector {
         Ok(tokio::task::spawn_blocking(move || f(&this)).await??)
     }
 
-    /// Reads from the next unstored sequence and applies ready messages in batches: while
-    /// more are waiting it only stores them, deriving once it has caught up.
+    /// Reads from the message after the applied sequence into a backlog, settling it whenever
+    /// JetStream reports nothing more waiting (or it holds `defer_up_to` messages).
     async fn follow(
         &self,
         log: &EventLog,
         shutdown: &mut watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
         self.blocking(|p| p.ensure_fingerprint()).await?;
-        // A crash while catching up leaves subjects pending.
-        self.blocking(|p| p.derive_pending()).await?;
-        let start = self.store.stored_sequence()? + 1;
+        self.blocking(|p| p.roll_day()).await?;
+        let start = self.store.applied_sequence()? + 1;
         let stream = log.read_from(start, self.settings.batch_size).await?;
         let mut chunks = std::pin::pin!(stream.ready_chunks(self.settings.batch_size));
         let mut tick = tokio::time::interval(Duration::from_secs(60));
-        let mut deferred = 0usize;
+        let mut backlog = Backlog::default();
         loop {
             let chunk = tokio::select! {
                 _ = shutdown.changed() => return Ok(()),
@@ -418,15 +453,19 @@ impl Projector {
                 }
             }
             if let Some(last) = messages.last() {
-                deferred += messages.len();
                 let caught_up = last.pending == 0 || failure.is_some();
-                let report = if caught_up || deferred >= self.settings.defer_up_to {
-                    deferred = 0;
-                    self.blocking(move |p| p.apply(&messages)).await?
-                } else {
-                    self.blocking(move |p| p.store_only(&messages)).await?
-                };
-                debug!(?report, caught_up, "batch applied");
+                let mut held = std::mem::take(&mut backlog);
+                backlog = self
+                    .blocking(move |p| {
+                        p.read_into(&mut held, &messages)?;
+                        Ok(held)
+                    })
+                    .await?;
+                if caught_up || backlog.len() >= self.settings.defer_up_to {
+                    let settling = std::mem::take(&mut backlog);
+                    let report = self.blocking(move |p| p.settle(settling)).await?;
+                    debug!(?report, caught_up, "backlog settled");
+                }
             }
             if let Some(e) = failure {
                 return Err(e.into());
