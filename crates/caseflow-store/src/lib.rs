@@ -111,11 +111,38 @@ impl ProjectionBatch {
         }
     }
 
+    /// Adds many cells' differences at once: sorted and summed first, which costs far less
+    /// than one map update each when there are millions.
+    pub fn add_cell_deltas(&mut self, mut deltas: Vec<((La, Cell), i64)>) {
+        deltas.sort_unstable_by_key(|d| d.0);
+        let mut merged: Vec<((La, Cell), i64)> = Vec::with_capacity(deltas.len());
+        for (key, amount) in deltas {
+            match merged.last_mut() {
+                Some(last) if last.0 == key => last.1 += amount,
+                _ => merged.push((key, amount)),
+            }
+        }
+        if self.cell_deltas.is_empty() {
+            // Built from sorted input in one pass.
+            self.cell_deltas = merged.into_iter().collect();
+        } else {
+            for (key, amount) in merged {
+                *self.cell_deltas.entry(key).or_default() += amount;
+            }
+        }
+    }
+
     /// Stages a subject's new derived state, moving every summed table by its difference
     /// from the old one.
     pub fn rederived(&mut self, subject: &Subject, old: &Derived, new: Derived) {
+        self.add_contributions(subject.la, &diff(&old.contributions, &new.contributions));
+        self.rederived_except_cells(subject, old, new);
+    }
+
+    /// [`ProjectionBatch::rederived`] for a caller that adds the difference of the
+    /// contributions itself (with [`ProjectionBatch::add_cell_deltas`]).
+    pub fn rederived_except_cells(&mut self, subject: &Subject, old: &Derived, new: Derived) {
         let la = subject.la;
-        self.add_contributions(la, &diff(&old.contributions, &new.contributions));
         for (month, worker) in &old.cases {
             *self
                 .case_deltas

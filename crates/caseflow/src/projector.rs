@@ -13,18 +13,20 @@
 //! `defer_up_to` messages): a child with a hundred events in a hundred batches is stored and
 //! derived once, not a hundred times, and nothing is written while reading.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use caseflow_domain::indicators::caseloads::{month_end_cases, worker_month_ends};
 use caseflow_domain::indicators::{
-    Context, child_contributions, contributions, evaluate_household,
+    Cell, Context, child_contributions, contributions, diff, evaluate_household,
 };
 use caseflow_domain::settings::Settings;
 use caseflow_domain::timeline::{fold_child, resolve};
-use caseflow_domain::{EntityKind, Event, Rejection, RejectionReason, Subject, Timestamp};
+use caseflow_domain::{
+    Contribution, EntityKind, Event, La, Rejection, RejectionReason, Subject, Timestamp,
+};
 use caseflow_log::{EventLog, LogMessage};
 use caseflow_server::Clock;
 use caseflow_store::{
@@ -114,6 +116,8 @@ impl Backlog {
 struct Rederived {
     old: Derived,
     new: Derived,
+    /// The difference of its contributions, new minus old.
+    delta: Vec<Contribution>,
     log: Option<SubjectLog>,
     stored: u64,
     duplicates: u64,
@@ -255,7 +259,9 @@ impl Projector {
             let (part, tail) = rest.split_at_mut(chunk.min(rest.len()));
             rest = tail;
             let mut batch = ProjectionBatch::default();
-            for (subject, r) in self.rederive(part, &ctx)? {
+            let (rederived, deltas) = self.rederive(part, &ctx)?;
+            batch.add_cell_deltas(deltas);
+            for (subject, r) in rederived {
                 report.applied += r.stored as usize;
                 report.duplicates += r.duplicates as usize;
                 batch.new_events += r.stored;
@@ -263,7 +269,7 @@ impl Projector {
                 if let Some(log) = r.log {
                     batch.logs.push((subject.clone(), log));
                 }
-                batch.rederived(&subject, &r.old, r.new);
+                batch.rederived_except_cells(&subject, &r.old, r.new);
             }
             if i + 1 == chunks {
                 batch.rejections = std::mem::take(&mut rejections);
@@ -283,36 +289,48 @@ impl Projector {
 
     /// Re-derives `subjects` (each with its new events, taken), in parallel: each one's stored
     /// log gains the events it has not absorbed yet, and the subject is derived from the whole.
+    /// Also returns the sum of their differences of contributions, by authority and cell
+    /// (summed on the deriving threads: millions of cell changes in a rebuild).
     fn rederive(
         &self,
         subjects: &mut [(Subject, Vec<StoredEvent>)],
         ctx: &Context,
-    ) -> Result<Vec<(Subject, Rederived)>, StoreError> {
-        let one = |(subject, incoming): &mut (Subject, Vec<StoredEvent>)| {
-            let incoming = std::mem::take(incoming);
-            self.rederive_one(subject, incoming, ctx)
-                .map(|r| (subject.clone(), r))
+    ) -> Result<(Vec<(Subject, Rederived)>, CellDeltas), StoreError> {
+        let part = |part: &mut [(Subject, Vec<StoredEvent>)]| {
+            let mut sums: HashMap<(La, Cell), i64> = HashMap::new();
+            let mut out = Vec::with_capacity(part.len());
+            for (subject, incoming) in part.iter_mut() {
+                let incoming = std::mem::take(incoming);
+                let r = self.rederive_one(subject, incoming, ctx)?;
+                for c in &r.delta {
+                    *sums.entry((subject.la, c.cell)).or_default() += c.amount;
+                }
+                out.push((subject.clone(), r));
+            }
+            Ok((out, sums.into_iter().collect::<CellDeltas>()))
         };
         let threads = match self.settings.threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
         if threads < 2 || subjects.len() < 32 {
-            return subjects.iter_mut().map(one).collect();
+            return part(subjects);
         }
         let per = subjects.len().div_ceil(threads);
         std::thread::scope(|scope| {
             let handles: Vec<_> = subjects
                 .chunks_mut(per)
-                .map(|part| scope.spawn(move || part.iter_mut().map(one).collect::<Vec<_>>()))
+                .map(|p| scope.spawn(move || part(p)))
                 .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| {
-                    h.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
+            let (mut all, mut deltas) = (Vec::with_capacity(per * threads), Vec::new());
+            for h in handles {
+                let (out, sums) = h
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+                all.extend(out);
+                deltas.extend(sums);
+            }
+            Ok((all, deltas))
         })
     }
 
@@ -349,9 +367,11 @@ impl Projector {
         }
         let events: Vec<Event> = log.events.iter().map(|s| s.event.clone()).collect();
         let old = self.store.derived(subject)?.unwrap_or_default();
+        let new = derive(subject.kind, &events, ctx);
         Ok(Rederived {
+            delta: diff(&old.contributions, &new.contributions),
             old,
-            new: derive(subject.kind, &events, ctx),
+            new,
             log: changed.then_some(log),
             stored,
             duplicates,
@@ -374,8 +394,10 @@ impl Projector {
             let mut batch = ProjectionBatch::default();
             let mut part: Vec<(Subject, Vec<StoredEvent>)> =
                 chunk.iter().map(|s| (s.clone(), Vec::new())).collect();
-            for (subject, r) in self.rederive(&mut part, &ctx)? {
-                batch.rederived(&subject, &r.old, r.new);
+            let (rederived, deltas) = self.rederive(&mut part, &ctx)?;
+            batch.add_cell_deltas(deltas);
+            for (subject, r) in rederived {
+                batch.rederived_except_cells(&subject, &r.old, r.new);
             }
             self.store.commit(batch)?;
         }
@@ -473,6 +495,9 @@ impl Projector {
         }
     }
 }
+
+/// Differences of summed cells, by authority and cell.
+type CellDeltas = Vec<((La, Cell), i64)>;
 
 /// Decodes and validates one message; on failure, the event id if it could be read.
 fn accept(m: &LogMessage) -> Result<Event, (String, Rejection)> {

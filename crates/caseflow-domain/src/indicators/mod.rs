@@ -178,16 +178,20 @@ pub fn derived_indicators() -> impl Iterator<Item = Indicator> {
 
 /// Sums evaluations into cells: sorted, one entry per cell, no zeros.
 pub fn contributions(evaluations: &[Evaluation]) -> Vec<Contribution> {
-    let mut out: BTreeMap<Cell, i64> = BTreeMap::new();
+    // Collected, sorted and summed: a child has thousands of cells, and one sort of a vector
+    // costs far less than as many map insertions.
+    let mut all: Vec<Contribution> = Vec::with_capacity(evaluations.len() * 3);
     for e in evaluations {
         let mut add = |measure, amount| {
             if amount != 0 {
-                *out.entry(Cell {
-                    indicator: e.indicator,
-                    month: e.month,
-                    measure,
-                })
-                .or_default() += amount;
+                all.push(Contribution {
+                    cell: Cell {
+                        indicator: e.indicator,
+                        month: e.month,
+                        measure,
+                    },
+                    amount,
+                });
             }
         };
         add(Measure::Numerator, e.numerator);
@@ -196,10 +200,16 @@ pub fn contributions(evaluations: &[Evaluation]) -> Vec<Contribution> {
             add(Measure::Breakdown(*c), e.numerator);
         }
     }
-    out.into_iter()
-        .filter(|(_, amount)| *amount != 0)
-        .map(|(cell, amount)| Contribution { cell, amount })
-        .collect()
+    all.sort_unstable_by_key(|c| c.cell);
+    let mut out: Vec<Contribution> = Vec::with_capacity(all.len());
+    for c in all {
+        match out.last_mut() {
+            Some(last) if last.cell == c.cell => last.amount += c.amount,
+            _ => out.push(c),
+        }
+    }
+    out.retain(|c| c.amount != 0);
+    out
 }
 
 /// Everything one child contributes, for every month up to the horizon.
