@@ -970,7 +970,7 @@ fn document(
         out,
         "- Every figure is the median of the scenario's runs, with the spread (min-max) over \
          the runs. Ratios are computed within each run, then summarised the same way. The \
-         150-authority scenario runs once (about 35 minutes here), so it has no spread.\n"
+         150-authority scenario runs once (about 20 minutes here), so it has no spread.\n"
     );
 
     let _ = writeln!(out, "## Scale curve\n");
