@@ -9,3 +9,4 @@ mod rejections;
 mod report;
 mod scorecard;
 mod spine;
+mod store;

@@ -1,10 +1,7 @@
 //! Byte layout of the store's keys. Integers are big-endian so keys sort numerically.
 
 use caseflow_domain::event::{EntityKind, Id};
-use caseflow_domain::indicators::{Cell, Measure};
 use caseflow_domain::{Indicator, La, Month, Subject};
-
-use crate::StoreError;
 
 pub const APPLIED: &[u8] = b"Mapplied_sequence";
 pub const FINGERPRINT: &[u8] = b"Mfingerprint";
@@ -79,48 +76,29 @@ fn month_bytes(m: Month) -> [u8; 4] {
     ((m.ordinal() as u32) ^ 0x8000_0000).to_be_bytes()
 }
 
-pub fn cell_month_prefix(la: La, indicator: Indicator, month: Month) -> Vec<u8> {
-    let mut k = Vec::with_capacity(16);
-    k.push(b'C');
-    k.extend_from_slice(la.as_bytes());
+/// `C | la | indicator`: one indicator's summed cells in one authority, every month and
+/// measure in one value (see [`crate::CellRow`]).
+pub fn indicator_cells(la: La, indicator: Indicator) -> Vec<u8> {
+    let mut k = cell_prefix(la);
     k.extend_from_slice(&indicator.key().to_be_bytes());
-    k.extend_from_slice(&month_bytes(month));
     k
-}
-
-pub fn cell(la: La, cell: &Cell) -> Result<Vec<u8>, StoreError> {
-    let mut k = cell_month_prefix(la, cell.indicator, cell.month);
-    let measure = postcard::to_stdvec(&cell.measure).map_err(StoreError::Encode)?;
-    k.extend_from_slice(&measure);
-    Ok(k)
 }
 
 /// `C | la`: every cell of one authority.
 pub fn cell_prefix(la: La) -> Vec<u8> {
-    let mut k = vec![b'C'];
+    let mut k = Vec::with_capacity(6);
+    k.push(b'C');
     k.extend_from_slice(la.as_bytes());
     k
 }
 
-/// The cell of a cell key.
-pub fn parse_full_cell(k: &[u8]) -> Option<Cell> {
-    let indicator = Indicator::from_key(u16::from_be_bytes(k.get(4..6)?.try_into().ok()?))?;
-    let (month, measure) = parse_cell(k)?;
-    Some(Cell {
-        indicator,
-        month,
-        measure,
-    })
+/// The indicator of an [`indicator_cells`] key.
+pub fn parse_indicator_cells(k: &[u8]) -> Option<Indicator> {
+    Indicator::from_key(u16::from_be_bytes(k.get(4..6)?.try_into().ok()?))
 }
 
-/// The month and measure of a cell key.
-pub fn parse_cell(k: &[u8]) -> Option<(Month, Measure)> {
-    let month = u32::from_be_bytes(k.get(6..10)?.try_into().ok()?) ^ 0x8000_0000;
-    let measure = postcard::from_bytes(k.get(10..)?).ok()?;
-    Some((Month::from_ordinal(month as i32), measure))
-}
-
-/// `table | la | month`: the prefix of one authority's month in the caseload tables.
+/// `table | la | month`: one authority's month in the caseload tables (the whole key of a
+/// month's cases, the prefix of its workers' records).
 pub fn worker_month_prefix(table: u8, la: La, month: Month) -> Vec<u8> {
     let mut k = Vec::with_capacity(8);
     k.push(table);

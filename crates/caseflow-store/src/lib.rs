@@ -11,9 +11,11 @@
 //!   last stream sequence it has absorbed (see [`SubjectLog`])
 //! - `D` + subject key: a subject's derived state (contributions, data-quality issues,
 //!   month-end cases or worker records)
-//! - `C` + la + indicator + month + measure: a summed figure cell
-//! - `A` + la + month + worker: children looked after at the month end whose case the worker
-//!   holds (an empty worker: not allocated)
+//! - `C` + la + indicator: the indicator's summed figure cells in the authority, every month
+//!   and measure in one value (see [`CellRow`]): a rebuild writes one value per indicator
+//!   instead of one per cell, and a query's snapshot reads about sixty
+//! - `A` + la + month: children looked after at the month end, counted by the worker holding
+//!   their case (`None`: not allocated), in one value
 //! - `W` + la + month + worker: a worker's record at the month end
 //! - `R` + stream sequence: a rejection record
 
@@ -336,27 +338,56 @@ fn corrupt_key(k: &[u8]) -> StoreError {
     }
 }
 
-/// Adds `delta` to the counter under `key` (removing it at zero).
-fn add_to_counter(
+/// Counters kept together in one value, sorted by what they count, none zero: one indicator's
+/// cells of one authority (by month and measure), one month's cases (by worker).
+pub type Counters<K> = Vec<(K, i64)>;
+
+/// One indicator's cells in one authority, as stored under its key.
+pub type CellRow = Counters<(Month, Measure)>;
+
+/// Adds `deltas` (sorted by counter, each counter once) to the counters stored under `key`,
+/// dropping those that reach zero and the value when none is left.
+fn add_to_counters<K: Ord + Serialize + for<'de> Deserialize<'de>>(
     tree: &sled::Tree,
     b: &mut sled::Batch,
     key: Vec<u8>,
-    delta: i64,
+    deltas: impl Iterator<Item = (K, i64)>,
 ) -> Result<(), StoreError> {
-    if delta == 0 {
+    let mut deltas = deltas.filter(|(_, d)| *d != 0).peekable();
+    if deltas.peek().is_none() {
         return Ok(());
     }
-    let value = tree.get(&key)?.map_or(0, |v| counter(&v)) + delta;
-    if value == 0 {
+    let stored: Counters<K> = match tree.get(&key)? {
+        Some(v) => decode(&key, &v)?,
+        None => Vec::new(),
+    };
+    let mut merged: Counters<K> = Vec::with_capacity(stored.len() + 1);
+    let mut stored = stored.into_iter().peekable();
+    loop {
+        let next = match (stored.peek(), deltas.peek()) {
+            (None, None) => break,
+            (Some(_), None) => stored.next(),
+            (None, Some(_)) => deltas.next(),
+            (Some((s, _)), Some((d, _))) => match s.cmp(d) {
+                std::cmp::Ordering::Less => stored.next(),
+                std::cmp::Ordering::Greater => deltas.next(),
+                std::cmp::Ordering::Equal => {
+                    let (k, a) = stored.next().unwrap_or_else(|| unreachable!());
+                    let (_, d) = deltas.next().unwrap_or_else(|| unreachable!());
+                    Some((k, a + d))
+                }
+            },
+        };
+        if let Some((k, amount)) = next.filter(|(_, amount)| *amount != 0) {
+            merged.push((k, amount));
+        }
+    }
+    if merged.is_empty() {
         b.remove(key);
     } else {
-        b.insert(key, &value.to_le_bytes());
+        b.insert(key, encode(&merged)?);
     }
     Ok(())
-}
-
-fn counter(bytes: &[u8]) -> i64 {
-    bytes.try_into().map(i64::from_le_bytes).unwrap_or_default()
 }
 
 impl ProjectionStore for SledStore {
@@ -373,16 +404,10 @@ impl ProjectionStore for SledStore {
         la: La,
         month: Month,
     ) -> Result<BTreeMap<Option<Id>, i64>, StoreError> {
-        let prefix = keys::worker_month_prefix(keys::CASES, la, month);
-        self.tree
-            .scan_prefix(&prefix)
-            .map(|kv| {
-                let (k, v) = kv?;
-                let worker =
-                    keys::parse_worker(&k[prefix.len()..]).ok_or_else(|| corrupt_key(&k))?;
-                Ok((worker, counter(&v)))
-            })
-            .collect()
+        let cases: Counters<Option<Id>> = self
+            .get(&keys::worker_month_prefix(keys::CASES, la, month))?
+            .unwrap_or_default();
+        Ok(cases.into_iter().collect())
     }
 
     fn workers_at(&self, la: La, month: Month) -> Result<BTreeMap<Id, WorkerState>, StoreError> {
@@ -432,10 +457,19 @@ impl ProjectionStore for SledStore {
             .scan_prefix(keys::cell_prefix(la))
             .map(|kv| {
                 let (k, v) = kv?;
-                let cell = keys::parse_full_cell(&k).ok_or_else(|| corrupt_key(&k))?;
-                Ok((cell, counter(&v)))
+                let indicator = keys::parse_indicator_cells(&k).ok_or_else(|| corrupt_key(&k))?;
+                let row: CellRow = decode(&k, &v)?;
+                Ok(row.into_iter().map(move |((month, measure), amount)| {
+                    let cell = Cell {
+                        indicator,
+                        month,
+                        measure,
+                    };
+                    (cell, amount)
+                }))
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()
+            .map(|rows| rows.into_iter().flatten().collect())
     }
 
     fn rejections(
@@ -474,12 +508,20 @@ impl ProjectionStore for SledStore {
         for (subject, derived) in &batch.derived {
             b.insert(keys::derived(subject), encode(derived)?);
         }
-        for ((la, cell), delta) in &batch.cell_deltas {
-            add_to_counter(&self.tree, &mut b, keys::cell(*la, cell)?, *delta)?;
+        // Both maps are sorted by their key, so each value's deltas are one run.
+        let cells: Vec<_> = batch.cell_deltas.iter().collect();
+        for run in cells.chunk_by(|a, b| (a.0.0, a.0.1.indicator) == (b.0.0, b.0.1.indicator)) {
+            let ((la, first), _) = run[0];
+            let key = keys::indicator_cells(*la, first.indicator);
+            let deltas = run.iter().map(|((_, c), d)| ((c.month, c.measure), **d));
+            add_to_counters(&self.tree, &mut b, key, deltas)?;
         }
-        for ((la, month, worker), delta) in &batch.case_deltas {
-            let key = keys::worker_month(keys::CASES, *la, *month, worker.as_ref());
-            add_to_counter(&self.tree, &mut b, key, *delta)?;
+        let cases: Vec<_> = batch.case_deltas.iter().collect();
+        for run in cases.chunk_by(|a, b| (a.0.0, a.0.1) == (b.0.0, b.0.1)) {
+            let ((la, month, _), _) = run[0];
+            let key = keys::worker_month_prefix(keys::CASES, *la, *month);
+            let deltas = run.iter().map(|((_, _, worker), d)| (worker.clone(), **d));
+            add_to_counters(&self.tree, &mut b, key, deltas)?;
         }
         // Removals first: a record both removed and put (the month is still on the books) stays.
         for (la, month, worker) in &batch.worker_months_removed {

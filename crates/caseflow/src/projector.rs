@@ -38,7 +38,7 @@ use tracing::{debug, info, instrument, warn};
 
 /// The version of what the projector stores; bumped when derived state changes shape or
 /// meaning, so that older projections are rebuilt (see [`Projector::fingerprint`]).
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// Projector settings.
 #[derive(Clone, Debug)]
