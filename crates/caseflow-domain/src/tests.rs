@@ -784,7 +784,7 @@ proptest! {
                     continue; // duplicate absorbed
                 }
                 evs.push(e.clone());
-                let new = child_contributions(&fold_child(evs), &context);
+                let new = child_contributions(&fold_child(evs.iter()), &context);
                 let old = derived.insert(e.subject.id.clone(), new.clone()).unwrap_or_default();
                 f.add(&diff(&old, &new), 1);
             }
@@ -800,7 +800,7 @@ proptest! {
         for e in &events {
             by_child.entry(e.subject.id.clone()).or_default().push(e.clone());
         }
-        let timelines: Vec<_> = by_child.values().map(|evs| fold_child(evs)).collect();
+        let timelines: Vec<_> = by_child.values().map(fold_child).collect();
         for m in month("2016-01").through(month("2018-12")) {
             let day = m.last_day();
             let direct = timelines

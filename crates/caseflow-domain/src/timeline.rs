@@ -226,8 +226,13 @@ impl ChildTimeline {
 
 /// Resolves retractions and returns the events in timeline order, each with its status
 /// (`Applied` or `Retracted`), plus issues about the retractions themselves.
-pub fn resolve(events: &[Event]) -> (Vec<TimelineEntry>, Vec<DataQualityIssue>) {
-    let mut ordered: Vec<&Event> = events.iter().collect();
+///
+/// Takes any sequence of event references (a slice, or a store's log) so callers need not
+/// clone their events into a slice first.
+pub fn resolve<'a>(
+    events: impl IntoIterator<Item = &'a Event>,
+) -> (Vec<TimelineEntry>, Vec<DataQualityIssue>) {
+    let mut ordered: Vec<&Event> = events.into_iter().collect();
     ordered.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     ordered.dedup_by(|a, b| a.id == b.id);
 
@@ -334,7 +339,7 @@ pub fn resolve(events: &[Event]) -> (Vec<TimelineEntry>, Vec<DataQualityIssue>) 
 }
 
 /// Folds one child's events into its timeline.
-pub fn fold_child(events: &[Event]) -> ChildTimeline {
+pub fn fold_child<'a>(events: impl IntoIterator<Item = &'a Event>) -> ChildTimeline {
     let (mut entries, mut issues) = resolve(events);
     let mut tl = ChildTimeline::default();
     let mut flags: Vec<(usize, DataQualityReason, String)> = Vec::new();

@@ -115,7 +115,7 @@ fn bench(c: &mut Criterion) {
     let mut by_size: Vec<(&String, &Vec<Event>)> = inputs
         .children
         .iter()
-        .filter(|(_, events)| !fold_child(events).periods.is_empty())
+        .filter(|(_, events)| !fold_child(events.iter()).periods.is_empty())
         .collect();
     by_size.sort_by_key(|(subject, events)| (events.len(), *subject));
     let median = by_size[by_size.len() / 2].1;

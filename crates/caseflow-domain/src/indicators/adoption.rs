@@ -27,7 +27,7 @@
 
 use time::Date;
 
-use super::{Context, Evaluation, FactValue, Indicator};
+use super::{Context, Evaluation, FactValue, Indicator, Sink};
 use crate::calendar::{Month, add_months, days_between};
 use crate::codes::{LegalStatus, PlacementType};
 use crate::event::Payload;
@@ -44,7 +44,7 @@ pub const DERIVES: &[Indicator] = &[
 /// 10.2: adopted no more than 12 months after SHOBPA.
 const SHOBPA_MONTHS: i32 = 12;
 
-pub fn evaluate(tl: &ChildTimeline, ctx: &Context, out: &mut Vec<Evaluation>) {
+pub fn evaluate(tl: &ChildTimeline, ctx: &Context, out: &mut impl Sink) {
     for period in tl.counted_periods() {
         let (Some(adopted), Some(reason)) = (period.end, period.end_reason) else {
             continue;

@@ -28,7 +28,7 @@
 
 use time::Date;
 
-use super::{Context, Evaluation, FactValue, Indicator};
+use super::{Context, Evaluation, FactValue, Indicator, Sink};
 use crate::calendar::{Month, add_days, add_months, age_on, birthday, days_between};
 use crate::codes::{InTouch, ReasonCeased};
 use crate::timeline::{CareLeaverContact, ChildTimeline, Dated};
@@ -107,7 +107,7 @@ impl CareDays {
     }
 }
 
-pub fn evaluate(tl: &ChildTimeline, ctx: &Context, out: &mut Vec<Evaluation>) {
+pub fn evaluate(tl: &ChildTimeline, ctx: &Context, out: &mut impl Sink) {
     let Some(birth) = tl.date_of_birth else {
         return;
     };

@@ -91,7 +91,10 @@ fn apply_worker_event(state: &mut Option<WorkerState>, payload: &Payload) {
 /// The worker's record at each month end from the month of its first event to `horizon`
 /// (months when it was not on the books are left out): [`worker_on`] at every month end, in
 /// one pass.
-pub fn worker_month_ends(events: &[Event], horizon: Month) -> Vec<(Month, WorkerState)> {
+pub fn worker_month_ends<'a>(
+    events: impl IntoIterator<Item = &'a Event>,
+    horizon: Month,
+) -> Vec<(Month, WorkerState)> {
     let entries: Vec<_> = resolve(events)
         .0
         .into_iter()
@@ -472,7 +475,7 @@ mod tests {
                 }
             }
             let horizon = month("2018-06");
-            let timelines: Vec<ChildTimeline> = children.values().map(|e| fold_child(e)).collect();
+            let timelines: Vec<ChildTimeline> = children.values().map(fold_child).collect();
             let mut cases: BTreeMap<Month, BTreeMap<Option<Id>, i64>> = BTreeMap::new();
             for tl in &timelines {
                 for (m, w) in month_end_cases(tl, horizon) {

@@ -2,7 +2,7 @@
 
 use time::Date;
 
-use super::{Context, Evaluation, FactValue, Indicator, looked_after_month_ends};
+use super::{Context, Evaluation, FactValue, Indicator, Sink, looked_after_month_ends};
 use crate::calendar::{Month, add_months, age_on};
 use crate::timeline::ChildTimeline;
 
@@ -11,7 +11,7 @@ pub const DERIVES: &[Indicator] = &[Indicator::Pep, Indicator::PepTermly, Indica
 /// 6.14: the cohort's minimum time in care, in working days.
 const PLAN_WORKING_DAYS: u32 = 10;
 
-pub fn evaluate(tl: &ChildTimeline, ctx: &Context, out: &mut Vec<Evaluation>) {
+pub fn evaluate(tl: &ChildTimeline, ctx: &Context, out: &mut impl Sink) {
     // 6.13 counts a PEP dated within the term whichever period of care it was recorded in.
     // Choice: the spec asks only for "a pepRecorded dated within that term", so a child
     // readmitted during the term keeps a PEP held earlier in the same term (the school and

@@ -3,7 +3,7 @@
 
 use time::Date;
 
-use super::{Context, Evaluation, FactValue, Indicator, looked_after_month_ends};
+use super::{Context, Evaluation, FactValue, Indicator, Sink, looked_after_month_ends};
 use crate::calendar::{Month, add_months, age_on};
 use crate::codes::HealthAssessmentKind;
 use crate::timeline::{ChildTimeline, PeriodOfCare};
@@ -20,7 +20,7 @@ const HEALTH_WORKING_DAYS: u32 = 20;
 /// The age from which a health assessment stays up to date for `health_interval_months`.
 const HEALTH_OLDER_AGE: i32 = 5;
 
-pub fn evaluate(tl: &ChildTimeline, ctx: &Context, out: &mut Vec<Evaluation>) {
+pub fn evaluate(tl: &ChildTimeline, ctx: &Context, out: &mut impl Sink) {
     // Assessments and checks from every counted period of care, in date order (periods are in
     // order and do not overlap). Choice: the spec counts the latest one "any date up to month
     // end", so one done in an earlier period of care still counts after a readmission (the
@@ -91,7 +91,7 @@ pub fn evaluate(tl: &ChildTimeline, ctx: &Context, out: &mut Vec<Evaluation>) {
 /// Choice: a period whose assessments are all recorded as REVIEW has no initial health
 /// assessment and adds nothing (the spec counts "the first of kind INITIAL"; an overdue IHA is
 /// counted when it is done, as in the report's "IHAs completed each month").
-fn initial_assessment(period: &PeriodOfCare, ctx: &Context, out: &mut Vec<Evaluation>) {
+fn initial_assessment(period: &PeriodOfCare, ctx: &Context, out: &mut impl Sink) {
     let Some(iha) = period
         .health_assessments
         .iter()

@@ -15,7 +15,7 @@ pub const DERIVES: &[Indicator] = &[
 ];
 
 /// A household's approval history: `(day, approved)`, in timeline order, retractions applied.
-pub fn approvals(events: &[Event]) -> Vec<(Date, bool)> {
+pub fn approvals<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec<(Date, bool)> {
     resolve(events)
         .0
         .into_iter()
@@ -31,7 +31,10 @@ pub fn approvals(events: &[Event]) -> Vec<(Date, bool)> {
 /// Every evaluation of a household up to the horizon. A household counts at a month end when
 /// its latest approval or deregistration on or before that day is an approval (so a household
 /// deregistered and approved again counts again).
-pub fn evaluate_household(events: &[Event], ctx: &Context) -> Vec<Evaluation> {
+pub fn evaluate_household<'a>(
+    events: impl IntoIterator<Item = &'a Event>,
+    ctx: &Context,
+) -> Vec<Evaluation> {
     let history = approvals(events);
     let mut out = Vec::new();
     for &(day, approved) in &history {

@@ -4,7 +4,7 @@
 use time::Date;
 
 use super::{
-    Category, Context, Dimension, Evaluation, FactValue, Indicator, current_placement,
+    Category, Context, Dimension, Evaluation, FactValue, Indicator, Sink, current_placement,
     looked_after_month_ends,
 };
 use crate::calendar::{AgeBand, Month, age_on};
@@ -19,7 +19,7 @@ pub const DERIVES: &[Indicator] = &[
     Indicator::Adopted,
 ];
 
-pub fn evaluate(tl: &ChildTimeline, ctx: &Context, out: &mut Vec<Evaluation>) {
+pub fn evaluate(tl: &ChildTimeline, ctx: &Context, out: &mut impl Sink) {
     for period in tl.counted_periods() {
         let first = Month::of(period.start);
         if first <= ctx.horizon {
@@ -51,7 +51,7 @@ pub fn evaluate(tl: &ChildTimeline, ctx: &Context, out: &mut Vec<Evaluation>) {
         for (month, day) in looked_after_month_ends(period, ctx.horizon) {
             let mut e = Evaluation::count(Indicator::LookedAfter, month)
                 .day("period_start", Some(period.start));
-            e.categories = categories(tl, period, day).to_vec();
+            e.categories = categories(tl, period, day).into();
             out.push(e);
         }
     }

@@ -22,6 +22,7 @@ mod visits;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use time::Date;
 
 use crate::calendar::{AgeBand, FinancialYear, Month};
@@ -93,28 +94,35 @@ pub struct Evaluation {
     /// Added to the denominator (0 for counts).
     pub denominator: i64,
     /// Breakdown categories of the numerator (6.1 only).
-    pub categories: Vec<Category>,
-    pub facts: Vec<Fact>,
+    pub categories: SmallVec<[Category; 5]>,
+    pub facts: Facts,
 }
+
+/// The facts of one evaluation: at most four in this build, kept inline (a child has thousands
+/// of evaluations, and one allocation each was a fifth of the derivation's time).
+pub type Facts = SmallVec<[Fact; 4]>;
 
 impl Evaluation {
     /// A count of one.
+    #[inline]
     pub fn count(indicator: Indicator, month: Month) -> Evaluation {
         Evaluation::counts(indicator, month, 1)
     }
 
+    #[inline]
     pub fn counts(indicator: Indicator, month: Month, n: i64) -> Evaluation {
         Evaluation {
             indicator,
             month,
             numerator: n,
             denominator: 0,
-            categories: Vec::new(),
-            facts: Vec::new(),
+            categories: SmallVec::new(),
+            facts: SmallVec::new(),
         }
     }
 
     /// In the denominator, and in the numerator when `met`.
+    #[inline]
     pub fn ratio(indicator: Indicator, month: Month, met: bool) -> Evaluation {
         Evaluation {
             numerator: i64::from(met),
@@ -123,28 +131,95 @@ impl Evaluation {
         }
     }
 
+    #[inline]
     pub fn fact(mut self, name: &'static str, value: FactValue) -> Evaluation {
         self.facts.push(Fact { name, value });
         self
     }
 
+    #[inline]
     pub fn day(self, name: &'static str, day: Option<Date>) -> Evaluation {
         self.fact(name, day.map_or(FactValue::Missing, FactValue::Day))
+    }
+}
+
+/// Where the indicator families put evaluations: kept whole (drill-down, tests), or summed
+/// straight into cells ([`Cells`]) when only the figures are wanted.
+pub trait Sink {
+    fn push(&mut self, e: Evaluation);
+}
+
+impl Sink for Vec<Evaluation> {
+    fn push(&mut self, e: Evaluation) {
+        Vec::push(self, e);
+    }
+}
+
+/// Evaluations reduced to their contributions as they come: no list of evaluations is kept.
+#[derive(Debug, Default)]
+pub struct Cells(Vec<Contribution>);
+
+impl Sink for Cells {
+    #[inline]
+    fn push(&mut self, e: Evaluation) {
+        self.add(&e);
+    }
+}
+
+impl Cells {
+    fn add(&mut self, e: &Evaluation) {
+        let mut add = |measure, amount| {
+            if amount != 0 {
+                self.0.push(Contribution {
+                    cell: Cell {
+                        indicator: e.indicator,
+                        month: e.month,
+                        measure,
+                    },
+                    amount,
+                });
+            }
+        };
+        add(Measure::Numerator, e.numerator);
+        add(Measure::Denominator, e.denominator);
+        for c in &e.categories {
+            add(Measure::Breakdown(*c), e.numerator);
+        }
+    }
+
+    /// The contributions: sorted, one per cell, no zeros. Collected, sorted and summed: a
+    /// child has thousands of cells, and one sort costs far less than as many map insertions.
+    pub fn sum(self) -> Vec<Contribution> {
+        let mut all = self.0;
+        all.sort_unstable_by_key(|c| c.cell);
+        let mut out: Vec<Contribution> = Vec::with_capacity(all.len());
+        for c in all {
+            match out.last_mut() {
+                Some(last) if last.cell == c.cell => last.amount += c.amount,
+                _ => out.push(c),
+            }
+        }
+        out.retain(|c| c.amount != 0);
+        out
     }
 }
 
 /// Every evaluation of a child's timeline up to the context's horizon.
 pub fn evaluate_child(tl: &ChildTimeline, ctx: &Context) -> Vec<Evaluation> {
     let mut out = Vec::new();
-    looked_after::evaluate(tl, ctx, &mut out);
-    reviews::evaluate(tl, ctx, &mut out);
-    health::evaluate(tl, ctx, &mut out);
-    education::evaluate(tl, ctx, &mut out);
-    visits::evaluate(tl, ctx, &mut out);
-    placements::evaluate(tl, ctx, &mut out);
-    care_leavers::evaluate(tl, ctx, &mut out);
-    adoption::evaluate(tl, ctx, &mut out);
+    evaluate_child_into(tl, ctx, &mut out);
     out
+}
+
+fn evaluate_child_into(tl: &ChildTimeline, ctx: &Context, out: &mut impl Sink) {
+    looked_after::evaluate(tl, ctx, out);
+    reviews::evaluate(tl, ctx, out);
+    health::evaluate(tl, ctx, out);
+    education::evaluate(tl, ctx, out);
+    visits::evaluate(tl, ctx, out);
+    placements::evaluate(tl, ctx, out);
+    care_leavers::evaluate(tl, ctx, out);
+    adoption::evaluate(tl, ctx, out);
 }
 
 /// Whether this build derives `indicator` (the rest of the catalogue is still to come).
@@ -178,43 +253,18 @@ pub fn derived_indicators() -> impl Iterator<Item = Indicator> {
 
 /// Sums evaluations into cells: sorted, one entry per cell, no zeros.
 pub fn contributions(evaluations: &[Evaluation]) -> Vec<Contribution> {
-    // Collected, sorted and summed: a child has thousands of cells, and one sort of a vector
-    // costs far less than as many map insertions.
-    let mut all: Vec<Contribution> = Vec::with_capacity(evaluations.len() * 3);
+    let mut cells = Cells(Vec::with_capacity(evaluations.len() * 3));
     for e in evaluations {
-        let mut add = |measure, amount| {
-            if amount != 0 {
-                all.push(Contribution {
-                    cell: Cell {
-                        indicator: e.indicator,
-                        month: e.month,
-                        measure,
-                    },
-                    amount,
-                });
-            }
-        };
-        add(Measure::Numerator, e.numerator);
-        add(Measure::Denominator, e.denominator);
-        for c in &e.categories {
-            add(Measure::Breakdown(*c), e.numerator);
-        }
+        cells.add(e);
     }
-    all.sort_unstable_by_key(|c| c.cell);
-    let mut out: Vec<Contribution> = Vec::with_capacity(all.len());
-    for c in all {
-        match out.last_mut() {
-            Some(last) if last.cell == c.cell => last.amount += c.amount,
-            _ => out.push(c),
-        }
-    }
-    out.retain(|c| c.amount != 0);
-    out
+    cells.sum()
 }
 
 /// Everything one child contributes, for every month up to the horizon.
 pub fn child_contributions(tl: &ChildTimeline, ctx: &Context) -> Vec<Contribution> {
-    contributions(&evaluate_child(tl, ctx))
+    let mut cells = Cells::default();
+    evaluate_child_into(tl, ctx, &mut cells);
+    cells.sum()
 }
 
 /// What a breakdown splits a figure by.

@@ -7,7 +7,7 @@
 use time::Date;
 
 use super::{
-    Context, Evaluation, FactValue, Indicator, current_placement, looked_after_month_ends,
+    Context, Evaluation, FactValue, Indicator, Sink, current_placement, looked_after_month_ends,
 };
 use crate::calendar::{Month, add_days, add_months, age_on};
 use crate::codes::PlacementType;
@@ -129,7 +129,7 @@ pub(super) fn stay_on<'s, 'a>(stays: &'s [Stay<'a>], day: Date) -> Option<&'s St
     stays.iter().rev().find(|stay| stay.start <= day)
 }
 
-pub fn evaluate(tl: &ChildTimeline, ctx: &Context, out: &mut Vec<Evaluation>) {
+pub fn evaluate(tl: &ChildTimeline, ctx: &Context, out: &mut impl Sink) {
     let counted: Vec<(&PeriodOfCare, Vec<Stay<'_>>)> =
         tl.counted_periods().map(|p| (p, stays(p))).collect();
     let settings = &ctx.settings;

@@ -7,7 +7,7 @@
 
 use time::Date;
 
-use super::{Context, Evaluation, FactValue, Indicator};
+use super::{Context, Evaluation, FactValue, Indicator, Sink};
 use crate::calendar::{Month, add_months};
 use crate::timeline::{ChildTimeline, PeriodOfCare};
 
@@ -20,7 +20,7 @@ const SECOND_REVIEW_MONTHS: i32 = 3;
 /// Months from each later review held to the next.
 const LATER_REVIEW_MONTHS: i32 = 6;
 
-pub fn evaluate(tl: &ChildTimeline, ctx: &Context, out: &mut Vec<Evaluation>) {
+pub fn evaluate(tl: &ChildTimeline, ctx: &Context, out: &mut impl Sink) {
     for period in tl.counted_periods() {
         evaluate_period(period, ctx, out);
     }
@@ -36,7 +36,7 @@ struct Instance {
     held: Option<Date>,
 }
 
-fn evaluate_period(period: &PeriodOfCare, ctx: &Context, out: &mut Vec<Evaluation>) {
+fn evaluate_period(period: &PeriodOfCare, ctx: &Context, out: &mut impl Sink) {
     for instance in schedule(period, ctx) {
         let month = Month::of(instance.due);
         // Instances due after "today" are not counted yet (3.1); nor months past the horizon.

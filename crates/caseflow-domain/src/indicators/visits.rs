@@ -19,7 +19,7 @@ use time::Date;
 
 use super::placements::{stay_on, stays};
 use super::{
-    Context, Evaluation, FactValue, Indicator, current_placement, looked_after_month_ends,
+    Context, Evaluation, FactValue, Indicator, Sink, current_placement, looked_after_month_ends,
 };
 use crate::calendar::{add_days, add_months};
 use crate::codes::PlacementType;
@@ -33,7 +33,7 @@ const FIRST_VISIT_DAYS: i64 = 7;
 const NATIONAL_DAYS: i64 = 42;
 const NATIONAL_LONG_TERM_DAYS: i64 = 84;
 
-pub fn evaluate(tl: &ChildTimeline, ctx: &Context, out: &mut Vec<Evaluation>) {
+pub fn evaluate(tl: &ChildTimeline, ctx: &Context, out: &mut impl Sink) {
     for period in tl.counted_periods() {
         let period_stays = stays(period);
         for (month, day) in looked_after_month_ends(period, ctx.horizon) {
