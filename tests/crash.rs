@@ -14,8 +14,8 @@ use caseflow_domain::{Id, La, Month, Subject};
 use caseflow_log::EventLog;
 use caseflow_server::fixed_clock;
 use caseflow_store::{
-    Counts, Derived, ProjectionBatch, ProjectionStore, RejectionRecord, SledSettings, SledStore,
-    StoreError, SubjectLog,
+    Counts, ProjectionBatch, ProjectionStore, RejectionRecord, SledSettings, SledStore, StoreError,
+    SubjectLog,
 };
 use caseflow_tests::*;
 use tokio::sync::watch;
@@ -65,9 +65,23 @@ async fn project_with(
     target: u64,
     indicators: caseflow_domain::settings::Settings,
 ) {
+    project_on(log, store, batch_size, target, indicators, clock()).await
+}
+
+/// Runs a projector on `store`, on the day `clock` tells, until it has applied `target` as of
+/// that day.
+async fn project_on(
+    log: &EventLog,
+    store: Arc<dyn ProjectionStore>,
+    batch_size: usize,
+    target: u64,
+    indicators: caseflow_domain::settings::Settings,
+    clock: caseflow_server::Clock,
+) {
+    let today = Some(clock().date());
     let projector = Projector::new(
         store.clone(),
-        clock(),
+        clock,
         ProjectorSettings {
             batch_size,
             roll_chunk: 7,
@@ -80,7 +94,9 @@ async fn project_with(
     let task_log = log.clone();
     let task = tokio::spawn(async move { projector.run(&task_log, rx).await });
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    while store.fingerprint().unwrap() != fingerprint || store.applied_sequence().unwrap() < target
+    while store.fingerprint().unwrap() != fingerprint
+        || store.applied_sequence().unwrap() < target
+        || store.as_of().unwrap() != today
     {
         assert!(tokio::time::Instant::now() < deadline, "projector stuck");
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -167,8 +183,8 @@ impl ProjectionStore for CrashingStore {
     fn subject_log(&self, subject: &Subject) -> Result<SubjectLog, StoreError> {
         self.inner.subject_log(subject)
     }
-    fn derived(&self, subject: &Subject) -> Result<Option<Derived>, StoreError> {
-        self.inner.derived(subject)
+    fn derived_on(&self, subject: &Subject) -> Result<Option<time::Date>, StoreError> {
+        self.inner.derived_on(subject)
     }
     fn subjects(&self, la: Option<La>) -> Result<Vec<Subject>, StoreError> {
         self.inner.subjects(la)
@@ -262,6 +278,63 @@ async fn a_crash_at_any_commit_resumes_to_a_clean_rebuild() {
             "projections differ after a crash at {at:?} (after: {after_commit})"
         );
         assert_eq!(rejection_keys(&inner), rejection_keys(&clean));
+    }
+}
+
+/// Each subject records the day its cells were derived as of, so a day roll cut short resumes
+/// with the subjects not yet rolled (the others would otherwise move the figures twice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_while_rolling_the_day_resumes_to_a_clean_rebuild() {
+    let nats = TestNats::start();
+    let target = publish_sample(&nats.url()).await;
+    let log = EventLog::connect(&nats.url(), Default::default())
+        .await
+        .unwrap();
+    // A month later: the horizon moves and reviews, visits and checks fall due.
+    let later = || fixed_clock(time::macros::datetime!(2018-07-03 12:00 UTC));
+
+    let clean_dir = tempfile::tempdir().unwrap();
+    let clean = open(&clean_dir);
+    project_on(
+        &log,
+        clean.clone(),
+        500,
+        target,
+        Default::default(),
+        later(),
+    )
+    .await;
+    let expected = clean.dump().unwrap();
+    let before = {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        project(&log, store.clone(), 500, target).await;
+        store.dump().unwrap()
+    };
+    assert!(before != expected, "the day moves figures");
+
+    // Projected on 5 June, then started on 3 July: the roll re-derives every subject 7 at a
+    // time. Crash on the first, third and sixth chunk, before and after sled applies it.
+    for (k, after_commit) in [(0, false), (2, true), (5, false), (5, true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let inner = open(&dir);
+        project(&log, inner.clone(), 500, target).await;
+        let at = CrashPoint::Deriving(k);
+        let store = Arc::new(CrashingStore::new(inner.clone(), at, after_commit));
+        project_on(
+            &log,
+            store.clone(),
+            500,
+            target,
+            Default::default(),
+            later(),
+        )
+        .await;
+        assert!(store.crashed.load(Ordering::SeqCst), "crashed at {at:?}");
+        assert!(
+            inner.dump().unwrap() == expected,
+            "projections differ after a crash rolling the day at {at:?} (after: {after_commit})"
+        );
     }
 }
 

@@ -23,7 +23,14 @@ pub use calendar::{FinancialYear, Month};
 pub use draft::{EventDraft, PayloadDraft, PlacementDraft, Rejection, RejectionReason};
 pub use event::{EntityKind, Event, Id, La, Payload, Placement, Subject, Timestamp};
 pub use indicators::{Cell, Contribution, Figures, Indicator, Measure};
-pub use timeline::{ChildTimeline, DataQualityIssue, DataQualityReason, fold_child};
+pub use timeline::{
+    ChildTimeline, DataQualityIssue, DataQualityReason, data_quality_issues, fold_child,
+};
+
+/// A fingerprint of this crate's source (computed by its build script). Figures derived by one
+/// version of the derivations must not be updated by another: projections store it and are
+/// rebuilt when it changes.
+pub const DERIVATION_SOURCE: &str = env!("CASEFLOW_DERIVATION_SOURCE");
 
 #[cfg(test)]
 mod testkit;

@@ -13,7 +13,7 @@ use crate::codes::{
     Accommodation, Activity, CategoryOfNeed, HealthAssessmentKind, InTouch, LegalStatus,
     PlacementChangeReason, ReasonCeased, Sex,
 };
-use crate::event::{Event, Id, Payload, Placement};
+use crate::event::{EntityKind, Event, Id, Payload, Placement};
 
 /// Why an understood event does not fit its timeline (EVENTS.md section 4, kind 2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -336,6 +336,18 @@ pub fn resolve<'a>(
         });
     }
     (entries, issues)
+}
+
+/// The data-quality issues of a subject's events: a child's from folding its timeline, a
+/// carer's or worker's from resolving its retractions.
+pub fn data_quality_issues<'a>(
+    kind: EntityKind,
+    events: impl IntoIterator<Item = &'a Event>,
+) -> Vec<DataQualityIssue> {
+    match kind {
+        EntityKind::Child => fold_child(events).issues,
+        EntityKind::Household | EntityKind::Worker => resolve(events).1,
+    }
 }
 
 /// Folds one child's events into its timeline.

@@ -1,7 +1,7 @@
 //! `Operations`: projector status, rejections, data-quality issues.
 
 use caseflow_domain::calendar::format_day;
-use caseflow_domain::{DataQualityIssue, EntityKind, Id, Subject};
+use caseflow_domain::{DataQualityIssue, EntityKind, Id, Subject, data_quality_issues};
 use caseflow_proto::v1::{self, operations_server::Operations};
 use tonic::{Request, Response, Status};
 use tracing::instrument;
@@ -48,10 +48,9 @@ impl OperationsService {
         };
         let mut issues = Vec::new();
         'subjects: for subject in subjects {
-            let Some(derived) = self.0.store.derived(&subject)? else {
-                continue;
-            };
-            for i in &derived.issues {
+            let log = self.0.store.subject_log(&subject)?;
+            let found = data_quality_issues(subject.kind, log.events.iter().map(|s| &s.event));
+            for i in &found {
                 if issues.len() >= limit {
                     break 'subjects;
                 }

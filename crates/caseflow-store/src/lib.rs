@@ -9,8 +9,8 @@
 //! - `M` + name: metadata (applied sequence, as-of day, counts, fingerprint)
 //! - `E` + subject key: the subject's log, every event stored for it in stream order and the
 //!   last stream sequence it has absorbed (see [`SubjectLog`])
-//! - `D` + subject key: a subject's derived state (contributions, data-quality issues,
-//!   month-end cases or worker records)
+//! - `D` + subject key: the day the subject's part in the summed tables was derived as of (its
+//!   derived state itself is not stored: it is re-derived from its log when it changes)
 //! - `C` + la + indicator: the indicator's summed figure cells in the authority, every month
 //!   and measure in one value (see [`CellRow`]): a rebuild writes one value per indicator
 //!   instead of one per cell, and a query's snapshot reads about sixty
@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use caseflow_domain::indicators::caseloads::WorkerState;
 use caseflow_domain::indicators::{Cell, Measure, diff};
-use caseflow_domain::{Contribution, DataQualityIssue, Event, Id, La, Month, Subject};
+use caseflow_domain::{Contribution, Event, Id, La, Month, Subject};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
@@ -48,11 +48,12 @@ pub struct SubjectLog {
     pub events: Vec<StoredEvent>,
 }
 
-/// What a subject currently contributes, kept so the next change can be applied as a diff.
+/// What a subject contributes to the summed tables. Not stored: the projector re-derives a
+/// subject's old state from its stored log and the day it was derived as of, and moves the
+/// tables by the difference to its new state.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Derived {
     pub contributions: Vec<Contribution>,
-    pub issues: Vec<DataQualityIssue>,
     /// A child's cases at month ends, with the worker holding each (caseloads).
     pub cases: Vec<(Month, Option<Id>)>,
     /// A worker's records at month ends (caseloads).
@@ -89,8 +90,8 @@ pub struct ProjectionBatch {
     pub logs: Vec<(Subject, SubjectLog)>,
     /// Events newly stored by this batch (for the counts).
     pub new_events: u64,
-    /// Subjects re-derived.
-    pub derived: Vec<(Subject, Derived)>,
+    /// Subjects re-derived, with the day they were derived as of.
+    pub derived: Vec<(Subject, time::Date)>,
     pub cell_deltas: BTreeMap<(La, Cell), i64>,
     pub case_deltas: BTreeMap<(La, Month, Option<Id>), i64>,
     pub worker_months_removed: Vec<(La, Month, Id)>,
@@ -134,16 +135,22 @@ impl ProjectionBatch {
         }
     }
 
-    /// Stages a subject's new derived state, moving every summed table by its difference
-    /// from the old one.
-    pub fn rederived(&mut self, subject: &Subject, old: &Derived, new: Derived) {
+    /// Stages a subject's new derived state (as of `day`), moving every summed table by its
+    /// difference from the old one.
+    pub fn rederived(&mut self, subject: &Subject, old: &Derived, new: &Derived, day: time::Date) {
         self.add_contributions(subject.la, &diff(&old.contributions, &new.contributions));
-        self.rederived_except_cells(subject, old, new);
+        self.rederived_except_cells(subject, old, new, day);
     }
 
     /// [`ProjectionBatch::rederived`] for a caller that adds the difference of the
     /// contributions itself (with [`ProjectionBatch::add_cell_deltas`]).
-    pub fn rederived_except_cells(&mut self, subject: &Subject, old: &Derived, new: Derived) {
+    pub fn rederived_except_cells(
+        &mut self,
+        subject: &Subject,
+        old: &Derived,
+        new: &Derived,
+        day: time::Date,
+    ) {
         let la = subject.la;
         for (month, worker) in &old.cases {
             *self
@@ -170,7 +177,7 @@ impl ProjectionBatch {
                     .map(|(month, state)| (la, *month, id.clone(), state.clone())),
             );
         }
-        self.derived.push((subject.clone(), new));
+        self.derived.push((subject.clone(), day));
     }
 }
 
@@ -204,7 +211,8 @@ pub trait ProjectionStore: Send + Sync + 'static {
     fn events(&self, subject: &Subject) -> Result<Vec<StoredEvent>, StoreError> {
         Ok(self.subject_log(subject)?.events)
     }
-    fn derived(&self, subject: &Subject) -> Result<Option<Derived>, StoreError>;
+    /// The day the subject's part in the summed tables was derived as of (`None`: it has none).
+    fn derived_on(&self, subject: &Subject) -> Result<Option<time::Date>, StoreError>;
     /// Every subject with derived state, optionally of one authority.
     fn subjects(&self, la: Option<La>) -> Result<Vec<Subject>, StoreError>;
     /// Children looked after at the end of `month`, counted by the worker holding their case
@@ -436,7 +444,7 @@ impl ProjectionStore for SledStore {
         Ok(self.get(&keys::subject_log(subject))?.unwrap_or_default())
     }
 
-    fn derived(&self, subject: &Subject) -> Result<Option<Derived>, StoreError> {
+    fn derived_on(&self, subject: &Subject) -> Result<Option<time::Date>, StoreError> {
         self.get(&keys::derived(subject))
     }
 
@@ -505,8 +513,8 @@ impl ProjectionStore for SledStore {
         for (subject, log) in &batch.logs {
             b.insert(keys::subject_log(subject), encode(log)?);
         }
-        for (subject, derived) in &batch.derived {
-            b.insert(keys::derived(subject), encode(derived)?);
+        for (subject, day) in &batch.derived {
+            b.insert(keys::derived(subject), encode(day)?);
         }
         // Both maps are sorted by their key, so each value's deltas are one run.
         let cells: Vec<_> = batch.cell_deltas.iter().collect();

@@ -23,7 +23,7 @@ use caseflow_domain::indicators::{
     Cell, Context, child_contributions, contributions, diff, evaluate_household,
 };
 use caseflow_domain::settings::Settings;
-use caseflow_domain::timeline::{fold_child, resolve};
+use caseflow_domain::timeline::fold_child;
 use caseflow_domain::{
     Contribution, EntityKind, Event, La, Rejection, RejectionReason, Subject, Timestamp,
 };
@@ -37,9 +37,11 @@ use rustc_hash::FxHashMap;
 use tokio::sync::watch;
 use tracing::{debug, info, instrument, warn};
 
-/// The version of what the projector stores; bumped when derived state changes shape or
-/// meaning, so that older projections are rebuilt (see [`Projector::fingerprint`]).
-const FORMAT: u32 = 4;
+/// The version of what the projector stores; bumped when the store's layout or what the
+/// projector derives changes, so that older projections are rebuilt (see
+/// [`Projector::fingerprint`]; changes to the domain's derivations are caught by
+/// [`caseflow_domain::DERIVATION_SOURCE`]).
+const FORMAT: u32 = 5;
 
 /// Projector settings.
 #[derive(Clone, Debug)]
@@ -114,7 +116,10 @@ impl Backlog {
 
 /// One subject re-derived while settling: its states before and after, its log when it
 /// changed, and what its new messages were.
+#[derive(Default)]
 struct Rederived {
+    /// Whether it was re-derived (false: already derived as of the day, nothing new).
+    derived: bool,
     old: Derived,
     new: Derived,
     /// The difference of its contributions, new minus old.
@@ -158,7 +163,8 @@ impl Projector {
         derivation.population_under_18.clear();
         derivation.team_groups.clear();
         // Serializing plain data to a Vec cannot fail.
-        postcard::to_stdvec(&(FORMAT, derivation)).unwrap_or_default()
+        postcard::to_stdvec(&(FORMAT, caseflow_domain::DERIVATION_SOURCE, derivation))
+            .unwrap_or_default()
     }
 
     /// Clears projections derived with another format or other settings (they are rebuilt
@@ -270,7 +276,9 @@ impl Projector {
                 if let Some(log) = r.log {
                     batch.logs.push((subject.clone(), log));
                 }
-                batch.rederived_except_cells(&subject, &r.old, r.new);
+                if r.derived {
+                    batch.rederived_except_cells(&subject, &r.old, &r.new, ctx.today);
+                }
             }
             if i + 1 == chunks {
                 batch.rejections = std::mem::take(&mut rejections);
@@ -301,9 +309,11 @@ impl Projector {
             // Keys are small and not attacker-chosen: FxHash (SipHash was a fifth of deriving).
             let mut sums: FxHashMap<(La, Cell), i64> = FxHashMap::default();
             let mut out = Vec::with_capacity(part.len());
+            // Contexts of the days old states were derived as of (usually one: yesterday).
+            let mut earlier: Vec<Context> = Vec::new();
             for (subject, incoming) in part.iter_mut() {
                 let incoming = std::mem::take(incoming);
-                let r = self.rederive_one(subject, incoming, ctx)?;
+                let r = self.rederive_one(subject, incoming, ctx, &mut earlier)?;
                 for c in &r.delta {
                     *sums.entry((subject.la, c.cell)).or_default() += c.amount;
                 }
@@ -336,28 +346,52 @@ impl Projector {
         })
     }
 
+    /// Re-derives one subject: its old state from its stored log as of the day it was derived
+    /// (nothing when it has none), its new state from the log with `incoming` absorbed, as of
+    /// `ctx`. Because the old state is derived as of the subject's own day (not the
+    /// projections'), a day roll or a settle cut short by a crash resumes without moving
+    /// anyone's cells twice; a subject with nothing new (what a committed chunk absorbed is at
+    /// or below its `through`) already derived as of `ctx`'s day is skipped, as unchanged.
     fn rederive_one(
         &self,
         subject: &Subject,
         incoming: Vec<StoredEvent>,
         ctx: &Context,
+        earlier: &mut Vec<Context>,
     ) -> Result<Rederived, StoreError> {
         let mut log = self.store.subject_log(subject)?;
+        let derived_on = self.store.derived_on(subject)?;
+        // Messages at or below `through` were absorbed before a crash: skip them.
+        let through = log.through;
+        let incoming: Vec<StoredEvent> = incoming
+            .into_iter()
+            .filter(|e| e.sequence > through)
+            .collect();
+        if incoming.is_empty() && derived_on == Some(ctx.today) {
+            return Ok(Rederived::default());
+        }
+        let old = match derived_on {
+            Some(day) if !log.events.is_empty() => {
+                let at = match earlier.iter().position(|c| c.today == day) {
+                    Some(i) => &earlier[i],
+                    None => {
+                        earlier.push(Context::new(self.settings.indicators.clone(), day));
+                        &earlier[earlier.len() - 1]
+                    }
+                };
+                derive(subject.kind, &log.events, at)
+            }
+            _ => Derived::default(),
+        };
         let (mut stored, mut duplicates) = (0, 0);
-        let mut changed = false;
-        {
-            let mut ids: HashSet<String> = if incoming.is_empty() {
-                HashSet::new()
-            } else {
-                log.events
-                    .iter()
-                    .map(|s| s.event.id.as_str().to_owned())
-                    .collect()
-            };
-            // Messages at or below `through` were absorbed before a crash: skip them.
-            let through = log.through;
-            for e in incoming.into_iter().filter(|e| e.sequence > through) {
-                changed = true;
+        let changed = !incoming.is_empty();
+        if changed {
+            let mut ids: HashSet<String> = log
+                .events
+                .iter()
+                .map(|s| s.event.id.as_str().to_owned())
+                .collect();
+            for e in incoming {
                 log.through = e.sequence;
                 if ids.insert(e.event.id.as_str().to_owned()) {
                     log.events.push(e);
@@ -367,10 +401,10 @@ impl Projector {
                 }
             }
         }
-        let old = self.store.derived(subject)?.unwrap_or_default();
         let new = derive(subject.kind, &log.events, ctx);
         Ok(Rederived {
             delta: diff(&old.contributions, &new.contributions),
+            derived: true,
             old,
             new,
             log: changed.then_some(log),
@@ -381,8 +415,9 @@ impl Projector {
 
     /// When "today" differs from the day the projections were derived as of, re-derives every
     /// subject as of today (figures of the running month, and what is due by today, change
-    /// with the day), in chunks. Re-deriving is idempotent (it moves cells by a difference
-    /// against the stored state) and the day is written last, so a crash mid-roll rolls again.
+    /// with the day), in chunks. Each subject records the day it was derived as of with its
+    /// cells, so a roll interrupted by a crash rolls again only the subjects not yet rolled;
+    /// the projections' day is written last.
     pub fn roll_day(&self) -> Result<(), StoreError> {
         let today = self.today();
         if self.store.as_of()? == Some(today) {
@@ -390,15 +425,15 @@ impl Projector {
         }
         let subjects = self.store.subjects(None)?;
         info!(%today, subjects = subjects.len(), "new day: re-deriving every subject");
-        let ctx = self.context();
+        let ctx = Context::new(self.settings.indicators.clone(), today);
         for chunk in subjects.chunks(self.settings.roll_chunk.max(1)) {
             let mut batch = ProjectionBatch::default();
             let mut part: Vec<(Subject, Vec<StoredEvent>)> =
                 chunk.iter().map(|s| (s.clone(), Vec::new())).collect();
             let (rederived, deltas) = self.rederive(&mut part, &ctx)?;
             batch.add_cell_deltas(deltas);
-            for (subject, r) in rederived {
-                batch.rederived_except_cells(&subject, &r.old, r.new);
+            for (subject, r) in rederived.into_iter().filter(|(_, r)| r.derived) {
+                batch.rederived_except_cells(&subject, &r.old, &r.new, today);
             }
             self.store.commit(batch)?;
         }
@@ -540,19 +575,16 @@ pub fn derive(kind: EntityKind, log: &[StoredEvent], ctx: &Context) -> Derived {
             Derived {
                 contributions: child_contributions(&tl, ctx),
                 cases: month_end_cases(&tl, ctx.horizon),
-                issues: tl.issues,
                 worker_months: Vec::new(),
             }
         }
         EntityKind::Household => Derived {
             contributions: contributions(&evaluate_household(events(), ctx)),
-            issues: resolve(events()).1,
             ..Default::default()
         },
         // Workers contribute their month-end records to the caseload join (11.x).
         EntityKind::Worker => Derived {
             worker_months: worker_month_ends(events(), ctx.horizon),
-            issues: resolve(events()).1,
             ..Default::default()
         },
     }
