@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use caseflow_domain::Month;
 use caseflow_domain::calendar::{add_days, add_months, format_day};
-use caseflow_log::{Append, ContentType, EmbeddedNats, EmbeddedOptions, EventLog, LogMessage};
+use caseflow_log::{Append, EmbeddedNats, EmbeddedOptions, EventLog, LogMessage};
 use caseflow_proto::v1;
 use caseflow_proto::v1::figures_client::FiguresClient;
 use caseflow_store::{ProjectionStore, SledStore};
@@ -23,6 +23,7 @@ use futures::StreamExt;
 use tokio::sync::watch;
 use tonic::transport::Channel;
 
+use crate::commands::appends_of;
 use crate::config::Config;
 use crate::projector::{Projector, ProjectorSettings};
 
@@ -318,22 +319,7 @@ async fn workload(plan: &Plan, authorities: usize) -> anyhow::Result<Workload> {
     let child_subject = child_subject.clone();
     let appends = simulated
         .into_iter()
-        .flat_map(|(la, authority)| {
-            authority
-                .events
-                .into_iter()
-                .enumerate()
-                .map(move |(i, e)| Append {
-                    subject: e.subject,
-                    event_id: e
-                        .event
-                        .as_ref()
-                        .map_or_else(|| format!("invalid-{la}-{i}"), |ev| ev.id.to_string()),
-                    payload: e.json.into_bytes().into(),
-                    content_type: ContentType::Json,
-                    expected_last_subject_sequence: None,
-                })
-        })
+        .flat_map(|(la, authority)| appends_of(&la, authority.events).collect::<Vec<_>>())
         .collect();
 
     let mut config = Config {

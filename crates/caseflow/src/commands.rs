@@ -246,21 +246,7 @@ pub async fn simulate(
             caseflow_sim::write_jsonl(&authority, f)?;
         }
         if let Some(log) = &log {
-            let appends = authority
-                .events
-                .into_iter()
-                .enumerate()
-                .map(|(i, e)| Append {
-                    subject: e.subject,
-                    // Invalid events may have no readable id; they still need a unique message id.
-                    event_id: e
-                        .event
-                        .as_ref()
-                        .map_or_else(|| format!("invalid-{la}-{i}"), |ev| ev.id.to_string()),
-                    payload: e.json.into_bytes().into(),
-                    content_type: ContentType::Json,
-                    expected_last_subject_sequence: None,
-                });
+            let appends = appends_of(la, authority.events);
             let failed = log
                 .append_all(appends, in_flight)
                 .await
@@ -286,6 +272,24 @@ pub async fn simulate(
         }
     );
     Ok(())
+}
+
+/// A simulated authority's events (as its lines of JSON) as appends to the log, in arrival
+/// order. Invalid events may have no readable id; they still need a unique message id.
+pub(crate) fn appends_of(
+    la: &str,
+    events: Vec<caseflow_sim::SimEvent>,
+) -> impl Iterator<Item = Append> + use<'_> {
+    events.into_iter().enumerate().map(move |(i, e)| Append {
+        subject: e.subject,
+        event_id: e
+            .event
+            .as_ref()
+            .map_or_else(|| format!("invalid-{la}-{i}"), |ev| ev.id.to_string()),
+        payload: e.json.into_bytes().into(),
+        content_type: ContentType::Json,
+        expected_last_subject_sequence: None,
+    })
 }
 
 /// The targets, tolerances and benchmarks of the May 2018 report.
