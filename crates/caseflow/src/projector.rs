@@ -305,19 +305,18 @@ impl Projector {
         subjects: &mut [(Subject, Vec<StoredEvent>)],
         ctx: &Context,
     ) -> Result<(Vec<(Subject, Rederived)>, CellDeltas), StoreError> {
-        let part = |part: &mut [(Subject, Vec<StoredEvent>)]| {
+        let part = |part: Vec<(Subject, Vec<StoredEvent>)>| {
             // Keys are small and not attacker-chosen: FxHash (SipHash was a fifth of deriving).
             let mut sums: FxHashMap<(La, Cell), i64> = FxHashMap::default();
             let mut out = Vec::with_capacity(part.len());
             // Contexts of the days old states were derived as of (usually one: yesterday).
             let mut earlier: Vec<Context> = Vec::new();
-            for (subject, incoming) in part.iter_mut() {
-                let incoming = std::mem::take(incoming);
-                let r = self.rederive_one(subject, incoming, ctx, &mut earlier)?;
+            for (subject, incoming) in part {
+                let r = self.rederive_one(&subject, incoming, ctx, &mut earlier)?;
                 for c in &r.delta {
                     *sums.entry((subject.la, c.cell)).or_default() += c.amount;
                 }
-                out.push((subject.clone(), r));
+                out.push((subject, r));
             }
             Ok((out, sums.into_iter().collect::<CellDeltas>()))
         };
@@ -325,13 +324,23 @@ impl Projector {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
-        if threads < 2 || subjects.len() < 32 {
-            return part(subjects);
+        let count = subjects.len();
+        let mut taken = subjects
+            .iter_mut()
+            .map(|(subject, incoming)| (subject.clone(), std::mem::take(incoming)));
+        if threads < 2 || count < 32 {
+            return part(taken.collect());
         }
-        let per = subjects.len().div_ceil(threads);
+        // Dealt out in turn: subjects come sorted by kind (children, then carers, then workers),
+        // so contiguous shares would give one thread most of the children.
+        let per = count.div_ceil(threads);
+        let mut shares: Vec<Vec<_>> = (0..threads).map(|_| Vec::with_capacity(per)).collect();
+        for (i, s) in taken.by_ref().enumerate() {
+            shares[i % threads].push(s);
+        }
         std::thread::scope(|scope| {
-            let handles: Vec<_> = subjects
-                .chunks_mut(per)
+            let handles: Vec<_> = shares
+                .into_iter()
                 .map(|p| scope.spawn(move || part(p)))
                 .collect();
             let (mut all, mut deltas) = (Vec::with_capacity(per * threads), Vec::new());
