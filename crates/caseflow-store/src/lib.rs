@@ -26,7 +26,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use caseflow_domain::indicators::caseloads::WorkerState;
-use caseflow_domain::indicators::{Cell, Measure, diff};
+use caseflow_domain::indicators::{Cell, Measure};
 use caseflow_domain::{Contribution, Event, Id, La, Month, Subject};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
@@ -108,12 +108,6 @@ pub struct ProjectionBatch {
 }
 
 impl ProjectionBatch {
-    pub fn add_contributions(&mut self, la: La, contributions: &[Contribution]) {
-        for c in contributions {
-            *self.cell_deltas.entry((la, c.cell)).or_default() += c.amount;
-        }
-    }
-
     /// Adds many cells' differences at once: sorted and summed first, which costs far less
     /// than one map update each when there are millions.
     pub fn add_cell_deltas(&mut self, mut deltas: Vec<((La, Cell), i64)>) {
@@ -135,15 +129,10 @@ impl ProjectionBatch {
         }
     }
 
-    /// Stages a subject's new derived state (as of `day`), moving every summed table by its
-    /// difference from the old one.
-    pub fn rederived(&mut self, subject: &Subject, old: &Derived, new: &Derived, day: time::Date) {
-        self.add_contributions(subject.la, &diff(&old.contributions, &new.contributions));
-        self.rederived_except_cells(subject, old, new, day);
-    }
-
-    /// [`ProjectionBatch::rederived`] for a caller that adds the difference of the
-    /// contributions itself (with [`ProjectionBatch::add_cell_deltas`]).
+    /// Stages a subject's new derived state (as of `day`): moves the caseload tables by its
+    /// difference from the old one and records the day. The caller adds the difference of the
+    /// contributions itself (with [`ProjectionBatch::add_cell_deltas`], summed over many
+    /// subjects).
     pub fn rederived_except_cells(
         &mut self,
         subject: &Subject,
