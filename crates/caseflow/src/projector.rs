@@ -258,13 +258,11 @@ impl Projector {
         }
         let ctx = self.context();
         let mut rejections = backlog.rejections;
-        let mut subjects: Vec<(Subject, Vec<StoredEvent>)> = backlog.events.into_iter().collect();
         let chunk = self.settings.roll_chunk.max(1);
-        let chunks = subjects.len().div_ceil(chunk).max(1);
-        let mut rest = subjects.as_mut_slice();
+        let chunks = backlog.events.len().div_ceil(chunk).max(1);
+        let mut subjects = backlog.events.into_iter();
         for i in 0..chunks {
-            let (part, tail) = rest.split_at_mut(chunk.min(rest.len()));
-            rest = tail;
+            let part: Vec<_> = subjects.by_ref().take(chunk).collect();
             let mut batch = ProjectionBatch::default();
             let (rederived, deltas) = self.rederive(part, &ctx)?;
             batch.add_cell_deltas(deltas);
@@ -296,13 +294,13 @@ impl Projector {
         Ok(report)
     }
 
-    /// Re-derives `subjects` (each with its new events, taken), in parallel: each one's stored
+    /// Re-derives `subjects` (each with its new events), in parallel: each one's stored
     /// log gains the events it has not absorbed yet, and the subject is derived from the whole.
     /// Also returns the sum of their differences of contributions, by authority and cell
     /// (summed on the deriving threads: millions of cell changes in a rebuild).
     fn rederive(
         &self,
-        subjects: &mut [(Subject, Vec<StoredEvent>)],
+        subjects: Vec<(Subject, Vec<StoredEvent>)>,
         ctx: &Context,
     ) -> Result<(Vec<(Subject, Rederived)>, CellDeltas), StoreError> {
         let part = |part: Vec<(Subject, Vec<StoredEvent>)>| {
@@ -325,17 +323,14 @@ impl Projector {
             n => n,
         };
         let count = subjects.len();
-        let mut taken = subjects
-            .iter_mut()
-            .map(|(subject, incoming)| (subject.clone(), std::mem::take(incoming)));
         if threads < 2 || count < 32 {
-            return part(taken.collect());
+            return part(subjects);
         }
         // Dealt out in turn: subjects come sorted by kind (children, then carers, then workers),
         // so contiguous shares would give one thread most of the children.
         let per = count.div_ceil(threads);
         let mut shares: Vec<Vec<_>> = (0..threads).map(|_| Vec::with_capacity(per)).collect();
-        for (i, s) in taken.by_ref().enumerate() {
+        for (i, s) in subjects.into_iter().enumerate() {
             shares[i % threads].push(s);
         }
         std::thread::scope(|scope| {
@@ -437,9 +432,8 @@ impl Projector {
         let ctx = Context::new(self.settings.indicators.clone(), today);
         for chunk in subjects.chunks(self.settings.roll_chunk.max(1)) {
             let mut batch = ProjectionBatch::default();
-            let mut part: Vec<(Subject, Vec<StoredEvent>)> =
-                chunk.iter().map(|s| (s.clone(), Vec::new())).collect();
-            let (rederived, deltas) = self.rederive(&mut part, &ctx)?;
+            let part = chunk.iter().map(|s| (s.clone(), Vec::new())).collect();
+            let (rederived, deltas) = self.rederive(part, &ctx)?;
             batch.add_cell_deltas(deltas);
             for (subject, r) in rederived.into_iter().filter(|(_, r)| r.derived) {
                 batch.rederived_except_cells(&subject, &r.old, &r.new, today);
