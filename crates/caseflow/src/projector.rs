@@ -487,7 +487,19 @@ impl Projector {
         self.blocking(|p| p.roll_day()).await?;
         let start = self.store.applied_sequence()? + 1;
         let stream = log.read_from(start, self.settings.batch_size).await?;
-        let mut chunks = std::pin::pin!(stream.ready_chunks(self.settings.batch_size));
+        // Messages are pulled by their own task, a few chunks ahead: the consumer asks
+        // JetStream for more only while polled, so pulling in this loop would leave the server
+        // idle while each chunk is decoded.
+        let (ahead, mut chunks) = tokio::sync::mpsc::channel(4);
+        let batch = self.settings.batch_size;
+        let _puller = AbortOnDrop(tokio::spawn(async move {
+            let mut stream = std::pin::pin!(stream.ready_chunks(batch));
+            while let Some(chunk) = stream.next().await {
+                if ahead.send(chunk).await.is_err() {
+                    return;
+                }
+            }
+        }));
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         let mut backlog = Backlog::default();
         loop {
@@ -497,7 +509,7 @@ impl Projector {
                     self.blocking(|p| p.roll_day()).await?;
                     continue;
                 }
-                chunk = chunks.next() => chunk,
+                chunk = chunks.recv() => chunk,
             };
             let Some(chunk) = chunk else {
                 anyhow::bail!("the stream of messages ended");
@@ -532,6 +544,15 @@ impl Projector {
                 return Err(e.into());
             }
         }
+    }
+}
+
+/// A task aborted when this handle is dropped (the projector's puller ends with `follow`).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
