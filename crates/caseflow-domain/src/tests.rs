@@ -871,3 +871,53 @@ fn a_review_recorded_two_years_late_changes_exactly_the_months_it_should() {
         ]
     );
 }
+
+/// Every measure there is: the two plain ones and every category of every breakdown.
+fn every_measure() -> Vec<crate::indicators::Measure> {
+    use crate::indicators::Measure;
+    let mut categories: Vec<Category> = Vec::new();
+    categories.extend(AgeBand::ALL.iter().map(|b| Category::AgeBand(*b)));
+    categories.extend(LegalStatus::ALL.iter().map(|s| Category::LegalStatus(*s)));
+    categories.extend(
+        PlacementType::ALL
+            .iter()
+            .map(|p| Category::PlacementType(*p)),
+    );
+    categories.extend(Provider::ALL.iter().map(|p| Category::Provider(*p)));
+    categories.extend(crate::codes::Sex::ALL.iter().map(|s| Category::Sex(*s)));
+    categories.extend(Dimension::ALL.iter().map(|d| Category::Unknown(*d)));
+    [Measure::Numerator, Measure::Denominator]
+        .into_iter()
+        .chain(categories.into_iter().map(Measure::Breakdown))
+        .collect()
+}
+
+/// Cells are summed and merged by their keys, so keys must order exactly as cells do (and be
+/// equal only for equal cells): every indicator, measure and some months, sorted as cells, must
+/// have strictly increasing keys.
+#[test]
+fn cell_keys_order_as_cells_do() {
+    use crate::calendar::Month;
+    use crate::indicators::Cell;
+    let mut cells = Vec::new();
+    for indicator in Indicator::ALL {
+        for month in [i32::MIN, -1, 0, 1, 24_000, 24_001, i32::MAX] {
+            for measure in every_measure() {
+                cells.push(Cell {
+                    indicator: *indicator,
+                    month: Month::from_ordinal(month),
+                    measure,
+                });
+            }
+        }
+    }
+    cells.sort();
+    for pair in cells.windows(2) {
+        assert!(
+            pair[0].key() < pair[1].key(),
+            "{:?} < {:?} but their keys are not",
+            pair[0],
+            pair[1]
+        );
+    }
+}

@@ -48,12 +48,12 @@ pub struct SubjectLog {
     pub events: Vec<StoredEvent>,
 }
 
-/// What a subject contributes to the summed tables. Not stored: the projector re-derives a
+/// What a subject contributes to the caseload tables (its contributions to the cells are
+/// summed by the projector as they are derived). Not stored: the projector re-derives a
 /// subject's old state from its stored log and the day it was derived as of, and moves the
 /// tables by the difference to its new state.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Derived {
-    pub contributions: Vec<Contribution>,
     /// A child's cases at month ends, with the worker holding each (caseloads).
     pub cases: Vec<(Month, Option<Id>)>,
     /// A worker's records at month ends (caseloads).

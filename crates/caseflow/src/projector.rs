@@ -20,13 +20,11 @@ use std::time::Duration;
 
 use caseflow_domain::indicators::caseloads::{month_end_cases, worker_month_ends};
 use caseflow_domain::indicators::{
-    Cell, Context, child_contributions, contributions, diff, evaluate_household,
+    Cell, Context, Evaluation, Sink, evaluate_child_into, evaluate_household,
 };
 use caseflow_domain::settings::Settings;
 use caseflow_domain::timeline::fold_child;
-use caseflow_domain::{
-    Contribution, EntityKind, Event, La, Rejection, RejectionReason, Subject, Timestamp,
-};
+use caseflow_domain::{EntityKind, Event, La, Rejection, RejectionReason, Subject, Timestamp};
 use caseflow_log::{EventLog, LogMessage};
 use caseflow_server::Clock;
 use caseflow_store::{
@@ -115,15 +113,14 @@ impl Backlog {
 }
 
 /// One subject re-derived while settling: its states before and after, its log when it
-/// changed, and what its new messages were.
+/// changed, and what its new messages were (the difference of its contributions to the
+/// cells is summed as it is derived, see [`Sums`]).
 #[derive(Default)]
 struct Rederived {
     /// Whether it was re-derived (false: already derived as of the day, nothing new).
     derived: bool,
     old: Derived,
     new: Derived,
-    /// The difference of its contributions, new minus old.
-    delta: Vec<Contribution>,
     log: Option<SubjectLog>,
     stored: u64,
     duplicates: u64,
@@ -304,19 +301,15 @@ impl Projector {
         ctx: &Context,
     ) -> Result<(Vec<(Subject, Rederived)>, CellDeltas), StoreError> {
         let part = |part: Vec<(Subject, Vec<StoredEvent>)>| {
-            // Keys are small and not attacker-chosen: FxHash (SipHash was a fifth of deriving).
-            let mut sums: FxHashMap<(La, Cell), i64> = FxHashMap::default();
+            let mut sums = Sums::default();
             let mut out = Vec::with_capacity(part.len());
             // Contexts of the days old states were derived as of (usually one: yesterday).
             let mut earlier: Vec<Context> = Vec::new();
             for (subject, incoming) in part {
-                let r = self.rederive_one(&subject, incoming, ctx, &mut earlier)?;
-                for c in &r.delta {
-                    *sums.entry((subject.la, c.cell)).or_default() += c.amount;
-                }
+                let r = self.rederive_one(&subject, incoming, ctx, &mut earlier, &mut sums)?;
                 out.push((subject, r));
             }
-            Ok((out, sums.into_iter().collect::<CellDeltas>()))
+            Ok((out, sums.deltas()))
         };
         let threads = match self.settings.threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -362,6 +355,7 @@ impl Projector {
         incoming: Vec<StoredEvent>,
         ctx: &Context,
         earlier: &mut Vec<Context>,
+        sums: &mut Sums,
     ) -> Result<Rederived, StoreError> {
         let mut log = self.store.subject_log(subject)?;
         let derived_on = self.store.derived_on(subject)?;
@@ -383,7 +377,7 @@ impl Projector {
                         &earlier[earlier.len() - 1]
                     }
                 };
-                derive(subject.kind, &log.events, at)
+                derive(subject, &log.events, at, sums, -1)
             }
             _ => Derived::default(),
         };
@@ -405,9 +399,8 @@ impl Projector {
                 }
             }
         }
-        let new = derive(subject.kind, &log.events, ctx);
+        let new = derive(subject, &log.events, ctx, sums, 1);
         Ok(Rederived {
-            delta: diff(&old.contributions, &new.contributions),
             derived: true,
             old,
             new,
@@ -590,22 +583,75 @@ fn la_token(subject: &str) -> Option<caseflow_domain::La> {
         .and_then(caseflow_domain::La::parse)
 }
 
-/// A subject's derived state from its events.
-pub fn derive(kind: EntityKind, log: &[StoredEvent], ctx: &Context) -> Derived {
+/// The cells' differences summed on one deriving thread: each subject's contributions are
+/// added as derived, its old ones times -1 and its new ones times +1, so nothing is sorted or
+/// diffed per subject; what cancels is left out at the end. Keys are small and not
+/// attacker-chosen: FxHash (SipHash was a fifth of deriving), of cells' keys (hashing a
+/// cell's fields cost several times as much).
+#[derive(Default)]
+struct Sums(FxHashMap<(La, u64), (Cell, i64)>);
+
+impl Sums {
+    fn deltas(self) -> CellDeltas {
+        self.0
+            .into_iter()
+            .filter(|(_, (_, amount))| *amount != 0)
+            .map(|((la, _), (cell, amount))| ((la, cell), amount))
+            .collect()
+    }
+}
+
+/// One subject's evaluations added to [`Sums`], times `sign`.
+struct Signed<'a> {
+    sums: &'a mut Sums,
+    la: La,
+    sign: i64,
+}
+
+impl Sink for Signed<'_> {
+    #[inline]
+    fn push(&mut self, e: Evaluation) {
+        e.for_each_contribution(|cell, amount| {
+            let sum = self
+                .sums
+                .0
+                .entry((self.la, cell.key()))
+                .or_insert((cell, 0));
+            sum.1 += self.sign * amount;
+        });
+    }
+}
+
+/// A subject's derived state from its events, as of `ctx`; its contributions to the cells are
+/// added to `sums` times `sign`.
+fn derive(
+    subject: &Subject,
+    log: &[StoredEvent],
+    ctx: &Context,
+    sums: &mut Sums,
+    sign: i64,
+) -> Derived {
+    let sums = &mut Signed {
+        sums,
+        la: subject.la,
+        sign,
+    };
     let events = || log.iter().map(|s| &s.event);
-    match kind {
+    match subject.kind {
         EntityKind::Child => {
             let tl = fold_child(events());
+            evaluate_child_into(&tl, ctx, sums);
             Derived {
-                contributions: child_contributions(&tl, ctx),
                 cases: month_end_cases(&tl, ctx.horizon),
                 worker_months: Vec::new(),
             }
         }
-        EntityKind::Household => Derived {
-            contributions: contributions(&evaluate_household(events(), ctx)),
-            ..Default::default()
-        },
+        EntityKind::Household => {
+            for e in evaluate_household(events(), ctx) {
+                sums.push(e);
+            }
+            Derived::default()
+        }
         // Workers contribute their month-end records to the caseload join (11.x).
         EntityKind::Worker => Derived {
             worker_months: worker_month_ends(events(), ctx.horizon),
