@@ -48,6 +48,17 @@ pub struct SubjectLog {
     pub events: Vec<StoredEvent>,
 }
 
+/// A subject's log encoded as stored. Encoding is the caller's: the projector's deriving
+/// threads encode the logs they extended, in parallel, and the commit only writes them.
+#[derive(Debug)]
+pub struct EncodedLog(Vec<u8>);
+
+impl SubjectLog {
+    pub fn encode(&self) -> Result<EncodedLog, StoreError> {
+        encode(self).map(EncodedLog)
+    }
+}
+
 /// What a subject contributes to the caseload tables (its contributions to the cells are
 /// summed by the projector as they are derived). Not stored: the projector re-derives a
 /// subject's old state from its stored log and the day it was derived as of, and moves the
@@ -87,7 +98,7 @@ pub struct Counts {
 #[derive(Debug, Default)]
 pub struct ProjectionBatch {
     /// Subjects' logs that changed (new events, or duplicates absorbed).
-    pub logs: Vec<(Subject, SubjectLog)>,
+    pub logs: Vec<(Subject, EncodedLog)>,
     /// Events newly stored by this batch (for the counts).
     pub new_events: u64,
     /// Subjects re-derived, with the day they were derived as of.
@@ -499,8 +510,8 @@ impl ProjectionStore for SledStore {
         counts.events_stored += batch.new_events;
         counts.rejections += batch.rejections.len() as u64;
         counts.duplicates += batch.duplicates;
-        for (subject, log) in &batch.logs {
-            b.insert(keys::subject_log(subject), encode(log)?);
+        for (subject, log) in batch.logs {
+            b.insert(keys::subject_log(&subject), log.0);
         }
         for (subject, day) in &batch.derived {
             b.insert(keys::derived(subject), encode(day)?);

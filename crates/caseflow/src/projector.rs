@@ -13,7 +13,7 @@
 //! `defer_up_to` messages): a child with a hundred events in a hundred batches is stored and
 //! derived once, not a hundred times, and nothing is written while reading.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -28,10 +28,10 @@ use caseflow_domain::{EntityKind, Event, La, Rejection, RejectionReason, Subject
 use caseflow_log::{EventLog, LogMessage};
 use caseflow_server::Clock;
 use caseflow_store::{
-    Derived, ProjectionBatch, ProjectionStore, RejectionRecord, StoreError, StoredEvent, SubjectLog,
+    Derived, EncodedLog, ProjectionBatch, ProjectionStore, RejectionRecord, StoreError, StoredEvent,
 };
 use futures::StreamExt;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use tokio::sync::watch;
 use tracing::{debug, info, instrument, warn};
 
@@ -121,7 +121,8 @@ struct Rederived {
     derived: bool,
     old: Derived,
     new: Derived,
-    log: Option<SubjectLog>,
+    /// Its log, encoded (on the deriving thread), when it changed.
+    log: Option<EncodedLog>,
     stored: u64,
     duplicates: u64,
 }
@@ -384,14 +385,19 @@ impl Projector {
         let (mut stored, mut duplicates) = (0, 0);
         let changed = !incoming.is_empty();
         if changed {
-            let mut ids: HashSet<String> = log
-                .events
-                .iter()
-                .map(|s| s.event.id.as_str().to_owned())
-                .collect();
-            for e in incoming {
+            // An event whose id the log (or an earlier incoming event) has is a duplicate.
+            let new: Vec<bool> = {
+                let mut ids: FxHashSet<&str> =
+                    log.events.iter().map(|s| s.event.id.as_str()).collect();
+                incoming
+                    .iter()
+                    .map(|e| ids.insert(e.event.id.as_str()))
+                    .collect()
+            };
+            log.events.reserve(incoming.len());
+            for (e, new) in incoming.into_iter().zip(new) {
                 log.through = e.sequence;
-                if ids.insert(e.event.id.as_str().to_owned()) {
+                if new {
                     log.events.push(e);
                     stored += 1;
                 } else {
@@ -404,7 +410,7 @@ impl Projector {
             derived: true,
             old,
             new,
-            log: changed.then_some(log),
+            log: if changed { Some(log.encode()?) } else { None },
             stored,
             duplicates,
         })
