@@ -13,7 +13,6 @@
 //! `defer_up_to` messages): a child with a hundred events in a hundred batches is stored and
 //! derived once, not a hundred times, and nothing is written while reading.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -93,7 +92,9 @@ pub struct Projector {
 /// resumes after the store's applied sequence.
 #[derive(Debug, Default)]
 pub struct Backlog {
-    events: BTreeMap<Subject, Vec<StoredEvent>>,
+    /// Hashed while reading (a sorted map's comparisons of subjects were a third of the
+    /// time spent outside decoding); sorted by subject when settled.
+    events: FxHashMap<Subject, Vec<StoredEvent>>,
     rejections: Vec<RejectionRecord>,
     /// Messages read into it.
     messages: usize,
@@ -258,7 +259,9 @@ impl Projector {
         let mut rejections = backlog.rejections;
         let chunk = self.settings.roll_chunk.max(1);
         let chunks = backlog.events.len().div_ceil(chunk).max(1);
-        let mut subjects = backlog.events.into_iter();
+        let mut subjects: Vec<_> = backlog.events.into_iter().collect();
+        subjects.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut subjects = subjects.into_iter();
         for i in 0..chunks {
             let part: Vec<_> = subjects.by_ref().take(chunk).collect();
             let mut batch = ProjectionBatch::default();
