@@ -235,6 +235,18 @@ pub fn resolve<'a>(
     let mut ordered: Vec<&Event> = events.into_iter().collect();
     ordered.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     ordered.dedup_by(|a, b| a.id == b.id);
+    let retracts = |e: &&Event| matches!(e.payload, Payload::EventRetracted { .. });
+    if !ordered.iter().any(retracts) {
+        // Most subjects: nothing to resolve, every event applies.
+        let entries = ordered
+            .iter()
+            .map(|e| TimelineEntry {
+                event: (*e).clone(),
+                status: EntryStatus::Applied,
+            })
+            .collect();
+        return (entries, Vec::new());
+    }
 
     let by_id: HashMap<&str, &Event> = ordered.iter().map(|e| (e.id.as_str(), *e)).collect();
     // target id -> retractions naming it, in timeline order

@@ -5,7 +5,7 @@
 //! Christmas Day and Boxing Day, with weekday substitutes), the one-off changes listed in
 //! INDICATORS.md, and any extra days from configuration.
 
-use std::collections::BTreeSet;
+use std::ops::RangeInclusive;
 
 use time::{Date, Duration, Month, Weekday, macros::date};
 
@@ -26,23 +26,43 @@ const REMOVED: [Date; 3] = [
     date!(2022 - 05 - 30), // spring bank holiday moved to 2 June
 ];
 
+/// The years whose bank holidays a calendar lists up front; the rules are applied on demand
+/// outside them.
+const LISTED: RangeInclusive<i32> = 1900..=2199;
+
 /// The working-day calendar, with any extra bank holidays from configuration.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkingCalendar {
-    extra: BTreeSet<Date>,
+    /// Every bank holiday of the `LISTED` years (rules, one-off changes) and every extra day,
+    /// sorted: deriving asks about thousands of days per child, and applying the rules (Easter
+    /// included) on each question was a sixth of deriving.
+    holidays: Vec<Date>,
+}
+
+impl Default for WorkingCalendar {
+    fn default() -> WorkingCalendar {
+        WorkingCalendar::new([])
+    }
 }
 
 impl WorkingCalendar {
     pub fn new(extra_bank_holidays: impl IntoIterator<Item = Date>) -> WorkingCalendar {
-        WorkingCalendar {
-            extra: extra_bank_holidays.into_iter().collect(),
-        }
+        let mut holidays: Vec<Date> = LISTED
+            .flat_map(rule_holidays)
+            .filter(|d| !REMOVED.contains(d))
+            .chain(ADDED)
+            .chain(extra_bank_holidays)
+            .collect();
+        holidays.sort_unstable();
+        holidays.dedup();
+        WorkingCalendar { holidays }
     }
 
     pub fn is_bank_holiday(&self, day: Date) -> bool {
-        self.extra.contains(&day)
-            || ADDED.contains(&day)
-            || (!REMOVED.contains(&day) && rule_holidays(day.year()).contains(&day))
+        self.holidays.binary_search(&day).is_ok()
+            || (!LISTED.contains(&day.year())
+                && !REMOVED.contains(&day)
+                && rule_holidays(day.year()).contains(&day))
     }
 
     pub fn is_working_day(&self, day: Date) -> bool {
@@ -146,6 +166,36 @@ fn last_monday(year: i32, month: Month) -> Date {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The listed holidays are exactly what the rules, one-off changes and extra days give, in
+    /// the listed years and at their edges.
+    #[test]
+    fn the_listed_holidays_are_the_rules() {
+        let extra = [date!(1999 - 12 - 31), date!(2250 - 01 - 02)];
+        let cal = WorkingCalendar::new(extra);
+        let by_rule = |day: Date| {
+            extra.contains(&day)
+                || ADDED.contains(&day)
+                || (!REMOVED.contains(&day) && rule_holidays(day.year()).contains(&day))
+        };
+        let mut holidays = 0;
+        for (from, to) in [
+            (date!(1899 - 12 - 01), date!(1900 - 02 - 01)),
+            (date!(1990 - 01 - 01), date!(2040 - 12 - 31)),
+            (date!(2199 - 12 - 01), date!(2200 - 01 - 31)),
+            (date!(2250 - 01 - 01), date!(2250 - 01 - 03)),
+        ] {
+            let mut day = from;
+            while day <= to {
+                assert_eq!(cal.is_bank_holiday(day), by_rule(day), "{day}");
+                holidays += usize::from(by_rule(day));
+                day = day.next_day().unwrap_or(day);
+            }
+        }
+        // 51 years of 8 (plus 2011's, 2012's and 2022's extra days), the edges' New Year's and
+        // Christmas days, and the extra days.
+        assert!(holidays > 51 * 8, "{holidays}");
+    }
 
     /// The published England and Wales bank holidays (gov.uk) for years with every kind of
     /// substitution and one-off change.
