@@ -4,7 +4,7 @@
 //! an empty string or a zero is "absent". [`EventDraft::validate`] turns it into an
 //! [`Event`] or a [`Rejection`] naming exactly what is wrong.
 
-use std::fmt;
+use std::fmt::{self, Display};
 
 use serde::{Deserialize, Serialize};
 use time::{Date, macros::date};
@@ -290,8 +290,9 @@ impl EventDraft {
             crate::EntityKind::Household => ("householdId", &self.household_id),
             crate::EntityKind::Worker => ("workerId", &self.worker_id),
         };
-        let id = required_id(field, value)?;
-        if id != subject.id {
+        // Checked in place: the subject already holds the id.
+        let id = valid_id(field, value)?;
+        if id != subject.id.as_str() {
             return Err(Rejection::new(
                 RejectionReason::IdMismatch,
                 format!("{field} {id} differs from the subject's id {}", subject.id),
@@ -564,7 +565,7 @@ fn placement_of(
 ) -> Result<Placement, Rejection> {
     let draft = draft.ok_or_else(|| missing(field))?;
     let kind = required_code(
-        &format!("{field}.type"),
+        Dotted(field, "type"),
         &draft.kind,
         PlacementType::LIST,
         PlacementType::parse,
@@ -584,7 +585,7 @@ fn placement_of(
         None
     } else {
         Some(required_code(
-            &format!("{field}.provider"),
+            Dotted(field, "provider"),
             &draft.provider,
             Provider::LIST,
             Provider::parse,
@@ -593,7 +594,7 @@ fn placement_of(
     let carer_id = if draft.carer_id.is_empty() {
         None
     } else {
-        Some(required_id(&format!("{field}.carerId"), &draft.carer_id)?)
+        Some(required_id(Dotted(field, "carerId"), &draft.carer_id)?)
     };
     Ok(Placement {
         kind,
@@ -613,7 +614,7 @@ fn fte_of(field: &str, fte: f64) -> Result<f64, Rejection> {
     }
 }
 
-fn missing(field: &str) -> Rejection {
+fn missing(field: impl Display) -> Rejection {
     Rejection::new(
         RejectionReason::MissingField,
         format!("required field {field} is missing"),
@@ -624,7 +625,7 @@ fn invalid(message: String) -> Rejection {
     Rejection::new(RejectionReason::InvalidField, message)
 }
 
-fn day(field: &str, value: &str) -> Result<Date, Rejection> {
+fn day(field: impl Display, value: &str) -> Result<Date, Rejection> {
     parse_day(value).map_err(|_| {
         Rejection::new(
             RejectionReason::InvalidDate,
@@ -633,20 +634,42 @@ fn day(field: &str, value: &str) -> Result<Date, Rejection> {
     })
 }
 
-fn required_id(field: &str, value: &str) -> Result<Id, Rejection> {
+fn required_id(field: impl Display + Copy, value: &str) -> Result<Id, Rejection> {
+    valid_id(field, value)?;
+    Id::parse(value).ok_or_else(|| invalid_id(field, value))
+}
+
+/// `value` when it is an id (checked without copying it).
+fn valid_id(field: impl Display + Copy, value: &str) -> Result<&str, Rejection> {
     if value.is_empty() {
         return Err(missing(field));
     }
-    Id::parse(value).ok_or_else(|| {
-        Rejection::new(
-            RejectionReason::InvalidId,
-            format!("{field} {value:?} is not 1-64 characters of A-Z a-z 0-9 _ -"),
-        )
-    })
+    if Id::is_valid(value) {
+        Ok(value)
+    } else {
+        Err(invalid_id(field, value))
+    }
+}
+
+fn invalid_id(field: impl Display, value: &str) -> Rejection {
+    Rejection::new(
+        RejectionReason::InvalidId,
+        format!("{field} {value:?} is not 1-64 characters of A-Z a-z 0-9 _ -"),
+    )
+}
+
+/// A field's name inside another's (`placement.type`), written only when a rejection needs it.
+#[derive(Clone, Copy)]
+struct Dotted<'a>(&'a str, &'a str);
+
+impl Display for Dotted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
 }
 
 fn required_code<T>(
-    field: &str,
+    field: impl Display + Copy,
     value: &str,
     list: &str,
     parse: fn(&str) -> Option<T>,
@@ -658,7 +681,7 @@ fn required_code<T>(
 }
 
 fn optional_code<T>(
-    field: &str,
+    field: impl Display + Copy,
     value: &str,
     list: &str,
     parse: fn(&str) -> Option<T>,
@@ -671,7 +694,7 @@ fn optional_code<T>(
         .ok_or_else(|| unknown_code(field, value, list))
 }
 
-fn unknown_code(field: &str, value: &str, list: &str) -> Rejection {
+fn unknown_code(field: impl Display, value: &str, list: &str) -> Rejection {
     Rejection::new(
         RejectionReason::UnknownCode,
         format!("{field} {value:?} is not a {list} code"),

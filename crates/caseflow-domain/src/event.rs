@@ -55,11 +55,15 @@ impl Id {
     pub const MAX_LEN: usize = 64;
 
     pub fn parse(s: &str) -> Option<Id> {
-        let ok = !s.is_empty()
+        Id::is_valid(s).then(|| Id(s.to_owned()))
+    }
+
+    /// Whether `s` is an id: 1-64 characters of A-Z a-z 0-9 _ -.
+    pub fn is_valid(s: &str) -> bool {
+        !s.is_empty()
             && s.len() <= Self::MAX_LEN
             && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        ok.then(|| Id(s.to_owned()))
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     }
 
     pub fn as_str(&self) -> &str {

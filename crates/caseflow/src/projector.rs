@@ -225,14 +225,19 @@ impl Projector {
                             .to_rfc3339(),
                     });
                 }
-                Ok(event) => backlog
-                    .events
-                    .entry(event.subject.clone())
-                    .or_default()
-                    .push(StoredEvent {
-                        sequence: m.sequence,
-                        event,
-                    }),
+                Ok(event) => {
+                    let sequence = m.sequence;
+                    // Looked up before inserting: most events' subjects are already there, and
+                    // `entry` would copy the subject for each.
+                    match backlog.events.get_mut(&event.subject) {
+                        Some(events) => events.push(StoredEvent { sequence, event }),
+                        None => {
+                            let subject = event.subject.clone();
+                            let events = vec![StoredEvent { sequence, event }];
+                            backlog.events.insert(subject, events);
+                        }
+                    }
+                }
             }
         }
         self.read
