@@ -600,8 +600,8 @@ fn la_token(subject: &str) -> Option<caseflow_domain::La> {
 /// The cells' differences summed on one deriving thread: each subject's contributions are
 /// added as derived, its old ones times -1 and its new ones times +1, so nothing is sorted or
 /// diffed per subject; what cancels is left out at the end. Keys are small and not
-/// attacker-chosen: FxHash (SipHash was a fifth of deriving), of cells' keys (hashing a
-/// cell's fields cost several times as much).
+/// attacker-chosen: FxHash (SipHash was a fifth of deriving), of cells' keys (one integer
+/// where a cell is several fields).
 #[derive(Default)]
 struct Sums(FxHashMap<(La, u64), (Cell, i64)>);
 

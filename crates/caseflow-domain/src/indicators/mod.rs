@@ -195,9 +195,8 @@ impl Cells {
         });
     }
 
-    /// The contributions: sorted, one per cell, no zeros. Collected,
-    /// sorted by [`Cell::key`] and summed: one sort of integers costs far less than as many
-    /// map insertions or comparisons of cells.
+    /// The contributions: sorted, one per cell, no zeros. Collected, sorted by [`Cell::key`]
+    /// (one integer per comparison) and summed.
     pub fn sum(mut self) -> Vec<Contribution> {
         self.0.sort_unstable_by_key(|(key, _)| *key);
         let mut out: Vec<Contribution> = Vec::with_capacity(self.0.len());
@@ -368,8 +367,8 @@ pub struct Cell {
 
 impl Cell {
     /// The cell as one number, ordered as cells are (`a.key() < b.key()` exactly when
-    /// `a < b`): indicator, then month, then measure. Sorting and hashing cells by their keys
-    /// is much cheaper than by their fields.
+    /// `a < b`): indicator, then month, then measure. One integer to sort or hash by, in place
+    /// of the cell's fields.
     #[inline]
     pub fn key(self) -> u64 {
         // Months are ordinals near 24,000 (year * 12); biased so any i32 keeps its order.
