@@ -32,6 +32,17 @@ async fn publish_sample(nats_url: &str) -> u64 {
     publish_lines(nats_url, &sample()).await
 }
 
+/// A NATS server holding the published sample: the server (kept alive by the caller), the
+/// stream's last sequence, and a connection to the log.
+async fn sample_stream() -> (TestNats, u64, EventLog) {
+    let nats = TestNats::start();
+    let target = publish_sample(&nats.url()).await;
+    let log = EventLog::connect(&nats.url(), Default::default())
+        .await
+        .unwrap();
+    (nats, target, log)
+}
+
 /// Publishes sample lines raw; returns the stream's last sequence.
 async fn publish_lines(nats_url: &str, lines: &[String]) -> u64 {
     let log = EventLog::connect(nats_url, Default::default())
@@ -237,11 +248,7 @@ fn rejection_keys(store: &SledStore) -> Vec<(u64, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_at_any_commit_resumes_to_a_clean_rebuild() {
-    let nats = TestNats::start();
-    let target = publish_sample(&nats.url()).await;
-    let log = EventLog::connect(&nats.url(), Default::default())
-        .await
-        .unwrap();
+    let (_nats, target, log) = sample_stream().await;
 
     let clean_dir = tempfile::tempdir().unwrap();
     let clean = open(&clean_dir);
@@ -285,11 +292,7 @@ async fn a_crash_at_any_commit_resumes_to_a_clean_rebuild() {
 /// with the subjects not yet rolled (the others would otherwise move the figures twice).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_while_rolling_the_day_resumes_to_a_clean_rebuild() {
-    let nats = TestNats::start();
-    let target = publish_sample(&nats.url()).await;
-    let log = EventLog::connect(&nats.url(), Default::default())
-        .await
-        .unwrap();
+    let (_nats, target, log) = sample_stream().await;
     // A month later: the horizon moves and reviews, visits and checks fall due.
     let later = || fixed_clock(time::macros::datetime!(2018-07-03 12:00 UTC));
 
@@ -433,11 +436,7 @@ async fn a_nats_restart_while_projecting_is_survived() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changed_indicator_settings_rebuild_the_projections() {
-    let nats = TestNats::start();
-    let target = publish_sample(&nats.url()).await;
-    let log = EventLog::connect(&nats.url(), Default::default())
-        .await
-        .unwrap();
+    let (_nats, target, log) = sample_stream().await;
     let stricter = caseflow_domain::settings::Settings {
         dental_interval_months: 6,
         ..Default::default()
