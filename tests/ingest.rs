@@ -72,5 +72,25 @@ async fn ingest_appends_valid_events_and_refuses_invalid_ones() {
 
     cf.caught_up().await;
     assert_eq!(cf.series("372", "6.1", "2018-05", "2018-05").await, vec![1]);
+
+    // Each call is counted by its outcome, the refusal by its reason.
+    let metrics = cf.metrics().await;
+    let appends = |outcome| {
+        sample(
+            &metrics,
+            "caseflow_ingest_appends_total",
+            &[("outcome", outcome)],
+        )
+    };
+    assert_eq!(appends("appended"), Some(2.0), "{metrics}");
+    assert_eq!(appends("duplicate"), Some(1.0));
+    assert_eq!(appends("conflict"), Some(1.0));
+    assert_eq!(appends("rejected"), Some(1.0));
+    assert_eq!(appends("failed"), None);
+    let refused = [("stage", "ingest"), ("reason", "unknown_code")];
+    assert_eq!(
+        sample(&metrics, "caseflow_rejections_total", &refused),
+        Some(1.0)
+    );
     cf.stop().await;
 }

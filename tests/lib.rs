@@ -161,9 +161,37 @@ impl TestCaseflow {
         out
     }
 
+    /// What `GET /metrics` answers (HTTP/1.1 on the gRPC port): the status line, headers and
+    /// body.
+    pub async fn metrics(&self) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut tcp = tokio::net::TcpStream::connect(self.running.grpc_addr)
+            .await
+            .unwrap();
+        tcp.write_all(b"GET /metrics HTTP/1.1\r\nHost: caseflow\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut response = String::new();
+        tcp.read_to_string(&mut response).await.unwrap();
+        response
+    }
+
     pub async fn stop(self) {
         self.running.shutdown().await.unwrap();
     }
+}
+
+/// The value of the sample `name{labels}` in a metrics text (labels in the order written).
+pub fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+    let key = if labels.is_empty() {
+        format!("{name} ")
+    } else {
+        format!("{name}{{{}}} ", labels.join(","))
+    };
+    text.lines()
+        .find_map(|line| line.strip_prefix(&key))
+        .map(|value| value.trim().parse().unwrap())
 }
 
 /// An event as a JSON line on child `child` of authority `la`, recorded the day it occurred.

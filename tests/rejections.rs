@@ -192,6 +192,29 @@ async fn every_rejection_reason_is_recorded_and_the_projector_carries_on() {
         .into_inner()
         .rejections;
     assert_eq!(of_372.len(), cases.len() - 1);
+
+    // Metrics count each rejection by its reason, and the events stored.
+    let metrics = cf.metrics().await;
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    assert!(
+        metrics.contains("application/openmetrics-text"),
+        "{metrics}"
+    );
+    for reason in RejectionReason::ALL {
+        let want = cases.iter().filter(|(_, _, r)| *r == reason).count() as f64;
+        let labels = [("stage", "projector"), ("reason", reason.code())];
+        let got = sample(&metrics, "caseflow_rejections_total", &labels);
+        assert_eq!(got.unwrap_or(0.0), want, "{reason:?}\n{metrics}");
+    }
+    let stored = [("outcome", "stored")];
+    assert_eq!(
+        sample(&metrics, "caseflow_projector_events_total", &stored),
+        Some(2.0)
+    );
+    assert_eq!(
+        sample(&metrics, "caseflow_projector_applied_sequence", &[]),
+        Some(cases.len() as f64 + 2.0)
+    );
     cf.stop().await;
 }
 

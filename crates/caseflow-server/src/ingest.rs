@@ -7,6 +7,7 @@ use prost::Message;
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
+use crate::metrics::Stage;
 use crate::{AppState, ServiceError};
 
 pub struct IngestService(pub AppState);
@@ -25,7 +26,10 @@ impl Ingest for IngestService {
         let bytes = event.encode_to_vec();
         let draft = caseflow_proto::draft_from_proto(event);
         let event_id = draft.event_id.clone();
+        let metrics = &self.0.metrics;
         let rejected = |subject: String, r: Rejection| {
+            metrics.rejected(Stage::Ingest, r.reason.code(), 1);
+            metrics.ingest("rejected");
             Ok(Response::new(v1::AppendResponse {
                 outcome: Some(Outcome::Rejection(v1::Rejection {
                     reason: r.reason.code().to_owned(),
@@ -59,7 +63,19 @@ impl Ingest for IngestService {
                 expected_last_subject_sequence: request.expected_last_subject_sequence,
             })
             .await
-            .map_err(ServiceError::from)?;
+            .map_err(|e| {
+                let e = ServiceError::from(e);
+                metrics.ingest(match e {
+                    ServiceError::Conflict(_) => "conflict",
+                    _ => "failed",
+                });
+                e
+            })?;
+        metrics.ingest(if appended.duplicate {
+            "duplicate"
+        } else {
+            "appended"
+        });
         Ok(Response::new(v1::AppendResponse {
             outcome: Some(Outcome::Appended(v1::Appended {
                 subject: subject.to_string(),

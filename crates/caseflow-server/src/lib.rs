@@ -8,6 +8,7 @@
 mod error;
 mod figures;
 mod ingest;
+pub mod metrics;
 mod operations;
 mod records;
 mod snapshot;
@@ -26,6 +27,7 @@ use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
 pub use error::ServiceError;
+pub use metrics::Metrics;
 pub use snapshot::FiguresCache;
 
 /// "Now", injected: the system clock in production, a fixed day in tests and the demo.
@@ -83,6 +85,8 @@ pub struct AppState {
     pub scorecard: Arc<caseflow_domain::scorecard::ScorecardSettings>,
     /// Authorities' figures between projector batches.
     pub figures_cache: Arc<FiguresCache>,
+    /// What `GET /metrics` serves (shared with the projector).
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -176,15 +180,33 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(caseflow_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
-    tracing::info!(addr = ?listener.local_addr().ok(), "gRPC server listening");
-    tonic::transport::Server::builder()
-        .trace_fn(|req| tracing::info_span!("grpc", path = %req.uri().path()))
+    let metrics = state.metrics.clone();
+    let mut routes = tonic::service::Routes::builder();
+    routes
         .add_service(health_service)
         .add_service(reflection)
         .add_service(IngestServer::new(ingest::IngestService(state.clone())))
         .add_service(FiguresServer::new(figures::FiguresService(state.clone())))
         .add_service(RecordsServer::new(records::RecordsService(state.clone())))
-        .add_service(OperationsServer::new(operations::OperationsService(state)))
+        .add_service(OperationsServer::new(operations::OperationsService(state)));
+    // Prometheus scrapes `GET /metrics` over HTTP/1.1 on the same port.
+    let routes = routes.routes().into_axum_router().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let text = metrics.render();
+            async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+                    text,
+                )
+            }
+        }),
+    );
+    tracing::info!(addr = ?listener.local_addr().ok(), "gRPC server listening (and GET /metrics)");
+    tonic::transport::Server::builder()
+        .accept_http1(true)
+        .trace_fn(|req| tracing::info_span!("grpc", path = %req.uri().path()))
+        .add_routes(routes.into())
         .serve_with_incoming_shutdown(
             // Small responses must not wait for Nagle's algorithm (about 40 ms on loopback).
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),

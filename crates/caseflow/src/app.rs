@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use caseflow_log::{EmbeddedNats, EmbeddedOptions, EventLog};
-use caseflow_server::{AppState, Clock, fixed_clock, system_clock};
+use caseflow_server::{AppState, Clock, Metrics, fixed_clock, system_clock};
 use caseflow_store::{ProjectionStore, SledStore};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -76,6 +76,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let store = Arc::new(open_store(config)?);
     let clock = clock(config);
     let (shutdown, shutdown_rx) = watch::channel(false);
+    let metrics = Arc::new(Metrics::new());
 
     let projector = Projector::new(
         store.clone(),
@@ -85,7 +86,8 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
             indicators: config.indicators.clone(),
             ..Default::default()
         },
-    );
+    )
+    .with_metrics(metrics.clone());
     let projector_log = log.clone();
     let projector_rx = shutdown_rx.clone();
     let projector = tokio::spawn(async move { projector.run(&projector_log, projector_rx).await });
@@ -101,6 +103,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         settings: Arc::new(config.indicators.clone()),
         scorecard: Arc::new(config.scorecard.clone()),
         figures_cache: Arc::default(),
+        metrics: metrics.clone(),
     };
     let mut server_rx = shutdown_rx;
     let server = tokio::spawn(async move {

@@ -26,6 +26,7 @@ use caseflow_domain::timeline::fold_child;
 use caseflow_domain::{EntityKind, Event, La, Rejection, RejectionReason, Subject, Timestamp};
 use caseflow_log::{EventLog, LogMessage};
 use caseflow_server::Clock;
+use caseflow_server::metrics::{Metrics, Settled, Stage};
 use caseflow_store::{
     Derived, EncodedLog, ProjectionBatch, ProjectionStore, RejectionRecord, StoreError, StoredEvent,
 };
@@ -85,6 +86,7 @@ pub struct Projector {
     settings: ProjectorSettings,
     /// The stream sequence of the last message read (stored or held in the backlog).
     read: Arc<AtomicU64>,
+    metrics: Arc<Metrics>,
 }
 
 /// Messages read but not yet stored: valid events grouped by subject in stream order, and the
@@ -96,6 +98,8 @@ pub struct Backlog {
     /// reading that is not decoding and validating); sorted by subject when settled.
     events: FxHashMap<Subject, Vec<StoredEvent>>,
     rejections: Vec<RejectionRecord>,
+    /// The rejections' reason codes, counted in metrics once they are committed.
+    reasons: FxHashMap<&'static str, u64>,
     /// Messages read into it.
     messages: usize,
     /// The stream sequence of the last message read into it.
@@ -135,7 +139,14 @@ impl Projector {
             clock,
             settings,
             read: Arc::default(),
+            metrics: Arc::default(),
         }
+    }
+
+    /// Counts what the projector does in `metrics` (the server's, served at `GET /metrics`).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The stream sequence of the last message read, settled or not (progress of a catch-up).
@@ -212,6 +223,7 @@ impl Projector {
             match accept(m) {
                 Err((event_id, rejection)) => {
                     debug!(seq = m.sequence, subject = %m.subject, reason = %rejection.reason, "event rejected");
+                    *backlog.reasons.entry(rejection.reason.code()).or_default() += 1;
                     backlog.rejections.push(RejectionRecord {
                         sequence: m.sequence,
                         la: Subject::parse(&m.subject)
@@ -240,8 +252,10 @@ impl Projector {
                 }
             }
         }
-        self.read
+        let read = self
+            .read
             .fetch_max(backlog.last_sequence, Ordering::Relaxed);
+        self.metrics.set_read(read.max(backlog.last_sequence));
         Ok(())
     }
 
@@ -251,6 +265,7 @@ impl Projector {
     #[instrument(skip_all, fields(messages = backlog.messages, subjects = backlog.events.len()))]
     pub fn settle(&self, backlog: Backlog) -> Result<BatchReport, StoreError> {
         self.roll_day()?;
+        let started = std::time::Instant::now();
         let mut report = BatchReport {
             rejected: backlog.rejections.len(),
             subjects: backlog.events.len(),
@@ -290,6 +305,19 @@ impl Projector {
             }
             self.store.commit(batch)?;
         }
+        // Counted once every commit succeeded: a failed settle is read and settled again.
+        for (reason, n) in backlog.reasons {
+            self.metrics.rejected(Stage::Projector, reason, n);
+        }
+        self.metrics.settled(
+            Settled {
+                stored: report.applied as u64,
+                duplicates: report.duplicates as u64,
+                subjects: report.subjects as u64,
+                applied_sequence: report.last_sequence,
+            },
+            started.elapsed(),
+        );
         if report.subjects > chunk {
             info!(
                 subjects = report.subjects,
@@ -450,7 +478,9 @@ impl Projector {
         self.store.commit(ProjectionBatch {
             as_of: Some(today),
             ..Default::default()
-        })
+        })?;
+        self.metrics.day_rolled();
+        Ok(())
     }
 
     /// Follows the log until `shutdown` turns true, reconnecting after errors.
@@ -493,6 +523,7 @@ impl Projector {
         self.blocking(|p| p.ensure_fingerprint()).await?;
         self.blocking(|p| p.roll_day()).await?;
         let start = self.store.applied_sequence()? + 1;
+        self.metrics.set_applied(start - 1);
         let stream = log.read_from(start, self.settings.batch_size).await?;
         // Messages are pulled by their own task, a few chunks ahead: the consumer asks
         // JetStream for more only while polled, so pulling in this loop would leave the server
