@@ -136,6 +136,11 @@ impl EmbeddedNats {
         format!("nats://{}:{}", self.host, self.port)
     }
 
+    /// The nats-server process's id (to read its CPU time, say).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }
