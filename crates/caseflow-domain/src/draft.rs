@@ -266,7 +266,7 @@ impl EventDraft {
     /// Validates the draft published on `subject`. `log_time` is the log's message time (or,
     /// before appending, the current time): the default `recordedAt`.
     pub fn validate(self, subject: &Subject, log_time: Timestamp) -> Result<Event, Rejection> {
-        let event_id = required_id("eventId", &self.event_id)?;
+        let event_id = required_id("eventId", self.event_id)?;
         if self.la.is_empty() {
             return Err(missing("la"));
         }
@@ -494,7 +494,7 @@ impl PayloadDraft {
             D::CareLeaverSupportExtended => Payload::CareLeaverSupportExtended,
             D::CareLeaverSupportEnded => Payload::CareLeaverSupportEnded,
             D::CaseAllocated { worker_id } => Payload::CaseAllocated {
-                worker_id: required_id("caseAllocated.workerId", &worker_id)?,
+                worker_id: required_id("caseAllocated.workerId", worker_id)?,
             },
             D::EventRetracted {
                 retracted_event_id,
@@ -502,7 +502,7 @@ impl PayloadDraft {
             } => Payload::EventRetracted {
                 retracted_event_id: required_id(
                     "eventRetracted.retractedEventId",
-                    &retracted_event_id,
+                    retracted_event_id,
                 )?,
                 reason: (!reason.is_empty()).then_some(reason),
             },
@@ -594,7 +594,7 @@ fn placement_of(
     let carer_id = if draft.carer_id.is_empty() {
         None
     } else {
-        Some(required_id(Dotted(field, "carerId"), &draft.carer_id)?)
+        Some(required_id(Dotted(field, "carerId"), draft.carer_id)?)
     };
     Ok(Placement {
         kind,
@@ -634,9 +634,12 @@ fn day(field: impl Display, value: &str) -> Result<Date, Rejection> {
     })
 }
 
-fn required_id(field: impl Display + Copy, value: &str) -> Result<Id, Rejection> {
-    valid_id(field, value)?;
-    Id::parse(value).ok_or_else(|| invalid_id(field, value))
+/// `value` as an id (the string kept, not copied).
+fn required_id(field: impl Display + Copy, value: String) -> Result<Id, Rejection> {
+    if value.is_empty() {
+        return Err(missing(field));
+    }
+    Id::from_string(value).map_err(|value| invalid_id(field, &value))
 }
 
 /// `value` when it is an id (checked without copying it).

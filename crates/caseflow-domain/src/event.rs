@@ -46,6 +46,19 @@ impl fmt::Debug for La {
     }
 }
 
+/// The bytes an id may hold (A-Z a-z 0-9 _ -): one look-up per byte, where the checks they
+/// replace were a fifth of validating an event.
+const ID_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+        b += 1;
+    }
+    table
+};
+
 /// A pseudonymous id of a child, household, worker or event: 1 to 64 characters from
 /// `A-Z a-z 0-9 _ -`.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -58,12 +71,14 @@ impl Id {
         Id::is_valid(s).then(|| Id(s.to_owned()))
     }
 
+    /// `s` as an id, when it is one (kept, not copied).
+    pub fn from_string(s: String) -> Result<Id, String> {
+        if Id::is_valid(&s) { Ok(Id(s)) } else { Err(s) }
+    }
+
     /// Whether `s` is an id: 1-64 characters of A-Z a-z 0-9 _ -.
     pub fn is_valid(s: &str) -> bool {
-        !s.is_empty()
-            && s.len() <= Self::MAX_LEN
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        !s.is_empty() && s.len() <= Self::MAX_LEN && s.bytes().all(|b| ID_BYTES[usize::from(b)])
     }
 
     pub fn as_str(&self) -> &str {

@@ -921,3 +921,21 @@ fn cell_keys_order_as_cells_do() {
         );
     }
 }
+
+#[test]
+fn an_id_is_one_to_64_of_the_listed_bytes() {
+    // Every byte, against the rule as written (the validation uses a table).
+    for b in 0..=255u8 {
+        let allowed = b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+        let s = String::from_utf8_lossy(&[b]).into_owned();
+        assert_eq!(Id::is_valid(&s), allowed, "byte {b:#04x}");
+        assert_eq!(Id::from_string(s.clone()).is_ok(), allowed, "byte {b:#04x}");
+    }
+    assert!(!Id::is_valid(""));
+    assert!(Id::is_valid(&"a".repeat(Id::MAX_LEN)));
+    assert!(!Id::is_valid(&"a".repeat(Id::MAX_LEN + 1)));
+    assert!(!Id::is_valid("ab c"));
+    // Kept, not copied, when valid; given back when not.
+    assert_eq!(Id::from_string("C1".to_owned()).unwrap().as_str(), "C1");
+    assert_eq!(Id::from_string("C 1".to_owned()).unwrap_err(), "C 1");
+}
