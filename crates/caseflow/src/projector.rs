@@ -398,10 +398,15 @@ impl Projector {
         let derived_on = self.store.derived_on(subject)?;
         // Messages at or below `through` were absorbed before a crash: skip them.
         let through = log.through;
-        let incoming: Vec<StoredEvent> = incoming
-            .into_iter()
-            .filter(|e| e.sequence > through)
-            .collect();
+        // In stream order: usually all of it is new (copied only when some is not).
+        let incoming: Vec<StoredEvent> = if incoming.first().is_none_or(|e| e.sequence > through) {
+            incoming
+        } else {
+            incoming
+                .into_iter()
+                .filter(|e| e.sequence > through)
+                .collect()
+        };
         if incoming.is_empty() && derived_on == Some(ctx.today) {
             return Ok(Rederived::default());
         }
@@ -430,14 +435,22 @@ impl Projector {
                     .map(|e| ids.insert(e.event.id.as_str()))
                     .collect()
             };
-            log.events.reserve(incoming.len());
-            for (e, new) in incoming.into_iter().zip(new) {
-                log.through = e.sequence;
-                if new {
-                    log.events.push(e);
-                    stored += 1;
-                } else {
-                    duplicates += 1;
+            if let Some(last) = incoming.last() {
+                log.through = last.sequence;
+            }
+            if log.events.is_empty() && new.iter().all(|&n| n) {
+                // A subject's first events (every subject, in a rebuild): taken as they are.
+                stored = incoming.len() as u64;
+                log.events = incoming;
+            } else {
+                log.events.reserve(incoming.len());
+                for (e, new) in incoming.into_iter().zip(new) {
+                    if new {
+                        log.events.push(e);
+                        stored += 1;
+                    } else {
+                        duplicates += 1;
+                    }
                 }
             }
         }
