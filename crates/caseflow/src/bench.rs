@@ -360,22 +360,9 @@ async fn one_run(
     let mut nats = tokio::task::spawn_blocking(move || EmbeddedNats::start(options))
         .await?
         .context("cannot start nats-server (is it on PATH?)")?;
-    let server = Cpu {
-        pid: nats.pid().to_string(),
-    };
     // At least three open loops per scenario: a scenario run once repeats it.
     let open_loops = 3usize.div_ceil(scenario.runs.max(1));
-    let outcome = measured_run(
-        plan,
-        workload,
-        dir,
-        &nats.url(),
-        &server,
-        open_loops,
-        first,
-        results,
-    )
-    .await;
+    let outcome = measured_run(plan, workload, dir, &nats, open_loops, first, results).await;
     tokio::task::spawn_blocking(move || nats.stop()).await?;
     outcome
 }
@@ -384,12 +371,15 @@ async fn measured_run(
     plan: &Plan,
     workload: &Workload,
     dir: &Path,
-    nats_url: &str,
-    server: &Cpu,
+    nats: &EmbeddedNats,
     open_loops: usize,
     first: bool,
     results: &mut Results,
 ) -> anyhow::Result<()> {
+    let nats_url = &nats.url();
+    let server = &Cpu {
+        pid: nats.pid().to_string(),
+    };
     let mut config = workload.config_template.clone();
     config.data_dir = dir.join("serve");
     config.nats.url = nats_url.to_owned();
