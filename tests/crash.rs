@@ -138,7 +138,18 @@ enum CrashPoint {
     /// The first commit that derives subjects and moves the applied sequence (the last chunk
     /// of a catch-up).
     Applying,
+    /// No commit: the store only records what queries would see after each one.
+    Never,
 }
+
+/// What a query reads after a commit: the applied sequence, the day, and authority 372's
+/// cells and month-end cases (May 2018).
+type Seen = (
+    u64,
+    Option<time::Date>,
+    Vec<(Cell, i64)>,
+    BTreeMap<Option<Id>, i64>,
+);
 
 /// A store that fails one commit, either before it reaches sled or after sled applied it (the
 /// process "dies" before hearing back): both must resume to the same projections.
@@ -149,6 +160,7 @@ struct CrashingStore {
     crashed: AtomicBool,
     at: CrashPoint,
     after_commit: bool,
+    seen: std::sync::Mutex<Vec<Seen>>,
 }
 
 impl CrashingStore {
@@ -160,6 +172,7 @@ impl CrashingStore {
             crashed: AtomicBool::new(false),
             at,
             after_commit,
+            seen: Default::default(),
         }
     }
 }
@@ -220,6 +233,7 @@ impl ProjectionStore for CrashingStore {
             CrashPoint::Commit(k) => n == k,
             CrashPoint::Deriving(k) => d == k,
             CrashPoint::Applying => derives && batch.applied_sequence.is_some(),
+            CrashPoint::Never => false,
         };
         if hit && !self.crashed.swap(true, Ordering::SeqCst) {
             if self.after_commit {
@@ -227,7 +241,18 @@ impl ProjectionStore for CrashingStore {
             }
             return Err(crash());
         }
-        self.inner.commit(batch)
+        self.inner.commit(batch)?;
+        if matches!(self.at, CrashPoint::Never) {
+            let la = La::parse("372").unwrap();
+            let may = "2018-05".parse().unwrap();
+            self.seen.lock().unwrap().push((
+                self.inner.applied_sequence()?,
+                self.inner.as_of()?,
+                self.inner.authority_cells(la)?,
+                self.inner.month_end_cases(la, may)?,
+            ));
+        }
+        Ok(())
     }
     fn clear(&self) -> Result<(), StoreError> {
         self.inner.clear()
@@ -339,6 +364,49 @@ async fn a_crash_while_rolling_the_day_resumes_to_a_clean_rebuild() {
             "projections differ after a crash rolling the day at {at:?} (after: {after_commit})"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn figures_move_only_with_the_applied_sequence_or_the_day() {
+    // Settles and day rolls of many chunks (7 subjects each): what a query reads after any
+    // commit is the same for the same applied sequence and day, never some chunks' subjects
+    // and not the others'.
+    let (_nats, target, log) = sample_stream().await;
+    let later = || fixed_clock(time::macros::datetime!(2018-07-03 12:00 UTC));
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(CrashingStore::new(open(&dir), CrashPoint::Never, false));
+    project(&log, store.clone(), 500, target).await;
+    project_on(
+        &log,
+        store.clone(),
+        500,
+        target,
+        Default::default(),
+        later(),
+    )
+    .await;
+
+    let seen = store.seen.lock().unwrap();
+    let mut by_state: BTreeMap<(u64, Option<time::Date>), Vec<&Seen>> = BTreeMap::new();
+    for s in seen.iter() {
+        by_state.entry((s.0, s.1)).or_default().push(s);
+    }
+    // Not vacuous: some states were seen after several commits (chunks), and the figures
+    // moved between states.
+    assert!(by_state.values().any(|commits| commits.len() > 5));
+    assert!(by_state.len() >= 3, "{:?}", by_state.keys());
+    for ((applied, day), commits) in &by_state {
+        let first = commits[0];
+        for s in commits {
+            assert!(
+                s.2 == first.2 && s.3 == first.3,
+                "figures moved within applied sequence {applied} as of {day:?}"
+            );
+        }
+    }
+    let distinct: std::collections::BTreeSet<_> =
+        by_state.values().map(|c| format!("{:?}", c[0].2)).collect();
+    assert!(distinct.len() >= 3, "the figures moved");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

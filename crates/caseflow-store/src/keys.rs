@@ -11,6 +11,19 @@ pub const WORKERS: u8 = b'W';
 pub const AS_OF: &[u8] = b"Mas_of";
 pub const COUNTS: &[u8] = b"Mcounts";
 pub const REJECTION_END: &[u8] = b"S";
+/// Aggregate changes of staged batches, published together (`P` + u64 order).
+pub const STAGED: u8 = b'P';
+
+pub fn staged(n: u64) -> Vec<u8> {
+    let mut k = vec![STAGED];
+    k.extend_from_slice(&n.to_be_bytes());
+    k
+}
+
+pub fn parse_staged(k: &[u8]) -> Option<u64> {
+    let rest = k.strip_prefix(&[STAGED])?;
+    Some(u64::from_be_bytes(rest.try_into().ok()?))
+}
 
 fn kind_byte(kind: EntityKind) -> u8 {
     match kind {

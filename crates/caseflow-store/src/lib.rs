@@ -116,6 +116,25 @@ pub struct ProjectionBatch {
     pub as_of: Option<time::Date>,
     /// Set to record what the projections were derived with (see [`ProjectionStore::fingerprint`]).
     pub fingerprint: Option<Vec<u8>>,
+    /// Keeps this batch's changes to what figures read (cells, month-end cases, workers'
+    /// records) aside, to be published with the next batch that is not staged: a settle or a
+    /// day roll in several chunks then moves the figures all at once, with its last commit,
+    /// and queries never see some of its subjects and not others. Logs, derived days, counts
+    /// and rejections are written as usual. Ignored by a batch that moves the applied sequence
+    /// or the day: that one publishes.
+    pub stage: bool,
+}
+
+/// Children looked after at a month end in an authority, by the worker holding their case.
+type CaseKey = (La, Month, Option<Id>);
+
+/// A staged batch's changes to what figures read, kept under a `P` key until published.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Staged {
+    cell_deltas: Vec<((La, Cell), i64)>,
+    case_deltas: Vec<(CaseKey, i64)>,
+    worker_months_removed: Vec<(La, Month, Id)>,
+    worker_months_put: Vec<(La, Month, Id, WorkerState)>,
 }
 
 impl ProjectionBatch {
@@ -504,17 +523,50 @@ impl ProjectionStore for SledStore {
     }
 
     #[instrument(skip_all, fields(logs = batch.logs.len(), events = batch.new_events, subjects = batch.derived.len(), applied = batch.applied_sequence))]
-    fn commit(&self, batch: ProjectionBatch) -> Result<(), StoreError> {
+    fn commit(&self, mut batch: ProjectionBatch) -> Result<(), StoreError> {
         let mut b = sled::Batch::default();
         let mut counts = self.counts()?;
         counts.events_stored += batch.new_events;
         counts.rejections += batch.rejections.len() as u64;
         counts.duplicates += batch.duplicates;
-        for (subject, log) in batch.logs {
+        for (subject, log) in std::mem::take(&mut batch.logs) {
             b.insert(keys::subject_log(&subject), log.0);
         }
         for (subject, day) in &batch.derived {
             b.insert(keys::derived(subject), encode(day)?);
+        }
+        let staged = self.tree.scan_prefix([keys::STAGED]);
+        if batch.stage && batch.applied_sequence.is_none() && batch.as_of.is_none() {
+            let next = match staged.keys().next_back().transpose()? {
+                Some(last) => keys::parse_staged(&last).ok_or_else(|| corrupt_key(&last))? + 1,
+                None => 0,
+            };
+            let changes = Staged {
+                cell_deltas: std::mem::take(&mut batch.cell_deltas).into_iter().collect(),
+                case_deltas: std::mem::take(&mut batch.case_deltas).into_iter().collect(),
+                worker_months_removed: std::mem::take(&mut batch.worker_months_removed),
+                worker_months_put: std::mem::take(&mut batch.worker_months_put),
+            };
+            b.insert(keys::staged(next), encode(&changes)?);
+        } else {
+            // Publishes what earlier batches staged, with this batch's own changes. Staged
+            // batches hold other subjects than this one (a subject is in one chunk), so their
+            // workers' records are other keys and their order does not matter.
+            for kv in staged {
+                let (key, value) = kv?;
+                let changes: Staged = decode(&key, &value)?;
+                for (cell, amount) in changes.cell_deltas {
+                    *batch.cell_deltas.entry(cell).or_default() += amount;
+                }
+                for (case, amount) in changes.case_deltas {
+                    *batch.case_deltas.entry(case).or_default() += amount;
+                }
+                batch
+                    .worker_months_removed
+                    .extend(changes.worker_months_removed);
+                batch.worker_months_put.extend(changes.worker_months_put);
+                b.remove(key);
+            }
         }
         // Both maps are sorted by their key, so each value's deltas are one run.
         let cells: Vec<_> = batch.cell_deltas.iter().collect();

@@ -5,8 +5,10 @@
 //! log (an event id already stored is a duplicate), re-derives the subject from its whole
 //! history, and moves the figure cells by the difference of its contributions. The last commit
 //! of a settle records the stream sequence the figures are now exactly up to (the applied
-//! sequence), with the rejections; commits are atomic and each subject's log records the last
-//! sequence it absorbed, so a crash anywhere resumes exactly where the store says.
+//! sequence), with the rejections; the chunks before it stage their changes to the figures,
+//! which the last publishes, so figures move all at once. Commits are atomic and each
+//! subject's log records the last sequence it absorbed, so a crash anywhere resumes exactly
+//! where the store says.
 //!
 //! While JetStream reports more messages waiting (a rebuild, or a backlog after downtime) the
 //! projector keeps reading into the backlog and settles once it has caught up (or holds
@@ -39,7 +41,7 @@ use tracing::{debug, info, instrument, warn};
 /// projector derives changes, so that older projections are rebuilt (see
 /// [`Projector::fingerprint`]; changes to the domain's derivations are caught by
 /// [`caseflow_domain::DERIVATION_SOURCE`]).
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 
 /// Projector settings.
 #[derive(Clone, Debug)]
@@ -260,8 +262,9 @@ impl Projector {
     }
 
     /// Stores and derives everything in `backlog`: its subjects in chunks of `roll_chunk`, in
-    /// parallel, each chunk one atomic commit; the last one records the rejections and moves
-    /// the applied sequence to the backlog's last message.
+    /// parallel, each chunk one atomic commit; the last one records the rejections, moves the
+    /// applied sequence to the backlog's last message and publishes the figures' changes the
+    /// others staged.
     #[instrument(skip_all, fields(messages = backlog.messages, subjects = backlog.events.len()))]
     pub fn settle(&self, backlog: Backlog) -> Result<BatchReport, StoreError> {
         self.roll_day()?;
@@ -302,6 +305,9 @@ impl Projector {
             if i + 1 == chunks {
                 batch.rejections = std::mem::take(&mut rejections);
                 batch.applied_sequence = Some(report.last_sequence);
+            } else {
+                // The figures move with the last chunk, all at once.
+                batch.stage = true;
             }
             self.store.commit(batch)?;
         }
@@ -469,7 +475,8 @@ impl Projector {
     /// subject as of today (figures of the running month, and what is due by today, change
     /// with the day), in chunks. Each subject records the day it was derived as of with its
     /// cells, so a roll interrupted by a crash rolls again only the subjects not yet rolled;
-    /// the projections' day is written last.
+    /// the chunks stage their changes to the figures and the projections' day, written last,
+    /// publishes them.
     pub fn roll_day(&self) -> Result<(), StoreError> {
         let today = self.today();
         if self.store.as_of()? == Some(today) {
@@ -479,7 +486,11 @@ impl Projector {
         info!(%today, subjects = subjects.len(), "new day: re-deriving every subject");
         let ctx = Context::new(self.settings.indicators.clone(), today);
         for chunk in subjects.chunks(self.settings.roll_chunk.max(1)) {
-            let mut batch = ProjectionBatch::default();
+            // Published with the day, below.
+            let mut batch = ProjectionBatch {
+                stage: true,
+                ..Default::default()
+            };
             let part = chunk.iter().map(|s| (s.clone(), Vec::new())).collect();
             let (rederived, deltas) = self.rederive(part, &ctx)?;
             batch.add_cell_deltas(deltas);
