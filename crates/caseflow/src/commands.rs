@@ -454,7 +454,8 @@ async fn demo_steps(
          grpcurl -plaintext -d '{{\"la\":\"372\",\"indicator\":\"6.7\"}}' {addr} caseflow.v1.Figures/GetSeries\n  \
          grpcurl -plaintext -d '{{\"la\":\"372\",\"indicator\":\"6.15\",\"month\":\"{last}\"}}' {addr} caseflow.v1.Records/ListMembers\n  \
          cargo run -q -p caseflow -- report --grpc http://{addr} --format html > report.html\n  \
-         cargo run -q -p caseflow -- status --grpc http://{addr}"
+         cargo run -q -p caseflow -- status --grpc http://{addr}\n  \
+         curl http://{addr}/metrics"
     );
     std::io::stdout().flush()?;
     Ok(())
