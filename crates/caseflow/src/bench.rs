@@ -425,10 +425,7 @@ async fn measured_run(
     let peak_reset = reset_peak_rss();
     let running = crate::app::start(&config).await?;
     let t0 = Instant::now();
-    let acks = running
-        .log
-        .append_all(appends, plan.in_flight)
-        .await;
+    let acks = running.log.append_all(appends, plan.in_flight).await;
     let published = t0.elapsed();
     let failed = acks.iter().filter(|a| a.is_err()).count();
     drop(acks);
