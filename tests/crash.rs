@@ -116,6 +116,13 @@ async fn project_on(
     task.await.unwrap();
 }
 
+/// Runs a projector on `store` on 3 July 2018, a month after [`clock`]'s day (the horizon
+/// moves and reviews, visits and checks fall due), until it has applied `target`.
+async fn project_a_month_later(log: &EventLog, store: Arc<dyn ProjectionStore>, target: u64) {
+    let later = fixed_clock(time::macros::datetime!(2018-07-03 12:00 UTC));
+    project_on(log, store, 500, target, Default::default(), later).await
+}
+
 fn open(dir: &tempfile::TempDir) -> Arc<SledStore> {
     Arc::new(
         SledStore::open(
@@ -318,20 +325,10 @@ async fn a_crash_at_any_commit_resumes_to_a_clean_rebuild() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_while_rolling_the_day_resumes_to_a_clean_rebuild() {
     let (_nats, target, log) = sample_stream().await;
-    // A month later: the horizon moves and reviews, visits and checks fall due.
-    let later = || fixed_clock(time::macros::datetime!(2018-07-03 12:00 UTC));
 
     let clean_dir = tempfile::tempdir().unwrap();
     let clean = open(&clean_dir);
-    project_on(
-        &log,
-        clean.clone(),
-        500,
-        target,
-        Default::default(),
-        later(),
-    )
-    .await;
+    project_a_month_later(&log, clean.clone(), target).await;
     let expected = clean.dump().unwrap();
     let before = {
         let dir = tempfile::tempdir().unwrap();
@@ -349,15 +346,7 @@ async fn a_crash_while_rolling_the_day_resumes_to_a_clean_rebuild() {
         project(&log, inner.clone(), 500, target).await;
         let at = CrashPoint::Deriving(k);
         let store = Arc::new(CrashingStore::new(inner.clone(), at, after_commit));
-        project_on(
-            &log,
-            store.clone(),
-            500,
-            target,
-            Default::default(),
-            later(),
-        )
-        .await;
+        project_a_month_later(&log, store.clone(), target).await;
         assert!(store.crashed.load(Ordering::SeqCst), "crashed at {at:?}");
         assert!(
             inner.dump().unwrap() == expected,
@@ -372,19 +361,10 @@ async fn figures_move_only_with_the_applied_sequence_or_the_day() {
     // commit is the same for the same applied sequence and day, never some chunks' subjects
     // and not the others'.
     let (_nats, target, log) = sample_stream().await;
-    let later = || fixed_clock(time::macros::datetime!(2018-07-03 12:00 UTC));
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(CrashingStore::new(open(&dir), CrashPoint::Never, false));
     project(&log, store.clone(), 500, target).await;
-    project_on(
-        &log,
-        store.clone(),
-        500,
-        target,
-        Default::default(),
-        later(),
-    )
-    .await;
+    project_a_month_later(&log, store.clone(), target).await;
 
     let seen = store.seen.lock().unwrap();
     let mut by_state: BTreeMap<(u64, Option<time::Date>), Vec<&Seen>> = BTreeMap::new();
