@@ -285,6 +285,7 @@ impl Projector {
         let mut subjects: Vec<_> = backlog.events.into_iter().collect();
         subjects.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut subjects = subjects.into_iter();
+        let mut derived_subjects = 0;
         for i in 0..chunks {
             let part: Vec<_> = subjects.by_ref().take(chunk).collect();
             let mut batch = ProjectionBatch::default();
@@ -299,6 +300,7 @@ impl Projector {
                     batch.logs.push((subject.clone(), log));
                 }
                 if r.derived {
+                    derived_subjects += 1;
                     batch.rederived_except_cells(&subject, &r.old, &r.new, ctx.today);
                 }
             }
@@ -319,7 +321,7 @@ impl Projector {
             Settled {
                 stored: report.applied as u64,
                 duplicates: report.duplicates as u64,
-                subjects: report.subjects as u64,
+                subjects: derived_subjects,
                 applied_sequence: report.last_sequence,
             },
             started.elapsed(),
