@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use caseflow_domain::indicators::caseloads::WorkerState;
 use caseflow_domain::indicators::{Category, Cell, Dimension, Measure};
 use caseflow_domain::{Id, Indicator, La, Month};
 use caseflow_store::{ProjectionBatch, ProjectionStore, SledSettings, SledStore};
@@ -110,4 +111,49 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn staged_workers_records_are_published_in_the_order_they_were_staged() {
+    // A subject staged twice (a settle cut short by a crash, then a day roll): the second
+    // staging's removal of a record the first put must win, as would a later put.
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path(), &SledSettings::default()).unwrap();
+    let la = las()[0];
+    let month = Month::new(2018, 5).unwrap();
+    let (w1, w2) = (Id::parse("SW1").unwrap(), Id::parse("SW2").unwrap());
+    let state = |team: &str| WorkerState {
+        team: team.to_owned(),
+        fte: 1.0,
+        qualified: true,
+        agency: false,
+        asye: false,
+    };
+    let staged =
+        |removed: Vec<(La, Month, Id)>, put: Vec<(La, Month, Id, WorkerState)>| ProjectionBatch {
+            worker_months_removed: removed,
+            worker_months_put: put,
+            stage: true,
+            ..Default::default()
+        };
+    store
+        .commit(staged(
+            vec![],
+            vec![
+                (la, month, w1.clone(), state("A")),
+                (la, month, w2.clone(), state("A")),
+            ],
+        ))
+        .unwrap();
+    store
+        .commit(staged(
+            vec![(la, month, w1.clone()), (la, month, w2.clone())],
+            vec![(la, month, w2.clone(), state("B"))],
+        ))
+        .unwrap();
+    // Nothing is read before it is published.
+    assert!(store.workers_at(la, month).unwrap().is_empty());
+    store.commit(ProjectionBatch::default()).unwrap();
+    let workers = store.workers_at(la, month).unwrap();
+    assert_eq!(workers, BTreeMap::from([(w2, state("B"))]));
 }

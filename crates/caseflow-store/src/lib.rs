@@ -535,6 +535,17 @@ impl ProjectionStore for SledStore {
         for (subject, day) in &batch.derived {
             b.insert(keys::derived(subject), encode(day)?);
         }
+        // Workers' month-end records as they end up: each batch's removals, then its puts (a
+        // record both removed and put, the month still on the books, stays), batch after batch.
+        let mut records: BTreeMap<(La, Month, Id), Option<WorkerState>> = BTreeMap::new();
+        let mut record = |removed: Vec<(La, Month, Id)>, put: Vec<(La, Month, Id, WorkerState)>| {
+            for key in removed {
+                records.insert(key, None);
+            }
+            for (la, month, worker, state) in put {
+                records.insert((la, month, worker), Some(state));
+            }
+        };
         let staged = self.tree.scan_prefix([keys::STAGED]);
         if batch.stage && batch.applied_sequence.is_none() && batch.as_of.is_none() {
             let next = match staged.keys().next_back().transpose()? {
@@ -549,9 +560,9 @@ impl ProjectionStore for SledStore {
             };
             b.insert(keys::staged(next), encode(&changes)?);
         } else {
-            // Publishes what earlier batches staged, with this batch's own changes. Staged
-            // batches hold other subjects than this one (a subject is in one chunk), so their
-            // workers' records are other keys and their order does not matter.
+            // Publishes what earlier batches staged, in the order they were staged, then this
+            // batch's own changes. Sums do not depend on the order; workers' records do when a
+            // subject was staged twice (a settle cut short by a crash, then a day roll).
             for kv in staged {
                 let (key, value) = kv?;
                 let changes: Staged = decode(&key, &value)?;
@@ -561,12 +572,13 @@ impl ProjectionStore for SledStore {
                 for (case, amount) in changes.case_deltas {
                     *batch.case_deltas.entry(case).or_default() += amount;
                 }
-                batch
-                    .worker_months_removed
-                    .extend(changes.worker_months_removed);
-                batch.worker_months_put.extend(changes.worker_months_put);
+                record(changes.worker_months_removed, changes.worker_months_put);
                 b.remove(key);
             }
+            record(
+                std::mem::take(&mut batch.worker_months_removed),
+                std::mem::take(&mut batch.worker_months_put),
+            );
         }
         // Both maps are sorted by their key, so each value's deltas are one run.
         let cells: Vec<_> = batch.cell_deltas.iter().collect();
@@ -583,13 +595,12 @@ impl ProjectionStore for SledStore {
             let deltas = run.iter().map(|((_, _, worker), d)| (worker.clone(), **d));
             add_to_counters(&self.tree, &mut b, key, deltas)?;
         }
-        // Removals first: a record both removed and put (the month is still on the books) stays.
-        for (la, month, worker) in &batch.worker_months_removed {
-            b.remove(keys::worker_month(keys::WORKERS, *la, *month, Some(worker)));
-        }
-        for (la, month, worker, state) in &batch.worker_months_put {
-            let key = keys::worker_month(keys::WORKERS, *la, *month, Some(worker));
-            b.insert(key, encode(state)?);
+        for ((la, month, worker), state) in records {
+            let key = keys::worker_month(keys::WORKERS, la, month, Some(&worker));
+            match state {
+                Some(state) => b.insert(key, encode(&state)?),
+                None => b.remove(key),
+            }
         }
         for r in &batch.rejections {
             b.insert(keys::rejection(r.sequence), encode(r)?);
