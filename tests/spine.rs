@@ -145,6 +145,49 @@ async fn publish_project_query_round_trip() {
     cf.stop().await;
 }
 
+/// The projector's reading alone (the bench's baseline) reads what following the log reads,
+/// rejections included, and stores nothing; settling what it read gives the running server's
+/// figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_alone_reads_what_the_projector_settles_and_stores_nothing() {
+    use caseflow::projector::{Projector, ProjectorSettings};
+    use caseflow_store::{ProjectionStore, SledStore};
+    use std::sync::Arc;
+
+    let nats = TestNats::start();
+    let cf = TestCaseflow::start(&nats).await;
+    publish(cf.log(), three_children("372")).await;
+    let subject = "caseflow.events.372.child.C1";
+    publish_raw(&nats.url(), subject, b"{\"eventId\": 7", None).await;
+    cf.caught_up().await;
+    let last = cf.log().last_sequence().await.unwrap();
+    assert_eq!(last, 8);
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SledStore::open(dir.path(), &cf.config.sled_settings()).unwrap());
+    let projector = Projector::new(
+        store.clone(),
+        caseflow::app::clock(&cf.config),
+        ProjectorSettings {
+            batch_size: 3,
+            indicators: cf.config.indicators.clone(),
+            ..Default::default()
+        },
+    );
+    let backlog = projector.read_only(cf.log(), last).await.unwrap();
+    assert_eq!((backlog.len(), backlog.rejected()), (8, 1));
+    assert_eq!(store.applied_sequence().unwrap(), 0);
+    assert!(store.subjects(None).unwrap().is_empty());
+
+    let report = projector.settle(backlog).unwrap();
+    assert_eq!((report.applied, report.rejected), (7, 1));
+    let la = caseflow_domain::La::parse("372").unwrap();
+    let running = cf.running.store.authority_cells(la).unwrap();
+    assert!(!running.is_empty());
+    assert_eq!(store.authority_cells(la).unwrap(), running);
+    cf.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicates_are_absorbed_and_retractions_re_derive() {
     let nats = TestNats::start();

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use anyhow::Context as _;
 use caseflow_domain::indicators::caseloads::{month_end_cases, worker_month_ends};
 use caseflow_domain::indicators::{
     Cell, Context, Evaluation, Sink, evaluate_child_into, evaluate_household,
@@ -116,6 +117,11 @@ impl Backlog {
 
     pub fn is_empty(&self) -> bool {
         self.messages == 0
+    }
+
+    /// Messages read into it that were rejected.
+    pub fn rejected(&self) -> usize {
+        self.rejections.len()
     }
 }
 
@@ -550,20 +556,7 @@ impl Projector {
         self.blocking(|p| p.roll_day()).await?;
         let start = self.store.applied_sequence()? + 1;
         self.metrics.set_applied(start - 1);
-        let stream = log.read_from(start, self.settings.batch_size).await?;
-        // Messages are pulled by their own task, a few chunks ahead: the consumer asks
-        // JetStream for more only while polled, so pulling in this loop would leave the server
-        // idle while each chunk is decoded.
-        let (ahead, mut chunks) = tokio::sync::mpsc::channel(4);
-        let batch = self.settings.batch_size;
-        let _puller = AbortOnDrop(tokio::spawn(async move {
-            let mut stream = std::pin::pin!(stream.ready_chunks(batch));
-            while let Some(chunk) = stream.next().await {
-                if ahead.send(chunk).await.is_err() {
-                    return;
-                }
-            }
-        }));
+        let mut reading = self.reading(log, start).await?;
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         let mut backlog = Backlog::default();
         loop {
@@ -573,42 +566,118 @@ impl Projector {
                     self.blocking(|p| p.roll_day()).await?;
                     continue;
                 }
-                chunk = chunks.recv() => chunk,
+                chunk = reading.chunks.recv() => chunk,
             };
             let Some(chunk) = chunk else {
                 anyhow::bail!("the stream of messages ended");
             };
-            let mut messages = Vec::with_capacity(chunk.len());
-            let mut failure = None;
-            for item in chunk {
-                match item {
-                    Ok(m) => messages.push(m),
-                    Err(e) => {
-                        failure = Some(e);
-                        break;
-                    }
-                }
+            let read = self.read_chunk(backlog, chunk).await?;
+            backlog = read.backlog;
+            if read.caught_up || backlog.len() >= self.settings.defer_up_to {
+                let settling = std::mem::take(&mut backlog);
+                let report = self.blocking(move |p| p.settle(settling)).await?;
+                debug!(?report, caught_up = read.caught_up, "backlog settled");
             }
-            if let Some(last) = messages.last() {
-                let caught_up = last.pending == 0 || failure.is_some();
-                let mut held = std::mem::take(&mut backlog);
-                backlog = self
-                    .blocking(move |p| {
-                        p.read_into(&mut held, &messages)?;
-                        Ok(held)
-                    })
-                    .await?;
-                if caught_up || backlog.len() >= self.settings.defer_up_to {
-                    let settling = std::mem::take(&mut backlog);
-                    let report = self.blocking(move |p| p.settle(settling)).await?;
-                    debug!(?report, caught_up, "backlog settled");
-                }
-            }
-            if let Some(e) = failure {
+            if let Some(e) = read.failure {
                 return Err(e.into());
             }
         }
     }
+
+    /// Reads the messages after the applied sequence up to `last` into a backlog, as `follow`
+    /// reads them (same pulling ahead, same decoding and validating), and settles nothing: the
+    /// bench's measure of what reading alone costs.
+    pub async fn read_only(&self, log: &EventLog, last: u64) -> anyhow::Result<Backlog> {
+        let start = self.store.applied_sequence()? + 1;
+        let mut reading = self.reading(log, start).await?;
+        let mut backlog = Backlog::default();
+        while backlog.last_sequence < last {
+            let chunk = reading
+                .chunks
+                .recv()
+                .await
+                .context("the stream of messages ended")?;
+            let read = self.read_chunk(backlog, chunk).await?;
+            backlog = read.backlog;
+            if let Some(e) = read.failure {
+                return Err(e.into());
+            }
+        }
+        Ok(backlog)
+    }
+
+    /// Starts reading the log from `start`. Messages are pulled by their own task, a few
+    /// chunks ahead: the consumer asks JetStream for more only while polled, so pulling in the
+    /// reading loop would leave the server idle while each chunk is decoded.
+    async fn reading(&self, log: &EventLog, start: u64) -> anyhow::Result<Reading> {
+        let stream = log.read_from(start, self.settings.batch_size).await?;
+        let (ahead, chunks) = tokio::sync::mpsc::channel(4);
+        let batch = self.settings.batch_size;
+        let puller = AbortOnDrop(tokio::spawn(async move {
+            let mut stream = std::pin::pin!(stream.ready_chunks(batch));
+            while let Some(chunk) = stream.next().await {
+                if ahead.send(chunk).await.is_err() {
+                    return;
+                }
+            }
+        }));
+        Ok(Reading {
+            chunks,
+            _puller: puller,
+        })
+    }
+
+    /// Decodes and validates a chunk of messages into `backlog`, off the async workers; a
+    /// read error ends the chunk (the messages before it are kept).
+    async fn read_chunk(&self, backlog: Backlog, chunk: Chunk) -> anyhow::Result<ChunkRead> {
+        let mut messages = Vec::with_capacity(chunk.len());
+        let mut failure = None;
+        for item in chunk {
+            match item {
+                Ok(m) => messages.push(m),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        let Some(last) = messages.last() else {
+            return Ok(ChunkRead {
+                backlog,
+                caught_up: false,
+                failure,
+            });
+        };
+        let caught_up = last.pending == 0 || failure.is_some();
+        let mut held = backlog;
+        let backlog = self
+            .blocking(move |p| {
+                p.read_into(&mut held, &messages)?;
+                Ok(held)
+            })
+            .await?;
+        Ok(ChunkRead {
+            backlog,
+            caught_up,
+            failure,
+        })
+    }
+}
+
+/// Messages pulled from the log in chunks, by a task that ends with this.
+struct Reading {
+    chunks: tokio::sync::mpsc::Receiver<Chunk>,
+    _puller: AbortOnDrop,
+}
+
+type Chunk = Vec<Result<LogMessage, caseflow_log::LogError>>;
+
+/// A chunk read into the backlog: whether JetStream had nothing more waiting after it, and
+/// the read error that cut it short.
+struct ChunkRead {
+    backlog: Backlog,
+    caught_up: bool,
+    failure: Option<caseflow_log::LogError>,
 }
 
 /// A task aborted when this handle is dropped (the projector's puller ends with `follow`).
