@@ -519,19 +519,37 @@ async fn measured_run(
     let (us, raw_cpu) = (Cpu::this(), (Cpu::this().seconds(), server.seconds()));
     let raw = raw_consume(&log, target, plan.batch_size).await?;
     let raw_cpu = (us.seconds() - raw_cpu.0, server.seconds() - raw_cpu.1);
+    let settings = ProjectorSettings {
+        batch_size: plan.batch_size,
+        indicators: config.indicators.clone(),
+        ..Default::default()
+    };
+    // The projector's reading alone (pulling, decoding, validating into its backlog), storing
+    // and deriving nothing: the most the replay could reach with reading as it is.
+    let reading = {
+        let store = Arc::new(SledStore::open(
+            &dir.join("read-only"),
+            &config.sled_settings(),
+        )?);
+        let projector = Projector::new(store, crate::app::clock(&config), settings.clone());
+        let cpu = (us.seconds(), server.seconds());
+        let t0 = Instant::now();
+        let backlog = projector.read_only(&log, target).await?;
+        let took = t0.elapsed();
+        let cpu = (us.seconds() - cpu.0, server.seconds() - cpu.1);
+        anyhow::ensure!(
+            backlog.len() as u64 == target,
+            "the read-only pass read {} of {target} messages",
+            backlog.len()
+        );
+        (took, cpu)
+    };
+    let (reading, reading_cpu) = reading;
     let store = Arc::new(SledStore::open(
         &dir.join("rebuild"),
         &config.sled_settings(),
     )?);
-    let projector = Projector::new(
-        store.clone(),
-        crate::app::clock(&config),
-        ProjectorSettings {
-            batch_size: plan.batch_size,
-            indicators: config.indicators.clone(),
-            ..Default::default()
-        },
-    );
+    let projector = Projector::new(store.clone(), crate::app::clock(&config), settings);
     let (stop, stop_rx) = watch::channel(false);
     let task_log = log.clone();
     let task_projector = projector.clone();
@@ -567,6 +585,11 @@ async fn measured_run(
         "%",
         100.0 * replay_rate / raw_rate,
     );
+    results.record(
+        "rebuild: projector's reading alone / raw consumer (same run)",
+        "%",
+        100.0 * raw.as_secs_f64() / reading.as_secs_f64(),
+    );
     // Where the time goes: CPU per event of this process and of nats-server, and the ratio the
     // projector would reach with its CPU (and nats-server's) spread over every core, waiting
     // for nothing.
@@ -581,6 +604,16 @@ async fn measured_run(
         "rebuild CPU: raw consumer, nats-server per event",
         "µs",
         per_event(raw_cpu.1),
+    );
+    results.record(
+        "rebuild CPU: projector's reading alone, caseflow per event",
+        "µs",
+        per_event(reading_cpu.0),
+    );
+    results.record(
+        "rebuild CPU: projector's reading alone, nats-server per event",
+        "µs",
+        per_event(reading_cpu.1),
     );
     results.record(
         "rebuild CPU: projector, caseflow per event",
@@ -987,6 +1020,10 @@ const CURVE: &[(&str, &str)] = &[
         "rebuild / raw if no core idles, %",
     ),
     (
+        "rebuild: projector's reading alone / raw consumer (same run)",
+        "reading alone / raw, %",
+    ),
+    (
         "GetScorecard p99 (8 clients, closed loop)",
         "scorecard p99, ms (closed)",
     ),
@@ -1169,8 +1206,10 @@ fn document(
     let _ = writeln!(
         out,
         "2. **Rebuild**: after the server stops, in the same run, a raw consumer reads the whole \
-         stream (`EventLog::read_from(1, {b})` in chunks of {b}, doing nothing else); then a \
-         fresh projector (`Projector::run`, batch {b}) replays the same stream into an empty \
+         stream (`EventLog::read_from(1, {b})` in chunks of {b}, doing nothing else); then the \
+         projector's reading alone (`Projector::read_only`: the same pulling ahead, decoding and \
+         validating into its backlog, storing and deriving nothing), the most a replay that \
+         reads as the projector does could reach; then a fresh projector (`Projector::run`, batch {b}) replays the same stream into an empty \
          sled store, until its applied sequence reaches the end. The ratio is projector \
          events/s over raw events/s; the target is >= 80%. CPU time (user + system, from \
          /proc, in 10 ms ticks) of this process and of nats-server is read around each, per \
