@@ -169,18 +169,31 @@ async fn reading_alone_reads_what_the_projector_settles_and_stores_nothing() {
         store.clone(),
         caseflow::app::clock(&cf.config),
         ProjectorSettings {
-            batch_size: 3,
+            batch_size: 2,
+            defer_up_to: 3,
             indicators: cf.config.indicators.clone(),
             ..Default::default()
         },
     );
-    let backlog = projector.read_only(cf.log(), last).await.unwrap();
-    assert_eq!((backlog.len(), backlog.rejected()), (8, 1));
+    let mut backlogs = Vec::new();
+    projector
+        .read_only(cf.log(), last, |b| backlogs.push(b))
+        .await
+        .unwrap();
+    // Handed over where following the log would settle: every 3 messages held (batches of 2),
+    // and at the end.
+    let sizes: Vec<_> = backlogs.iter().map(|b| b.len()).collect();
+    assert_eq!(sizes, [4, 4]);
+    assert_eq!(backlogs.iter().map(|b| b.rejected()).sum::<usize>(), 1);
     assert_eq!(store.applied_sequence().unwrap(), 0);
     assert!(store.subjects(None).unwrap().is_empty());
 
-    let report = projector.settle(backlog).unwrap();
-    assert_eq!((report.applied, report.rejected), (7, 1));
+    let (mut applied, mut rejected) = (0, 0);
+    for backlog in backlogs {
+        let report = projector.settle(backlog).unwrap();
+        (applied, rejected) = (applied + report.applied, rejected + report.rejected);
+    }
+    assert_eq!((applied, rejected), (7, 1));
     let la = caseflow_domain::La::parse("372").unwrap();
     let running = cf.running.store.authority_cells(la).unwrap();
     assert!(!running.is_empty());

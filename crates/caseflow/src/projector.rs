@@ -584,14 +584,21 @@ impl Projector {
         }
     }
 
-    /// Reads the messages after the applied sequence up to `last` into a backlog, as `follow`
-    /// reads them (same pulling ahead, same decoding and validating), and settles nothing: the
-    /// bench's measure of what reading alone costs.
-    pub async fn read_only(&self, log: &EventLog, last: u64) -> anyhow::Result<Backlog> {
+    /// Reads the messages after the applied sequence up to `last` as `follow` reads them (same
+    /// pulling ahead, same decoding and validating), settling nothing: each backlog goes to
+    /// `settled_here` where `follow` would settle it (caught up, `defer_up_to` messages held,
+    /// or `last` reached). The bench's measure of what reading alone costs.
+    pub async fn read_only(
+        &self,
+        log: &EventLog,
+        last: u64,
+        mut settled_here: impl FnMut(Backlog),
+    ) -> anyhow::Result<()> {
         let start = self.store.applied_sequence()? + 1;
         let mut reading = self.reading(log, start).await?;
         let mut backlog = Backlog::default();
-        while backlog.last_sequence < last {
+        let mut through = start - 1;
+        while through < last {
             let chunk = reading
                 .chunks
                 .recv()
@@ -602,8 +609,12 @@ impl Projector {
             if let Some(e) = read.failure {
                 return Err(e.into());
             }
+            through = through.max(backlog.last_sequence);
+            if read.caught_up || backlog.len() >= self.settings.defer_up_to || through >= last {
+                settled_here(std::mem::take(&mut backlog));
+            }
         }
-        Ok(backlog)
+        Ok(())
     }
 
     /// Starts reading the log from `start`. Messages are pulled by their own task, a few
