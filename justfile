@@ -52,7 +52,7 @@ doc:
 report format="table":
     cargo run -q -p caseflow -- report --format {{format}}
 
-# The benchmarks, written to BENCHMARKS.md: Criterion micro-benchmarks, then 5 simulated years at 1, 10 and 150 authorities (about half an hour; release build)
+# The benchmarks, written to BENCHMARKS.md: Criterion micro-benchmarks, then 5 simulated years at 1, 10 and 150 authorities (about a quarter of an hour; release build)
 bench:
     cargo bench -p caseflow --bench hot_paths
     cargo run --release -p caseflow -- bench
