@@ -413,7 +413,7 @@ async fn measured_run(
         first,
     } = run;
     let nats_url = &nats.url();
-    let server = &Cpu {
+    let server = &Process {
         pid: nats.pid().to_string(),
     };
     let mut config = workload.config_template.clone();
@@ -473,7 +473,7 @@ async fn measured_run(
 
     // (3) Query latency and throughput against the running server, on loopback, once the
     // work the ingest left behind (sled writing back and cleaning segments, JetStream) is done.
-    let waited = until_quiet(&[Cpu::this(), server.clone()]).await;
+    let waited = until_quiet(&[Process::this(), server.clone()]).await;
     results.record(
         "wait for caseflow and nats-server to go quiet after ingest",
         "s",
@@ -516,9 +516,19 @@ async fn measured_run(
     // (2) Rebuild: a raw consumer, then the projector into an empty store, same stream and
     // batch settings.
     let log = EventLog::connect(nats_url, config.stream_settings()).await?;
-    let (us, raw_cpu) = (Cpu::this(), (Cpu::this().seconds(), server.seconds()));
+    // What memory the machine had left for the page cache when the passes began, and what
+    // nats-server read from disk during each (the stream not in the page cache).
+    if let Some(mib) = available_memory_mib() {
+        results.record("memory available before the rebuild passes", "MiB", mib);
+    }
+    let (us, raw_cpu) = (
+        Process::this(),
+        (Process::this().seconds(), server.seconds()),
+    );
+    let raw_disk = server.disk_read_bytes();
     let raw = raw_consume(&log, target, plan.batch_size).await?;
     let raw_cpu = (us.seconds() - raw_cpu.0, server.seconds() - raw_cpu.1);
+    let raw_disk = server.disk_read_bytes() - raw_disk;
     let settings = ProjectorSettings {
         batch_size: plan.batch_size,
         indicators: config.indicators.clone(),
@@ -533,6 +543,7 @@ async fn measured_run(
         )?);
         let projector = Projector::new(store, crate::app::clock(&config), settings.clone());
         let cpu = (us.seconds(), server.seconds());
+        let disk = server.disk_read_bytes();
         let t0 = Instant::now();
         let mut read = 0;
         projector
@@ -540,13 +551,14 @@ async fn measured_run(
             .await?;
         let took = t0.elapsed();
         let cpu = (us.seconds() - cpu.0, server.seconds() - cpu.1);
+        let disk = server.disk_read_bytes() - disk;
         anyhow::ensure!(
             read as u64 == target,
             "the read-only pass read {read} of {target} messages"
         );
-        (took, cpu)
+        (took, cpu, disk)
     };
-    let (reading, reading_cpu) = reading;
+    let (reading, reading_cpu, reading_disk) = reading;
     let store = Arc::new(SledStore::open(
         &dir.join("rebuild"),
         &config.sled_settings(),
@@ -556,6 +568,7 @@ async fn measured_run(
     let task_log = log.clone();
     let task_projector = projector.clone();
     let replay_cpu = (us.seconds(), server.seconds());
+    let replay_disk = server.disk_read_bytes();
     let t0 = Instant::now();
     let task = tokio::spawn(async move { task_projector.run(&task_log, stop_rx).await });
     while store.applied_sequence()? < target {
@@ -567,6 +580,7 @@ async fn measured_run(
     }
     let replay = t0.elapsed();
     let replay_cpu = (us.seconds() - replay_cpu.0, server.seconds() - replay_cpu.1);
+    let replay_disk = server.disk_read_bytes() - replay_disk;
     let _ = stop.send(true);
     task.await?;
     let messages = target as f64;
@@ -627,6 +641,17 @@ async fn measured_run(
         "µs",
         per_event(replay_cpu.1),
     );
+    for (pass, bytes) in [
+        ("raw consumer", raw_disk),
+        ("projector's reading alone", reading_disk),
+        ("projector", replay_disk),
+    ] {
+        results.record(
+            &format!("rebuild disk reads: {pass}, nats-server"),
+            "MiB",
+            bytes / (1024.0 * 1024.0),
+        );
+    }
     results.record(
         "rebuild: projector / raw if its CPU were spread over every core",
         "%",
@@ -880,9 +905,9 @@ async fn open_loop(grpc: &str, query: &Query, plan: &Plan) -> anyhow::Result<Loa
 
 /// Waits until `processes` together use less than a tenth of a core over a quarter of a
 /// second (at most [`QUIET_AT_MOST`]); how long it waited.
-async fn until_quiet(processes: &[Cpu]) -> Duration {
+async fn until_quiet(processes: &[Process]) -> Duration {
     let window = Duration::from_millis(250);
-    let cpu = || processes.iter().map(Cpu::seconds).sum::<f64>();
+    let cpu = || processes.iter().map(Process::seconds).sum::<f64>();
     let t0 = Instant::now();
     let mut before = cpu();
     while t0.elapsed() < QUIET_AT_MOST {
@@ -899,15 +924,15 @@ async fn until_quiet(processes: &[Cpu]) -> Duration {
 /// The longest [`until_quiet`] waits.
 const QUIET_AT_MOST: Duration = Duration::from_secs(60);
 
-/// A process's CPU time (user + system, every thread, living or ended), from /proc.
+/// A process, for its CPU time and disk reads, from /proc.
 #[derive(Clone)]
-struct Cpu {
+struct Process {
     pid: String,
 }
 
-impl Cpu {
-    fn this() -> Cpu {
-        Cpu {
+impl Process {
+    fn this() -> Process {
+        Process {
             pid: "self".to_owned(),
         }
     }
@@ -929,6 +954,33 @@ impl Cpu {
             _ => 0.0,
         }
     }
+
+    /// Bytes the process has caused to be read from storage so far (`read_bytes` of
+    /// /proc/<pid>/io; 0 where /proc cannot tell).
+    fn disk_read_bytes(&self) -> f64 {
+        std::fs::read_to_string(format!("/proc/{}/io", self.pid))
+            .ok()
+            .and_then(|io| {
+                io.lines()
+                    .find_map(|l| l.strip_prefix("read_bytes:"))
+                    .and_then(|v| v.trim().parse::<f64>().ok())
+            })
+            .unwrap_or(0.0)
+    }
+}
+
+/// MemAvailable of /proc/meminfo, in MiB.
+fn available_memory_mib() -> Option<f64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: f64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib / 1024.0)
 }
 
 /// Resets the kernel's peak-RSS mark of this process (Linux: `5` to /proc/self/clear_refs).
@@ -1217,7 +1269,10 @@ fn document(
          /proc, in 10 ms ticks) of this process and of nats-server is read around each, per \
          event; \"if its CPU were spread over every core\" is the raw consumer's time over the \
          two processes' CPU during the replay divided by the cores: the ratio a projector doing \
-         the same work would reach if it never left a core idle.",
+         the same work would reach if it never left a core idle. The memory available \
+         (MemAvailable) when the passes begin and what nats-server reads from storage during \
+         each (`read_bytes` of /proc/<pid>/io: the part of the stream not in the page cache) \
+         are recorded with them.",
         b = plan.batch_size
     );
     let _ = writeln!(
