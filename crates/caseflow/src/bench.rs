@@ -1263,8 +1263,9 @@ fn document(
          stream (`EventLog::read_from(1, {b})` in chunks of {b}, doing nothing else); then the \
          projector's reading alone (`Projector::read_only`: the same pulling ahead, decoding and \
          validating into its backlog, storing and deriving nothing), the most a replay that \
-         reads as the projector does could reach; then a fresh projector (`Projector::run`, batch {b}) replays the same stream into an empty \
-         sled store, until its applied sequence reaches the end. The ratio is projector \
+         reads as the projector does could reach; then a fresh projector (`Projector::run`, \
+         batch {b}) replays the same stream into an empty sled store, until its applied \
+         sequence reaches the end. The ratio is projector \
          events/s over raw events/s; the target is >= 80%. CPU time (user + system, from \
          /proc, in 10 ms ticks) of this process and of nats-server is read around each, per \
          event; \"if its CPU were spread over every core\" is the raw consumer's time over the \
