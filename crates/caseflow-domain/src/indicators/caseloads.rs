@@ -6,8 +6,9 @@
 //! worker holding its case at each month end ([`month_end_cases`]), a worker its record at
 //! each month end ([`worker_month_ends`]). The projector keeps those (counts of cases per
 //! worker and month, records per worker and month), and a month's caseloads are their join
-//! ([`join`]), a read of about one row per worker. [`caseloads`] does the same from timelines,
-//! for "as known at" and for tests.
+//! ([`join`]), a read of about one row per worker; [`MonthEnds`] gathers the same in memory
+//! for "as known at". [`caseloads`] computes them straight from timelines, independently, for
+//! tests.
 
 use std::collections::BTreeMap;
 
@@ -532,5 +533,44 @@ mod tests {
             None,
             "left on 31 March"
         );
+    }
+}
+
+/// Subjects' parts in the caseload join gathered in memory, by month end: what the store
+/// keeps for the projections, for a derivation that is not stored ("as known at").
+#[derive(Clone, Debug, Default)]
+pub struct MonthEnds {
+    cases: BTreeMap<Month, BTreeMap<Option<Id>, i64>>,
+    workers: BTreeMap<Month, BTreeMap<Id, WorkerState>>,
+}
+
+impl MonthEnds {
+    /// Adds the part of subject `id` (a child's cases, or a worker's records).
+    pub fn add(&mut self, id: &Id, part: super::CaseloadPart) {
+        for (month, worker) in part.cases {
+            *self
+                .cases
+                .entry(month)
+                .or_default()
+                .entry(worker)
+                .or_default() += 1;
+        }
+        for (month, state) in part.worker_months {
+            self.workers
+                .entry(month)
+                .or_default()
+                .insert(id.clone(), state);
+        }
+    }
+
+    /// The caseloads at the end of `month` ([`join`]).
+    pub fn caseloads(&self, month: Month, settings: &Settings) -> Caseloads {
+        let empty = BTreeMap::new();
+        join(
+            month,
+            self.cases.get(&month).unwrap_or(&empty),
+            self.workers.get(&month).cloned().unwrap_or_default(),
+            settings,
+        )
     }
 }

@@ -27,6 +27,7 @@ use time::Date;
 
 use crate::calendar::{AgeBand, FinancialYear, Month};
 use crate::codes::{LegalStatus, PlacementType, Provider, Sex};
+use crate::event::{EntityKind, Event, Id};
 use crate::settings::Settings;
 use crate::timeline::{ChildTimeline, PeriodOfCare};
 use crate::workdays::WorkingCalendar;
@@ -230,6 +231,48 @@ pub fn evaluate_child_into(tl: &ChildTimeline, ctx: &Context, out: &mut impl Sin
     placements::evaluate(tl, ctx, out);
     care_leavers::evaluate(tl, ctx, out);
     adoption::evaluate(tl, ctx, out);
+}
+
+/// A subject's part in the caseload join (11.x), besides its evaluations: a child's cases at
+/// month ends with the worker holding each ([`caseloads::month_end_cases`]), a worker's records
+/// at month ends ([`caseloads::worker_month_ends`]); empty for a household.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CaseloadPart {
+    pub cases: Vec<(Month, Option<Id>)>,
+    pub worker_months: Vec<(Month, caseloads::WorkerState)>,
+}
+
+/// What one subject contributes, derived from its events (a set, in any order) as of `ctx`:
+/// its evaluations pushed into `out`, and its part in the caseload join returned. The one
+/// place where a subject's kind decides how it is derived: the projector, "as known at" and the
+/// members behind a figure all come through here.
+pub fn derive_subject<'a>(
+    kind: EntityKind,
+    events: impl IntoIterator<Item = &'a Event>,
+    ctx: &Context,
+    out: &mut impl Sink,
+) -> CaseloadPart {
+    match kind {
+        EntityKind::Child => {
+            let tl = crate::timeline::fold_child(events);
+            evaluate_child_into(&tl, ctx, out);
+            CaseloadPart {
+                cases: caseloads::month_end_cases(&tl, ctx.horizon),
+                worker_months: Vec::new(),
+            }
+        }
+        EntityKind::Household => {
+            for e in evaluate_household(events, ctx) {
+                out.push(e);
+            }
+            CaseloadPart::default()
+        }
+        // Workers contribute no cells: only their month-end records, to the caseload join.
+        EntityKind::Worker => CaseloadPart {
+            cases: Vec::new(),
+            worker_months: caseloads::worker_month_ends(events, ctx.horizon),
+        },
+    }
 }
 
 /// Whether this build derives `indicator` (the rest of the catalogue is still to come).
