@@ -5,14 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use caseflow::projector::{Projector, ProjectorSettings};
 use std::collections::BTreeMap;
 
 use caseflow_domain::indicators::Cell;
 use caseflow_domain::indicators::caseloads::WorkerState;
 use caseflow_domain::{Id, La, Month, Subject};
 use caseflow_log::EventLog;
-use caseflow_server::fixed_clock;
+use caseflow_projector::wait_until;
 use caseflow_store::{
     Counts, ProjectionBatch, ProjectionStore, RejectionRecord, SledSettings, SledStore, StoreError,
     SubjectLog,
@@ -60,10 +59,6 @@ async fn publish_lines(nats_url: &str, lines: &[String]) -> u64 {
     log.last_sequence().await.unwrap()
 }
 
-fn clock() -> caseflow_server::Clock {
-    fixed_clock(time::macros::datetime!(2018-06-05 12:00 UTC))
-}
-
 /// Runs a projector on `store` until it has applied `target`.
 async fn project(log: &EventLog, store: Arc<dyn ProjectionStore>, batch_size: usize, target: u64) {
     project_with(log, store, batch_size, target, Default::default()).await
@@ -76,10 +71,10 @@ async fn project_with(
     target: u64,
     indicators: caseflow_domain::settings::Settings,
 ) {
-    project_on(log, store, batch_size, target, indicators, clock()).await
+    project_on(log, store, batch_size, target, indicators, TODAY).await
 }
 
-/// Runs a projector on `store`, on the day `clock` tells, until it has applied `target` as of
+/// Runs a projector on `store`, on `today` (YYYY-MM-DD), until it has applied `target` as of
 /// that day.
 async fn project_on(
     log: &EventLog,
@@ -87,31 +82,28 @@ async fn project_on(
     batch_size: usize,
     target: u64,
     indicators: caseflow_domain::settings::Settings,
-    clock: caseflow_server::Clock,
+    today: &str,
 ) {
-    let today = Some(clock().date());
-    let projector = Projector::new(
-        store.clone(),
-        clock,
-        ProjectorSettings {
-            batch_size,
-            roll_chunk: 7,
-            indicators,
-            ..Default::default()
-        },
-    );
+    let mut config = caseflow::config::Config {
+        today: Some(today.to_owned()),
+        indicators,
+        ..Default::default()
+    };
+    config.projector.batch_size = batch_size;
+    config.projector.roll_chunk = 7;
+    let projector = caseflow::app::projector(&config, store.clone());
     let fingerprint = Some(projector.fingerprint());
+    let today = config.today();
     let (stop, rx) = watch::channel(false);
     let task_log = log.clone();
     let task = tokio::spawn(async move { projector.run(&task_log, rx).await });
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    while store.fingerprint().unwrap() != fingerprint
-        || store.applied_sequence().unwrap() < target
-        || store.as_of().unwrap() != today
-    {
-        assert!(tokio::time::Instant::now() < deadline, "projector stuck");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until(Duration::from_secs(120), || {
+        Ok(store.fingerprint()? == fingerprint
+            && store.applied_sequence()? >= target
+            && store.as_of()? == today)
+    })
+    .await
+    .expect("projector stuck");
     stop.send(true).unwrap();
     task.await.unwrap();
 }
@@ -119,8 +111,7 @@ async fn project_on(
 /// Runs a projector on `store` on 3 July 2018, a month after [`clock`]'s day (the horizon
 /// moves and reviews, visits and checks fall due), until it has applied `target`.
 async fn project_a_month_later(log: &EventLog, store: Arc<dyn ProjectionStore>, target: u64) {
-    let later = fixed_clock(time::macros::datetime!(2018-07-03 12:00 UTC));
-    project_on(log, store, 500, target, Default::default(), later).await
+    project_on(log, store, 500, target, Default::default(), "2018-07-03").await
 }
 
 fn open(dir: &tempfile::TempDir) -> Arc<SledStore> {

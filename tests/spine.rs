@@ -150,7 +150,6 @@ async fn publish_project_query_round_trip() {
 /// figures.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reading_alone_reads_what_the_projector_settles_and_stores_nothing() {
-    use caseflow::projector::{Projector, ProjectorSettings};
     use caseflow_store::{ProjectionStore, SledStore};
     use std::sync::Arc;
 
@@ -165,16 +164,10 @@ async fn reading_alone_reads_what_the_projector_settles_and_stores_nothing() {
 
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SledStore::open(dir.path(), &cf.config.sled_settings()).unwrap());
-    let projector = Projector::new(
-        store.clone(),
-        caseflow::app::clock(&cf.config),
-        ProjectorSettings {
-            batch_size: 2,
-            defer_up_to: 3,
-            indicators: cf.config.indicators.clone(),
-            ..Default::default()
-        },
-    );
+    let mut config = cf.config.clone();
+    config.projector.batch_size = 2;
+    config.projector.defer_up_to = 3;
+    let projector = caseflow::app::projector(&config, store.clone());
     let mut backlogs = Vec::new();
     projector
         .read_only(cf.log(), last, |b| backlogs.push(b))

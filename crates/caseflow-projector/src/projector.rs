@@ -1,6 +1,6 @@
 //! The projector: reads the event log in order and keeps the projections up to date.
 //!
-//! Messages are decoded and validated into a [`Backlog`] (invalid ones become rejection
+//! Messages are decoded and validated into a [`Backlog`](crate::Backlog) (invalid ones become rejection
 //! records), grouped by subject. Settling the backlog stores each subject's new events in its
 //! log (an event id already stored is a duplicate), re-derives the subject from its whole
 //! history, and moves the figure cells by the difference of its contributions. The last commit
@@ -17,32 +17,19 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
-use anyhow::Context as _;
-use caseflow_domain::indicators::caseloads::{month_end_cases, worker_month_ends};
-use caseflow_domain::indicators::{
-    Cell, Context, Evaluation, Sink, evaluate_child_into, evaluate_household,
-};
+use caseflow_domain::Subject;
+use caseflow_domain::indicators::{CaseloadPart, Context};
 use caseflow_domain::settings::Settings;
-use caseflow_domain::timeline::fold_child;
-use caseflow_domain::{EntityKind, Event, La, Rejection, RejectionReason, Subject, Timestamp};
-use caseflow_log::{EventLog, LogMessage};
-use caseflow_server::Clock;
-use caseflow_server::metrics::{Metrics, Settled, Stage};
-use caseflow_store::{
-    Derived, EncodedLog, ProjectionBatch, ProjectionStore, RejectionRecord, StoreError, StoredEvent,
-};
-use futures::StreamExt;
-use rustc_hash::{FxHashMap, FxHashSet};
-use tokio::sync::watch;
-use tracing::{debug, info, instrument, warn};
+use caseflow_log::LogMessage;
+use caseflow_store::{EncodedLog, ProjectionBatch, ProjectionStore, StoreError, StoredEvent};
+use rustc_hash::FxHashSet;
+use tracing::{info, instrument, warn};
 
-/// The version of what the projector stores; bumped when the store's layout or what the
-/// projector derives changes, so that older projections are rebuilt (see
-/// [`Projector::fingerprint`]; changes to the domain's derivations are caught by
-/// [`caseflow_domain::DERIVATION_SOURCE`]).
-const FORMAT: u32 = 6;
+use crate::backlog::Backlog;
+use crate::clock::Clock;
+use crate::derive::{CellDeltas, Sums, derive, stage_rederived};
+use crate::metrics::{ProjectorMetrics, Settled};
 
 /// Projector settings.
 #[derive(Clone, Debug)]
@@ -84,45 +71,12 @@ pub struct BatchReport {
 /// Applies log messages to a store.
 #[derive(Clone)]
 pub struct Projector {
-    store: Arc<dyn ProjectionStore>,
+    pub(crate) store: Arc<dyn ProjectionStore>,
     clock: Clock,
-    settings: ProjectorSettings,
+    pub(crate) settings: ProjectorSettings,
     /// The stream sequence of the last message read (stored or held in the backlog).
     read: Arc<AtomicU64>,
-    metrics: Arc<Metrics>,
-}
-
-/// Messages read but not yet stored: valid events grouped by subject in stream order, and the
-/// rejections. Held in memory only; dropping it (a failure) loses nothing, since reading
-/// resumes after the store's applied sequence.
-#[derive(Debug, Default)]
-pub struct Backlog {
-    /// Hashed while reading (a sorted map's comparisons of subjects were a quarter of the
-    /// reading that is not decoding and validating); sorted by subject when settled.
-    events: FxHashMap<Subject, Vec<StoredEvent>>,
-    rejections: Vec<RejectionRecord>,
-    /// The rejections' reason codes, counted in metrics once they are committed.
-    reasons: FxHashMap<&'static str, u64>,
-    /// Messages read into it.
-    messages: usize,
-    /// The stream sequence of the last message read into it.
-    last_sequence: u64,
-}
-
-impl Backlog {
-    /// Messages read into the backlog.
-    pub fn len(&self) -> usize {
-        self.messages
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.messages == 0
-    }
-
-    /// Messages read into it that were rejected.
-    pub fn rejected(&self) -> usize {
-        self.rejections.len()
-    }
+    pub(crate) metrics: ProjectorMetrics,
 }
 
 /// One subject re-derived while settling: its states before and after, its log when it
@@ -132,8 +86,8 @@ impl Backlog {
 struct Rederived {
     /// Whether it was re-derived (false: already derived as of the day, nothing new).
     derived: bool,
-    old: Derived,
-    new: Derived,
+    old: CaseloadPart,
+    new: CaseloadPart,
     /// Its log, encoded (on the deriving thread), when it changed.
     log: Option<EncodedLog>,
     stored: u64,
@@ -147,12 +101,12 @@ impl Projector {
             clock,
             settings,
             read: Arc::default(),
-            metrics: Arc::default(),
+            metrics: ProjectorMetrics::default(),
         }
     }
 
     /// Counts what the projector does in `metrics` (the server's, served at `GET /metrics`).
-    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+    pub fn with_metrics(mut self, metrics: ProjectorMetrics) -> Self {
         self.metrics = metrics;
         self
     }
@@ -160,10 +114,6 @@ impl Projector {
     /// The stream sequence of the last message read, settled or not (progress of a catch-up).
     pub fn read_sequence(&self) -> u64 {
         self.read.load(Ordering::Relaxed)
-    }
-
-    pub fn store(&self) -> &Arc<dyn ProjectionStore> {
-        &self.store
     }
 
     fn today(&self) -> time::Date {
@@ -174,15 +124,19 @@ impl Projector {
         Context::new(self.settings.indicators.clone(), self.today())
     }
 
-    /// What the projections are derived with: the stored format and the indicator settings
-    /// derivations read (not those only queries read: 6.2's population, team groups).
+    /// What the projections are derived with: the store's format version, the domain's
+    /// derivation version and the indicator settings derivations read (not those only queries
+    /// read: 6.2's population, team groups). Projections with another fingerprint are rebuilt.
     pub fn fingerprint(&self) -> Vec<u8> {
         let mut derivation = self.settings.indicators.clone();
         derivation.population_under_18.clear();
         derivation.team_groups.clear();
+        let versions = (
+            caseflow_store::FORMAT_VERSION,
+            caseflow_domain::DERIVATION_SOURCE,
+        );
         // Serializing plain data to a Vec cannot fail.
-        postcard::to_stdvec(&(FORMAT, caseflow_domain::DERIVATION_SOURCE, derivation))
-            .unwrap_or_default()
+        postcard::to_stdvec(&(versions, derivation)).unwrap_or_default()
     }
 
     /// Clears projections derived with another format or other settings (they are rebuilt
@@ -210,7 +164,9 @@ impl Projector {
     }
 
     /// Applies messages (in stream order): reads them into a backlog and settles it. Messages
-    /// at or below the applied sequence are skipped, so re-delivery is harmless.
+    /// at or below the applied sequence are skipped, so re-delivery is harmless. The
+    /// benchmark's single-event apply; following the log reads and settles on its own.
+    #[cfg(feature = "bench")]
     #[instrument(skip_all, fields(messages = messages.len()))]
     pub fn apply(&self, messages: &[LogMessage]) -> Result<BatchReport, StoreError> {
         let mut backlog = Backlog::default();
@@ -224,46 +180,14 @@ impl Projector {
         backlog: &mut Backlog,
         messages: &[LogMessage],
     ) -> Result<(), StoreError> {
-        let after = self.store.applied_sequence()?.max(backlog.last_sequence);
+        let after = self.store.applied_sequence()?.max(backlog.last_sequence());
         for m in messages.iter().filter(|m| m.sequence > after) {
-            backlog.messages += 1;
-            backlog.last_sequence = m.sequence;
-            match accept(m) {
-                Err((event_id, rejection)) => {
-                    debug!(seq = m.sequence, subject = %m.subject, reason = %rejection.reason, "event rejected");
-                    *backlog.reasons.entry(rejection.reason.code()).or_default() += 1;
-                    backlog.rejections.push(RejectionRecord {
-                        sequence: m.sequence,
-                        la: Subject::parse(&m.subject)
-                            .map(|s| s.la)
-                            .or_else(|| la_token(&m.subject)),
-                        subject: m.subject.clone(),
-                        event_id: (!event_id.is_empty()).then_some(event_id),
-                        reason: rejection.reason.code().to_owned(),
-                        message: rejection.message,
-                        rejected_at: Timestamp::from_offset(time::OffsetDateTime::now_utc())
-                            .to_rfc3339(),
-                    });
-                }
-                Ok(event) => {
-                    let sequence = m.sequence;
-                    // Looked up before inserting: most events' subjects are already there, and
-                    // `entry` would copy the subject for each.
-                    match backlog.events.get_mut(&event.subject) {
-                        Some(events) => events.push(StoredEvent { sequence, event }),
-                        None => {
-                            let subject = event.subject.clone();
-                            let events = vec![StoredEvent { sequence, event }];
-                            backlog.events.insert(subject, events);
-                        }
-                    }
-                }
-            }
+            backlog.absorb(m);
         }
         let read = self
             .read
-            .fetch_max(backlog.last_sequence, Ordering::Relaxed);
-        self.metrics.set_read(read.max(backlog.last_sequence));
+            .fetch_max(backlog.last_sequence(), Ordering::Relaxed);
+        self.metrics.set_read(read.max(backlog.last_sequence()));
         Ok(())
     }
 
@@ -271,14 +195,14 @@ impl Projector {
     /// parallel, each chunk one atomic commit; the last one records the rejections, moves the
     /// applied sequence to the backlog's last message and publishes the figures' changes the
     /// others staged.
-    #[instrument(skip_all, fields(messages = backlog.messages, subjects = backlog.events.len()))]
+    #[instrument(skip_all, fields(messages = backlog.len(), subjects = backlog.events.len()))]
     pub fn settle(&self, backlog: Backlog) -> Result<BatchReport, StoreError> {
         self.roll_day()?;
         let started = std::time::Instant::now();
         let mut report = BatchReport {
             rejected: backlog.rejections.len(),
             subjects: backlog.events.len(),
-            last_sequence: backlog.last_sequence,
+            last_sequence: backlog.last_sequence(),
             ..Default::default()
         };
         if backlog.is_empty() {
@@ -307,7 +231,7 @@ impl Projector {
                 }
                 if r.derived {
                     derived_subjects += 1;
-                    batch.rederived_except_cells(&subject, &r.old, &r.new, ctx.today);
+                    stage_rederived(&mut batch, &subject, &r.old, &r.new, ctx.today);
                 }
             }
             if i + 1 == chunks {
@@ -321,7 +245,7 @@ impl Projector {
         }
         // Counted once every commit succeeded: a failed settle is read and settled again.
         for (reason, n) in backlog.reasons {
-            self.metrics.rejected(Stage::Projector, reason, n);
+            self.metrics.rejected(reason, n);
         }
         self.metrics.settled(
             Settled {
@@ -435,7 +359,7 @@ impl Projector {
                 };
                 derive(subject, &log.events, at, sums, -1)
             }
-            _ => Derived::default(),
+            _ => CaseloadPart::default(),
         };
         let (mut stored, mut duplicates) = (0, 0);
         let changed = !incoming.is_empty();
@@ -503,7 +427,7 @@ impl Projector {
             let (rederived, deltas) = self.rederive(part, &ctx)?;
             batch.add_cell_deltas(deltas);
             for (subject, r) in rederived.into_iter().filter(|(_, r)| r.derived) {
-                batch.rederived_except_cells(&subject, &r.old, &r.new, today);
+                stage_rederived(&mut batch, &subject, &r.old, &r.new, today);
             }
             self.store.commit(batch)?;
         }
@@ -513,300 +437,5 @@ impl Projector {
         })?;
         self.metrics.day_rolled();
         Ok(())
-    }
-
-    /// Follows the log until `shutdown` turns true, reconnecting after errors.
-    pub async fn run(&self, log: &EventLog, mut shutdown: watch::Receiver<bool>) {
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            if *shutdown.borrow() {
-                return;
-            }
-            match self.follow(log, &mut shutdown).await {
-                Ok(()) => return,
-                Err(error) => {
-                    warn!(%error, ?backoff, "projector interrupted; resuming from the last stored sequence");
-                    tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
-                        _ = shutdown.changed() => return,
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                }
-            }
-        }
-    }
-
-    /// Runs a blocking step of the projector off the async workers.
-    async fn blocking<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Projector) -> Result<T, StoreError> + Send + 'static,
-    ) -> anyhow::Result<T> {
-        let this = self.clone();
-        Ok(tokio::task::spawn_blocking(move || f(&this)).await??)
-    }
-
-    /// Reads from the message after the applied sequence into a backlog, settling it whenever
-    /// JetStream reports nothing more waiting (or it holds `defer_up_to` messages).
-    async fn follow(
-        &self,
-        log: &EventLog,
-        shutdown: &mut watch::Receiver<bool>,
-    ) -> anyhow::Result<()> {
-        self.blocking(|p| p.ensure_fingerprint()).await?;
-        self.blocking(|p| p.roll_day()).await?;
-        let start = self.store.applied_sequence()? + 1;
-        self.metrics.set_applied(start - 1);
-        let mut reading = self.reading(log, start).await?;
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        let mut backlog = Backlog::default();
-        loop {
-            let chunk = tokio::select! {
-                _ = shutdown.changed() => return Ok(()),
-                _ = tick.tick() => {
-                    self.blocking(|p| p.roll_day()).await?;
-                    continue;
-                }
-                chunk = reading.chunks.recv() => chunk,
-            };
-            let Some(chunk) = chunk else {
-                anyhow::bail!("the stream of messages ended");
-            };
-            let read = self.read_chunk(backlog, chunk).await?;
-            backlog = read.backlog;
-            if read.caught_up || backlog.len() >= self.settings.defer_up_to {
-                let settling = std::mem::take(&mut backlog);
-                let report = self.blocking(move |p| p.settle(settling)).await?;
-                debug!(?report, caught_up = read.caught_up, "backlog settled");
-            }
-            if let Some(e) = read.failure {
-                return Err(e.into());
-            }
-        }
-    }
-
-    /// Reads the messages after the applied sequence up to `last` as `follow` reads them (same
-    /// pulling ahead, same decoding and validating), settling nothing: each backlog goes to
-    /// `settled_here` where `follow` would settle it (caught up, `defer_up_to` messages held,
-    /// or `last` reached). The bench's measure of what reading alone costs.
-    pub async fn read_only(
-        &self,
-        log: &EventLog,
-        last: u64,
-        mut settled_here: impl FnMut(Backlog),
-    ) -> anyhow::Result<()> {
-        let start = self.store.applied_sequence()? + 1;
-        let mut reading = self.reading(log, start).await?;
-        let mut backlog = Backlog::default();
-        let mut through = start - 1;
-        while through < last {
-            let chunk = reading
-                .chunks
-                .recv()
-                .await
-                .context("the stream of messages ended")?;
-            let read = self.read_chunk(backlog, chunk).await?;
-            backlog = read.backlog;
-            if let Some(e) = read.failure {
-                return Err(e.into());
-            }
-            through = through.max(backlog.last_sequence);
-            if read.caught_up || backlog.len() >= self.settings.defer_up_to || through >= last {
-                settled_here(std::mem::take(&mut backlog));
-            }
-        }
-        Ok(())
-    }
-
-    /// Starts reading the log from `start`. Messages are pulled by their own task, a few
-    /// chunks ahead: the consumer asks JetStream for more only while polled, so pulling in the
-    /// reading loop would leave the server idle while each chunk is decoded.
-    async fn reading(&self, log: &EventLog, start: u64) -> anyhow::Result<Reading> {
-        let stream = log.read_from(start, self.settings.batch_size).await?;
-        let (ahead, chunks) = tokio::sync::mpsc::channel(4);
-        let batch = self.settings.batch_size;
-        let puller = AbortOnDrop(tokio::spawn(async move {
-            let mut stream = std::pin::pin!(stream.ready_chunks(batch));
-            while let Some(chunk) = stream.next().await {
-                if ahead.send(chunk).await.is_err() {
-                    return;
-                }
-            }
-        }));
-        Ok(Reading {
-            chunks,
-            _puller: puller,
-        })
-    }
-
-    /// Decodes and validates a chunk of messages into `backlog`, off the async workers; a
-    /// read error ends the chunk (the messages before it are kept).
-    async fn read_chunk(&self, backlog: Backlog, chunk: Chunk) -> anyhow::Result<ChunkRead> {
-        let mut messages = Vec::with_capacity(chunk.len());
-        let mut failure = None;
-        for item in chunk {
-            match item {
-                Ok(m) => messages.push(m),
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
-        }
-        let Some(last) = messages.last() else {
-            return Ok(ChunkRead {
-                backlog,
-                caught_up: false,
-                failure,
-            });
-        };
-        let caught_up = last.pending == 0 || failure.is_some();
-        let mut held = backlog;
-        let backlog = self
-            .blocking(move |p| {
-                p.read_into(&mut held, &messages)?;
-                Ok(held)
-            })
-            .await?;
-        Ok(ChunkRead {
-            backlog,
-            caught_up,
-            failure,
-        })
-    }
-}
-
-/// Messages pulled from the log in chunks, by a task that ends with this.
-struct Reading {
-    chunks: tokio::sync::mpsc::Receiver<Chunk>,
-    _puller: AbortOnDrop,
-}
-
-type Chunk = Vec<Result<LogMessage, caseflow_log::LogError>>;
-
-/// A chunk read into the backlog: whether JetStream had nothing more waiting after it, and
-/// the read error that cut it short.
-struct ChunkRead {
-    backlog: Backlog,
-    caught_up: bool,
-    failure: Option<caseflow_log::LogError>,
-}
-
-/// A task aborted when this handle is dropped (the projector's puller ends with `follow`).
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// Differences of summed cells, by authority and cell.
-type CellDeltas = Vec<((La, Cell), i64)>;
-
-/// Decodes and validates one message; on failure, the event id if it could be read.
-fn accept(m: &LogMessage) -> Result<Event, (String, Rejection)> {
-    let Some(subject) = Subject::parse(&m.subject) else {
-        return Err((
-            String::new(),
-            Rejection::new(
-                RejectionReason::InvalidSubject,
-                format!(
-                    "subject {:?} is not caseflow.events.<la>.<child|carer|worker>.<id>",
-                    m.subject
-                ),
-            ),
-        ));
-    };
-    let draft = caseflow_proto::decode_event(&m.payload, m.content_type.as_deref())
-        .map_err(|r| (String::new(), r))?;
-    let event_id = draft.event_id.clone();
-    draft
-        .validate(&subject, Timestamp::from_offset(m.published))
-        .map_err(|r| (event_id, r))
-}
-
-/// The authority token of a subject that does not otherwise parse.
-fn la_token(subject: &str) -> Option<caseflow_domain::La> {
-    subject
-        .strip_prefix("caseflow.events.")?
-        .split('.')
-        .next()
-        .and_then(caseflow_domain::La::parse)
-}
-
-/// The cells' differences summed on one deriving thread: each subject's contributions are
-/// added as derived, its old ones times -1 and its new ones times +1, so nothing is sorted or
-/// diffed per subject; what cancels is left out at the end. Keys are small and not
-/// attacker-chosen: FxHash (SipHash was a fifth of deriving), of cells' keys (one integer
-/// where a cell is several fields).
-#[derive(Default)]
-struct Sums(FxHashMap<(La, u64), (Cell, i64)>);
-
-impl Sums {
-    fn deltas(self) -> CellDeltas {
-        self.0
-            .into_iter()
-            .filter(|(_, (_, amount))| *amount != 0)
-            .map(|((la, _), (cell, amount))| ((la, cell), amount))
-            .collect()
-    }
-}
-
-/// One subject's evaluations added to [`Sums`], times `sign`.
-struct Signed<'a> {
-    sums: &'a mut Sums,
-    la: La,
-    sign: i64,
-}
-
-impl Sink for Signed<'_> {
-    #[inline]
-    fn push(&mut self, e: Evaluation) {
-        e.for_each_contribution(|cell, amount| {
-            let sum = self
-                .sums
-                .0
-                .entry((self.la, cell.key()))
-                .or_insert((cell, 0));
-            sum.1 += self.sign * amount;
-        });
-    }
-}
-
-/// A subject's derived state from its events, as of `ctx`; its contributions to the cells are
-/// added to `sums` times `sign`.
-fn derive(
-    subject: &Subject,
-    log: &[StoredEvent],
-    ctx: &Context,
-    sums: &mut Sums,
-    sign: i64,
-) -> Derived {
-    let sums = &mut Signed {
-        sums,
-        la: subject.la,
-        sign,
-    };
-    let events = || log.iter().map(|s| &s.event);
-    match subject.kind {
-        EntityKind::Child => {
-            let tl = fold_child(events());
-            evaluate_child_into(&tl, ctx, sums);
-            Derived {
-                cases: month_end_cases(&tl, ctx.horizon),
-                worker_months: Vec::new(),
-            }
-        }
-        EntityKind::Household => {
-            for e in evaluate_household(events(), ctx) {
-                sums.push(e);
-            }
-            Derived::default()
-        }
-        // Workers contribute their month-end records to the caseload join (11.x).
-        EntityKind::Worker => Derived {
-            worker_months: worker_month_ends(events(), ctx.horizon),
-            ..Default::default()
-        },
     }
 }

@@ -91,7 +91,7 @@ enum Source {
     Stored(std::sync::Arc<crate::snapshot::Snapshot>),
     KnownAt {
         figures: caseflow_domain::Figures,
-        authority: crate::Authority,
+        month_ends: caseflow_domain::indicators::caseloads::MonthEnds,
     },
 }
 
@@ -139,9 +139,15 @@ impl View {
     ) -> Result<crate::Caseloads, ServiceError> {
         match &self.source {
             Source::Stored(snapshot) => snapshot.caseloads(state, self.la, months),
-            Source::KnownAt { authority, .. } => {
-                Ok(crate::caseloads_of(authority, months, &state.settings))
-            }
+            Source::KnownAt { month_ends, .. } => Ok(months
+                .into_iter()
+                .map(|m| {
+                    (
+                        m,
+                        std::sync::Arc::new(month_ends.caseloads(m, &state.settings)),
+                    )
+                })
+                .collect()),
         }
     }
 }
@@ -157,10 +163,13 @@ impl FiguresService {
             });
         }
         let at = parse_moment(as_known_at)?;
-        let (figures, authority) = self.0.known_at(la, at)?;
+        let (figures, month_ends) = self.0.known_at(la, at)?;
         Ok(View {
             la,
-            source: Source::KnownAt { figures, authority },
+            source: Source::KnownAt {
+                figures,
+                month_ends,
+            },
             today: at.day(),
             horizon: Month::of(at.day()),
         })

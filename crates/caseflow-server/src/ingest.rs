@@ -7,7 +7,6 @@ use prost::Message;
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
-use crate::metrics::Stage;
 use crate::{AppState, ServiceError};
 
 pub struct IngestService(pub AppState);
@@ -28,7 +27,7 @@ impl Ingest for IngestService {
         let event_id = draft.event_id.clone();
         let metrics = &self.0.metrics;
         let rejected = |subject: String, r: Rejection| {
-            metrics.rejected(Stage::Ingest, r.reason.code(), 1);
+            metrics.rejected(r.reason.code());
             metrics.ingest("rejected");
             Ok(Response::new(v1::AppendResponse {
                 outcome: Some(Outcome::Rejection(v1::Rejection {

@@ -16,6 +16,7 @@ mod snapshot;
 use std::future::Future;
 use std::sync::Arc;
 
+use caseflow_domain::indicators::caseloads::MonthEnds;
 use caseflow_domain::{La, Month};
 use caseflow_log::EventLog;
 use caseflow_proto::v1::figures_server::FiguresServer;
@@ -30,48 +31,13 @@ pub use error::ServiceError;
 pub use metrics::Metrics;
 pub use snapshot::FiguresCache;
 
-/// "Now", injected: the system clock in production, a fixed day in tests and the demo.
+/// "Now", injected: the system clock in service, a fixed day in tests and the demo (the same
+/// type as the projector's clock, so one clock serves both).
 pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
-
-/// The system clock.
-pub fn system_clock() -> Clock {
-    Arc::new(OffsetDateTime::now_utc)
-}
-
-/// A clock that always answers the same instant.
-pub fn fixed_clock(at: OffsetDateTime) -> Clock {
-    Arc::new(move || at)
-}
-
-/// Every child's timeline and every worker's events of one authority.
-pub type Authority = (
-    Vec<caseflow_domain::ChildTimeline>,
-    std::collections::BTreeMap<caseflow_domain::Id, Vec<caseflow_domain::Event>>,
-);
 
 /// Caseloads by month end.
 pub type Caseloads =
     std::collections::BTreeMap<Month, Arc<caseflow_domain::indicators::caseloads::Caseloads>>;
-
-/// The caseloads of an authority at each month end.
-pub fn caseloads_of(
-    authority: &Authority,
-    months: impl IntoIterator<Item = Month>,
-    settings: &caseflow_domain::settings::Settings,
-) -> Caseloads {
-    let (children, workers) = authority;
-    months
-        .into_iter()
-        .map(|m| {
-            (
-                m,
-                Arc::new(caseflow_domain::indicators::caseloads::caseloads(
-                    m, children, workers, settings,
-                )),
-            )
-        })
-        .collect()
-}
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -101,46 +67,29 @@ impl AppState {
     }
 
     /// "As known at": the figures of `la` re-derived from only the events recorded (their
-    /// `recordedAt`, or stream time) up to `at`, as of that day; and the authority's timelines
-    /// so filtered, for the caseloads. Costs one fold per subject of the authority.
+    /// `recordedAt`, or stream time) up to `at`, as of that day, and the parts of the caseload
+    /// join so derived. Costs one fold per subject of the authority.
     pub fn known_at(
         &self,
         la: La,
         at: caseflow_domain::Timestamp,
-    ) -> Result<(caseflow_domain::Figures, Authority), ServiceError> {
-        use caseflow_domain::indicators::{
-            Context, child_contributions, contributions, evaluate_household,
-        };
+    ) -> Result<(caseflow_domain::Figures, MonthEnds), ServiceError> {
+        use caseflow_domain::indicators::{Cells, Context, derive_subject};
         let ctx = Context::new((*self.settings).clone(), at.day());
         let mut figures = caseflow_domain::Figures::default();
-        let mut children = Vec::new();
-        let mut workers = std::collections::BTreeMap::new();
+        let mut month_ends = MonthEnds::default();
         for subject in self.store.subjects(Some(la))? {
-            let events: Vec<_> = self
-                .store
-                .events(&subject)?
-                .into_iter()
-                .map(|s| s.event)
-                .filter(|e| e.recorded_at <= at)
-                .collect();
-            if events.is_empty() {
-                continue;
-            }
-            match subject.kind {
-                caseflow_domain::EntityKind::Child => {
-                    let tl = caseflow_domain::fold_child(&events);
-                    figures.add(&child_contributions(&tl, &ctx), 1);
-                    children.push(tl);
-                }
-                caseflow_domain::EntityKind::Household => {
-                    figures.add(&contributions(&evaluate_household(&events, &ctx)), 1);
-                }
-                caseflow_domain::EntityKind::Worker => {
-                    workers.insert(subject.id.clone(), events);
-                }
-            }
+            let events = self.store.events(&subject)?;
+            let known = events
+                .iter()
+                .map(|s| &s.event)
+                .filter(|e| e.recorded_at <= at);
+            let mut cells = Cells::default();
+            let part = derive_subject(subject.kind, known, &ctx, &mut cells);
+            figures.add(&cells.sum(), 1);
+            month_ends.add(&subject.id, part);
         }
-        Ok((figures, (children, workers)))
+        Ok((figures, month_ends))
     }
 
     /// The day figures are derived as of: the projector's, or today before it has run.

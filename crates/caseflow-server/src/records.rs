@@ -4,10 +4,10 @@ use std::collections::HashMap;
 
 use caseflow_domain::calendar::format_day;
 use caseflow_domain::indicators::{
-    Context, Evaluation, Indicator, evaluate_child, evaluate_household, is_household_indicator,
+    Context, Evaluation, Indicator, derive_subject, is_household_indicator,
 };
 use caseflow_domain::timeline::{EntryStatus, fold_child};
-use caseflow_domain::{EntityKind, Event, Id, Month, Subject};
+use caseflow_domain::{EntityKind, Id, Month, Subject};
 use caseflow_proto::v1::{self, records_server::Records};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -126,16 +126,14 @@ fn send_members(
         if subject.kind != kind {
             continue;
         }
-        let events: Vec<Event> = state
-            .store
-            .events(&subject)?
-            .into_iter()
-            .map(|s| s.event)
-            .collect();
-        let evaluations = match kind {
-            EntityKind::Household => evaluate_household(&events, &ctx),
-            _ => evaluate_child(&fold_child(&events), &ctx),
-        };
+        let stored = state.store.events(&subject)?;
+        let mut evaluations: Vec<Evaluation> = Vec::new();
+        derive_subject(
+            kind,
+            stored.iter().map(|s| &s.event),
+            &ctx,
+            &mut evaluations,
+        );
         let mine: Vec<&Evaluation> = evaluations
             .iter()
             .filter(|e| e.indicator == indicator && e.month == month)

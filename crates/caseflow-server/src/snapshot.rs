@@ -76,7 +76,7 @@ impl AppState {
         let snapshot = Arc::new(Snapshot {
             applied,
             as_of,
-            figures: caseflow_store::figures_of(cells),
+            figures: figures_of(cells),
             caseloads: Mutex::default(),
             scorecards: Mutex::default(),
         });
@@ -163,4 +163,15 @@ impl Snapshot {
         }
         Ok(out)
     }
+}
+
+/// Cells of one authority read into memory, usable with the domain's figure arithmetic.
+fn figures_of(cells: Vec<(caseflow_domain::Cell, i64)>) -> Figures {
+    let contributions: Vec<caseflow_domain::Contribution> = cells
+        .into_iter()
+        .map(|(cell, amount)| caseflow_domain::Contribution { cell, amount })
+        .collect();
+    let mut figures = Figures::default();
+    figures.add(&contributions, 1);
+    figures
 }

@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use caseflow_log::{EmbeddedNats, EmbeddedOptions, EventLog};
-use caseflow_server::{AppState, Clock, Metrics, fixed_clock, system_clock};
+use caseflow_projector::{Clock, Projector, ProjectorMetrics, clock_on, wait_until_applied};
+use caseflow_server::{AppState, Metrics};
 use caseflow_store::{ProjectionStore, SledStore};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::info;
 
 use crate::config::Config;
-use crate::projector::{Projector, ProjectorSettings};
 
 /// A running caseflow: stop it with [`Running::shutdown`].
 pub struct Running {
@@ -30,13 +30,12 @@ pub struct Running {
 
 /// The clock the configuration asks for: a fixed noon on `today`, or the system clock.
 pub fn clock(config: &Config) -> Clock {
-    match config.today() {
-        Some(day) => fixed_clock(
-            day.with_hms(12, 0, 0)
-                .map_or_else(|_| day.midnight().assume_utc(), |t| t.assume_utc()),
-        ),
-        None => system_clock(),
-    }
+    clock_on(config.today())
+}
+
+/// The projector the configuration asks for, on `store` (the one way one is built).
+pub fn projector(config: &Config, store: Arc<dyn ProjectionStore>) -> Projector {
+    Projector::new(store, clock(config), config.projector_settings())
 }
 
 /// Starts the embedded NATS server when no URL is configured.
@@ -76,18 +75,10 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let store = Arc::new(open_store(config)?);
     let clock = clock(config);
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let metrics = Arc::new(Metrics::new());
+    let (metrics, projector_metrics) = Metrics::with_more(ProjectorMetrics::register);
+    let metrics = Arc::new(metrics);
 
-    let projector = Projector::new(
-        store.clone(),
-        clock.clone(),
-        ProjectorSettings {
-            batch_size: config.projector.batch_size,
-            indicators: config.indicators.clone(),
-            ..Default::default()
-        },
-    )
-    .with_metrics(metrics.clone());
+    let projector = projector(config, store.clone()).with_metrics(projector_metrics);
     let projector_log = log.clone();
     let projector_rx = shutdown_rx.clone();
     let projector = tokio::spawn(async move { projector.run(&projector_log, projector_rx).await });
@@ -135,18 +126,11 @@ impl Running {
         mut progress: impl FnMut(u64, u64),
     ) -> anyhow::Result<u64> {
         let target = self.log.last_sequence().await?;
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let applied = self.store.applied_sequence()?;
-            progress(applied, target);
-            if applied >= target {
-                return Ok(applied);
-            }
-            if tokio::time::Instant::now() > deadline {
-                anyhow::bail!("projector still at {applied} of {target} after {timeout:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let applied = wait_until_applied(&*self.store, target, timeout, |applied| {
+            progress(applied, target)
+        })
+        .await?;
+        Ok(applied)
     }
 
     /// Stops abruptly, as a crash would: tasks are aborted mid-work, nothing is flushed beyond

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use caseflow_domain::{Month, Timestamp};
 use caseflow_log::{Append, ContentType, EventLog};
+use caseflow_projector::wait_until_applied;
 use caseflow_proto::v1;
 use caseflow_store::ProjectionStore;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -15,7 +16,6 @@ use tokio::sync::watch;
 
 use crate::app::{self, Running};
 use crate::config::Config;
-use crate::projector::{Projector, ProjectorSettings};
 
 /// `caseflow serve`: runs until Ctrl-C.
 pub async fn serve(config: &Config) -> anyhow::Result<()> {
@@ -151,32 +151,21 @@ pub async fn rebuild(config: &Config) -> anyhow::Result<()> {
     let log = EventLog::connect(&url, config.stream_settings()).await?;
     let target = log.last_sequence().await?;
     store.clear()?;
-    let projector = Projector::new(
-        store.clone(),
-        app::clock(config),
-        ProjectorSettings {
-            batch_size: config.projector.batch_size,
-            indicators: config.indicators.clone(),
-            ..Default::default()
-        },
-    );
+    let projector = app::projector(config, store.clone());
     let (stop, stop_rx) = watch::channel(false);
     let task_log = log.clone();
     let reader = projector.clone();
     let task = tokio::spawn(async move { projector.run(&task_log, stop_rx).await });
     // Replaying reads the events first and stores and derives each child once at the end.
     let bar = progress_bar(target, "replaying");
-    loop {
-        let stored = reader.read_sequence();
-        bar.set_position(stored.min(target));
-        if store.applied_sequence()? >= target {
-            break;
-        }
-        if stored >= target {
+    wait_until_applied(&*store, target, Duration::MAX, |_| {
+        let read = reader.read_sequence();
+        bar.set_position(read.min(target));
+        if read >= target {
             bar.set_message("deriving");
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await?;
     bar.finish();
     let _ = stop.send(true);
     task.await?;
@@ -276,7 +265,7 @@ pub async fn simulate(
 
 /// A simulated authority's events (as its lines of JSON) as appends to the log, in arrival
 /// order. Invalid events may have no readable id; they still need a unique message id.
-pub(crate) fn appends_of(
+pub fn appends_of(
     la: &str,
     events: Vec<caseflow_sim::SimEvent>,
 ) -> impl Iterator<Item = Append> + use<'_> {
@@ -320,7 +309,7 @@ pub fn last_years(mut sim: caseflow_sim::SimConfig, years: i32) -> caseflow_sim:
 }
 
 /// The simulated authority of the demo: 372, like the seed report's, ending 31 May 2018.
-pub fn demo_simulation(options: &DemoOptions) -> caseflow_sim::SimConfig {
+fn demo_simulation(options: &DemoOptions) -> caseflow_sim::SimConfig {
     last_years(
         caseflow_sim::SimConfig::like_seed(options.seed, "372"),
         options.years,
@@ -462,7 +451,7 @@ async fn demo_steps(
 }
 
 /// A breakdown as aligned text.
-pub fn render_breakdown(b: &v1::GetBreakdownResponse, dimensions: &[&str]) -> String {
+fn render_breakdown(b: &v1::GetBreakdownResponse, dimensions: &[&str]) -> String {
     let mut out = format!(
         "6.1 breakdown at the end of {} (total {}):\n",
         b.month, b.total

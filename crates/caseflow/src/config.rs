@@ -61,6 +61,12 @@ pub struct StoreConfig {
 pub struct ProjectorConfig {
     /// The most messages applied in one atomic store batch.
     pub batch_size: usize,
+    /// Subjects re-derived per store commit when a backlog is settled or the day moves on.
+    pub roll_chunk: usize,
+    /// While catching up, the most messages held in memory before they are settled.
+    pub defer_up_to: usize,
+    /// Threads deriving subjects in parallel (0: one per core).
+    pub threads: usize,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -109,7 +115,13 @@ impl Default for StoreConfig {
 
 impl Default for ProjectorConfig {
     fn default() -> Self {
-        ProjectorConfig { batch_size: 1000 }
+        let defaults = caseflow_projector::ProjectorSettings::default();
+        ProjectorConfig {
+            batch_size: defaults.batch_size,
+            roll_chunk: defaults.roll_chunk,
+            defer_up_to: defaults.defer_up_to,
+            threads: defaults.threads,
+        }
     }
 }
 
@@ -192,6 +204,9 @@ impl Config {
         if self.projector.batch_size == 0 {
             bail!("projector.batch_size must be at least 1");
         }
+        if self.projector.roll_chunk == 0 || self.projector.defer_up_to == 0 {
+            bail!("projector.roll_chunk and projector.defer_up_to must be at least 1");
+        }
         if !(1..=5).contains(&self.nats.replicas) {
             bail!("nats.replicas must be between 1 and 5");
         }
@@ -235,6 +250,17 @@ impl Config {
             duplicate_window: Duration::from_secs(self.nats.duplicate_window_secs),
             replicas: self.nats.replicas,
             ..Default::default()
+        }
+    }
+
+    /// The projector's settings: its section of the file and the indicator settings.
+    pub fn projector_settings(&self) -> caseflow_projector::ProjectorSettings {
+        caseflow_projector::ProjectorSettings {
+            batch_size: self.projector.batch_size,
+            roll_chunk: self.projector.roll_chunk,
+            defer_up_to: self.projector.defer_up_to,
+            threads: self.projector.threads,
+            indicators: self.indicators.clone(),
         }
     }
 

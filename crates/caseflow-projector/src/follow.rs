@@ -1,0 +1,203 @@
+//! Following the log: messages pulled a few chunks ahead, read into a backlog, settled when
+//! the projector has caught up (or holds enough), the day rolled every minute.
+
+use std::time::Duration;
+
+use caseflow_log::{EventLog, LogError, LogMessage};
+use futures::StreamExt;
+use tokio::sync::watch;
+use tracing::{debug, warn};
+
+use crate::backlog::Backlog;
+use crate::{Projector, ProjectorError};
+
+impl Projector {
+    /// Follows the log until `shutdown` turns true, reconnecting after errors.
+    pub async fn run(&self, log: &EventLog, mut shutdown: watch::Receiver<bool>) {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            match self.follow(log, &mut shutdown).await {
+                Ok(()) => return,
+                Err(error) => {
+                    warn!(%error, ?backoff, "projector interrupted; resuming from the last stored sequence");
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = shutdown.changed() => return,
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    /// Runs a blocking step of the projector off the async workers.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Projector) -> Result<T, ProjectorError> + Send + 'static,
+    ) -> Result<T, ProjectorError> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || f(&this)).await?
+    }
+
+    /// Reads from the message after the applied sequence into a backlog, settling it whenever
+    /// JetStream reports nothing more waiting (or it holds `defer_up_to` messages).
+    async fn follow(
+        &self,
+        log: &EventLog,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<(), ProjectorError> {
+        self.blocking(|p| Ok(p.ensure_fingerprint()?)).await?;
+        self.blocking(|p| Ok(p.roll_day()?)).await?;
+        let start = self.store.applied_sequence()? + 1;
+        self.metrics.set_applied(start - 1);
+        let mut reading = self.reading(log, start).await?;
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        let mut backlog = Backlog::default();
+        loop {
+            let chunk = tokio::select! {
+                _ = shutdown.changed() => return Ok(()),
+                _ = tick.tick() => {
+                    self.blocking(|p| Ok(p.roll_day()?)).await?;
+                    continue;
+                }
+                chunk = reading.chunks.recv() => chunk,
+            };
+            let Some(chunk) = chunk else {
+                return Err(ProjectorError::StreamEnded);
+            };
+            let read = self.read_chunk(backlog, chunk).await?;
+            backlog = read.backlog;
+            if read.caught_up || backlog.len() >= self.settings.defer_up_to {
+                let settling = std::mem::take(&mut backlog);
+                let report = self.blocking(move |p| Ok(p.settle(settling)?)).await?;
+                debug!(?report, caught_up = read.caught_up, "backlog settled");
+            }
+            if let Some(e) = read.failure {
+                return Err(e.into());
+            }
+        }
+    }
+
+    /// Reads the messages after the applied sequence up to `last` as `follow` reads them (same
+    /// pulling ahead, same decoding and validating), settling nothing: each backlog goes to
+    /// `settled_here` where `follow` would settle it (caught up, `defer_up_to` messages held,
+    /// or `last` reached). The benchmark's measure of what reading alone costs.
+    #[cfg(feature = "bench")]
+    pub async fn read_only(
+        &self,
+        log: &EventLog,
+        last: u64,
+        mut settled_here: impl FnMut(Backlog),
+    ) -> Result<(), ProjectorError> {
+        let start = self.store.applied_sequence()? + 1;
+        let mut reading = self.reading(log, start).await?;
+        let mut backlog = Backlog::default();
+        let mut through = start - 1;
+        while through < last {
+            let chunk = reading
+                .chunks
+                .recv()
+                .await
+                .ok_or(ProjectorError::StreamEnded)?;
+            let read = self.read_chunk(backlog, chunk).await?;
+            backlog = read.backlog;
+            if let Some(e) = read.failure {
+                return Err(e.into());
+            }
+            through = through.max(backlog.last_sequence());
+            if read.caught_up || backlog.len() >= self.settings.defer_up_to || through >= last {
+                settled_here(std::mem::take(&mut backlog));
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts reading the log from `start`. Messages are pulled by their own task, a few
+    /// chunks ahead: the consumer asks JetStream for more only while polled, so pulling in the
+    /// reading loop would leave the server idle while each chunk is decoded.
+    async fn reading(&self, log: &EventLog, start: u64) -> Result<Reading, ProjectorError> {
+        let stream = log.read_from(start, self.settings.batch_size).await?;
+        let (ahead, chunks) = tokio::sync::mpsc::channel(4);
+        let batch = self.settings.batch_size;
+        let puller = AbortOnDrop(tokio::spawn(async move {
+            let mut stream = std::pin::pin!(stream.ready_chunks(batch));
+            while let Some(chunk) = stream.next().await {
+                if ahead.send(chunk).await.is_err() {
+                    return;
+                }
+            }
+        }));
+        Ok(Reading {
+            chunks,
+            _puller: puller,
+        })
+    }
+
+    /// Decodes and validates a chunk of messages into `backlog`, off the async workers; a
+    /// read error ends the chunk (the messages before it are kept).
+    async fn read_chunk(
+        &self,
+        backlog: Backlog,
+        chunk: Chunk,
+    ) -> Result<ChunkRead, ProjectorError> {
+        let mut messages = Vec::with_capacity(chunk.len());
+        let mut failure = None;
+        for item in chunk {
+            match item {
+                Ok(m) => messages.push(m),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        let Some(last) = messages.last() else {
+            return Ok(ChunkRead {
+                backlog,
+                caught_up: false,
+                failure,
+            });
+        };
+        let caught_up = last.pending == 0 || failure.is_some();
+        let mut held = backlog;
+        let backlog = self
+            .blocking(move |p| {
+                p.read_into(&mut held, &messages)?;
+                Ok(held)
+            })
+            .await?;
+        Ok(ChunkRead {
+            backlog,
+            caught_up,
+            failure,
+        })
+    }
+}
+
+/// Messages pulled from the log in chunks, by a task that ends with this.
+struct Reading {
+    chunks: tokio::sync::mpsc::Receiver<Chunk>,
+    _puller: AbortOnDrop,
+}
+
+type Chunk = Vec<Result<LogMessage, LogError>>;
+
+/// A chunk read into the backlog: whether JetStream had nothing more waiting after it, and
+/// the read error that cut it short.
+struct ChunkRead {
+    backlog: Backlog,
+    caught_up: bool,
+    failure: Option<LogError>,
+}
+
+/// A task aborted when this handle is dropped (the projector's puller ends with `follow`).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
