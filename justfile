@@ -54,10 +54,10 @@ report format="table":
 
 # The benchmarks, written to BENCHMARKS.md: Criterion micro-benchmarks, then 5 simulated years at 1, 10 and 150 authorities (about a quarter of an hour; release build)
 bench:
-    cargo bench -p caseflow --bench hot_paths
-    cargo run --release -p caseflow -- bench
+    cargo bench -p caseflow-bench --bench hot_paths
+    cargo run --release -p caseflow-bench
 
 # A reduced benchmark run (micro-benchmarks, then 1 year at 1 and 10 authorities, 3 runs)
 bench-quick:
-    cargo bench -p caseflow --bench hot_paths
-    cargo run --release -p caseflow -- bench --quick
+    cargo bench -p caseflow-bench --bench hot_paths
+    cargo run --release -p caseflow-bench -- --quick

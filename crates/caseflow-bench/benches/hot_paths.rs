@@ -15,8 +15,8 @@
 //!   1000 accepted child events in arrival order (all kinds of payload), in each encoding; per
 //!   element = per event.
 //!
-//! Run with `cargo bench -p caseflow --bench hot_paths`; results land in
-//! `<target dir>/criterion`, and `caseflow::micro` renders them as markdown.
+//! Run with `cargo bench -p caseflow-bench --bench hot_paths`; results land in
+//! `<target dir>/criterion`, and `caseflow_bench::micro` renders them as markdown.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -1,5 +1,5 @@
-//! The Criterion micro-benchmarks' results (`cargo bench -p caseflow --bench hot_paths`, see
-//! `crates/caseflow/benches/hot_paths.rs`) as a markdown section.
+//! The Criterion micro-benchmarks' results (`cargo bench -p caseflow-bench --bench hot_paths`, see
+//! `crates/caseflow-bench/benches/hot_paths.rs`) as a markdown section.
 //!
 //! Criterion writes each benchmark's latest run to
 //! `<target dir>/criterion/<group>/<bench>/new/`: `estimates.json` (point estimates and
@@ -159,12 +159,12 @@ pub fn markdown(results: &[MicroResult]) -> String {
     let mut out = String::from("## Micro-benchmarks\n\n");
     if results.is_empty() {
         out.push_str(
-            "No Criterion results found: run `cargo bench -p caseflow --bench hot_paths`.\n",
+            "No Criterion results found: run `cargo bench -p caseflow-bench --bench hot_paths`.\n",
         );
         return out;
     }
     out.push_str(
-        "Criterion (`cargo bench -p caseflow --bench hot_paths`): the median time of one \
+        "Criterion (`cargo bench -p caseflow-bench --bench hot_paths`): the median time of one \
          iteration, the bounds of the median's confidence interval, and the median divided by \
          the elements one iteration processes.\n\n",
     );

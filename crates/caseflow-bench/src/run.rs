@@ -1,4 +1,4 @@
-//! `caseflow bench`: reproducible workloads from the simulator, measured end to end, written
+//! `caseflow-bench`: reproducible workloads from the simulator, measured end to end, written
 //! as `BENCHMARKS.md`.
 //!
 //! Every run starts from nothing: a fresh embedded `nats-server` and a fresh sled store in a
@@ -23,9 +23,10 @@ use futures::StreamExt;
 use tokio::sync::watch;
 use tonic::transport::Channel;
 
-use crate::commands::appends_of;
-use crate::config::Config;
-use crate::projector::{Projector, ProjectorSettings};
+use caseflow::app;
+use caseflow::commands::appends_of;
+use caseflow::config::Config;
+use caseflow_projector::wait_until_applied;
 
 /// The targets, tolerances and benchmarks of the May 2018 report (as the demo uses them).
 const REPORT_SCORECARD: &str = include_str!("../../../deploy/scorecard-2018-19.toml");
@@ -37,11 +38,11 @@ const LA: &str = "372";
 const SEED: u64 = 2018;
 /// Marks where the hand-written part of BENCHMARKS.md starts; it is kept when regenerated.
 const KEPT_MARKER: &str =
-    "<!-- Everything below is written by hand and kept by `caseflow bench`. -->";
+    "<!-- Everything below is written by hand and kept by `caseflow-bench`. -->";
 /// The indicator of the single-indicator series query.
 const SERIES_INDICATOR: &str = "6.7";
 
-/// What `caseflow bench` runs.
+/// What `caseflow-bench` runs.
 #[derive(Clone, Debug)]
 pub struct BenchOptions {
     /// Fewer runs, one year of history, fewer requests.
@@ -298,7 +299,7 @@ async fn workload(plan: &Plan, authorities: usize) -> anyhow::Result<Workload> {
     } else {
         caseflow_sim::SimConfig::many(SEED, authorities)
     };
-    let sim = crate::commands::last_years(sim, plan.years);
+    let sim = caseflow::commands::last_years(sim, plan.years);
     sim.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
     let today = add_days(sim.end, 5);
     let simulation = sim.clone();
@@ -423,7 +424,7 @@ async fn measured_run(
 
     // (1) Ingest, end to end: publish everything and wait until the projector has applied it.
     let peak_reset = reset_peak_rss();
-    let running = crate::app::start(&config).await?;
+    let running = app::start(&config).await?;
     let t0 = Instant::now();
     let acks = running.log.append_all(appends, plan.in_flight).await;
     let published = t0.elapsed();
@@ -431,16 +432,9 @@ async fn measured_run(
     drop(acks);
     anyhow::ensure!(failed == 0, "{failed} appends failed");
     let target = running.log.last_sequence().await?;
-    loop {
-        if running.store.applied_sequence()? >= target {
-            break;
-        }
-        anyhow::ensure!(
-            t0.elapsed() < Duration::from_secs(3600),
-            "the projector did not catch up within an hour"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait_until_applied(&*running.store, target, Duration::from_secs(3600), |_| {})
+        .await
+        .context("the projector did not catch up within an hour")?;
     let projected = t0.elapsed();
     results.record(
         "ingest: publish-to-projected",
@@ -535,11 +529,8 @@ async fn measured_run(
     let raw = raw_consume(&log, target, plan.batch_size).await?;
     let raw_cpu = (us.seconds() - raw_cpu.0, server.seconds() - raw_cpu.1);
     let raw_disk = since(raw_disk);
-    let settings = ProjectorSettings {
-        batch_size: plan.batch_size,
-        indicators: config.indicators.clone(),
-        ..Default::default()
-    };
+    let mut config = config.clone();
+    config.projector.batch_size = plan.batch_size;
     // The projector's reading alone (pulling, decoding, validating into its backlog), storing
     // and deriving nothing: the most the replay could reach with reading as it is.
     let reading = {
@@ -547,7 +538,7 @@ async fn measured_run(
             &dir.join("read-only"),
             &config.sled_settings(),
         )?);
-        let projector = Projector::new(store, crate::app::clock(&config), settings.clone());
+        let projector = app::projector(&config, store);
         let cpu = (us.seconds(), server.seconds());
         let disk = disk();
         let t0 = Instant::now();
@@ -569,7 +560,7 @@ async fn measured_run(
         &dir.join("rebuild"),
         &config.sled_settings(),
     )?);
-    let projector = Projector::new(store.clone(), crate::app::clock(&config), settings);
+    let projector = app::projector(&config, store.clone());
     let (stop, stop_rx) = watch::channel(false);
     let task_log = log.clone();
     let task_projector = projector.clone();
@@ -577,13 +568,9 @@ async fn measured_run(
     let replay_disk = disk();
     let t0 = Instant::now();
     let task = tokio::spawn(async move { task_projector.run(&task_log, stop_rx).await });
-    while store.applied_sequence()? < target {
-        anyhow::ensure!(
-            t0.elapsed() < Duration::from_secs(3600),
-            "the rebuild did not finish within an hour"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait_until_applied(&*store, target, Duration::from_secs(3600), |_| {})
+        .await
+        .context("the rebuild did not finish within an hour")?;
     let replay = t0.elapsed();
     let replay_cpu = (us.seconds() - replay_cpu.0, server.seconds() - replay_cpu.1);
     let replay_disk = since(replay_disk);
@@ -1131,7 +1118,7 @@ fn document(
     let mut out = String::new();
     let mode = if options.quick { "quick" } else { "full" };
     let mut command = format!(
-        "cargo run --release -p caseflow -- bench{}",
+        "cargo run --release -p caseflow-bench --{}",
         if options.quick { " --quick" } else { "" }
     );
     if options.runs != 0 {
@@ -1145,7 +1132,7 @@ fn document(
     let _ = writeln!(out, "# caseflow benchmarks\n");
     let _ = writeln!(
         out,
-        "Generated by `caseflow bench` ({mode} mode) on {} UTC; the whole run took {:.0} s.\n",
+        "Generated by `caseflow-bench` ({mode} mode) on {} UTC; the whole run took {:.0} s.\n",
         time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),

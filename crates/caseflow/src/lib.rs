@@ -1,13 +1,10 @@
-//! The `caseflow` application: configuration, the projector, wiring and subcommands.
+//! The `caseflow` application: configuration, wiring and subcommands.
 //!
 //! `main` parses the command line and calls [`run`]; tests call the same functions.
 
 pub mod app;
-pub mod bench;
 pub mod commands;
 pub mod config;
-pub mod micro;
-pub mod projector;
 pub mod report;
 pub mod sample;
 
@@ -91,21 +88,6 @@ pub enum Command {
         #[arg(long, default_value_t = 1024)]
         in_flight: usize,
     },
-    /// Run the benchmarks and write BENCHMARKS.md (needs `nats-server` on PATH; use --release).
-    Bench {
-        /// Fewer runs, one year of history, fewer requests.
-        #[arg(long)]
-        quick: bool,
-        /// Runs per figure (default: 3 with --quick, 5 otherwise).
-        #[arg(long, default_value_t = 0, hide_default_value = true)]
-        runs: usize,
-        /// Where the report is written.
-        #[arg(long, default_value = "BENCHMARKS.md")]
-        out: PathBuf,
-        /// Scale points, in authorities (default: 1,10 with --quick, 1,10,150 otherwise).
-        #[arg(long, value_delimiter = ',')]
-        authorities: Vec<usize>,
-    },
     /// Write the sample events as JSON lines (to refresh deploy/sample/events.jsonl).
     #[command(hide = true)]
     Sample { out: PathBuf },
@@ -171,20 +153,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 f => report::render(&data, f),
             };
             print!("{out}");
-        }
-        Command::Bench {
-            quick,
-            runs,
-            out,
-            authorities,
-        } => {
-            let options = bench::BenchOptions {
-                quick,
-                runs,
-                out,
-                authorities,
-            };
-            print!("{}", bench::run(&options).await?);
         }
         Command::Sample { out } => {
             let mut text = sample::sample_events().join("\n");
