@@ -20,5 +20,7 @@ pub mod v1 {
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/caseflow_descriptor.bin"));
 
+#[cfg(any(test, feature = "examples"))]
+pub mod examples;
 #[cfg(test)]
 mod tests;

@@ -4,37 +4,14 @@
 
 use std::fmt::Write as _;
 
-use caseflow_domain::{EntityKind, EventDraft, Id, La, Subject, Timestamp};
+use caseflow_domain::{EntityKind, EventDraft};
 use expect_test::{Expect, expect};
 use prost::Message as _;
 use serde_json::Value;
-use time::macros::datetime;
 
 use crate::codec::{PAYLOADS, payload_fields};
+use crate::examples::{log_time, sample, subject};
 use crate::{Encoding, decode_event, event_to_json, event_to_proto, sniff, v1};
-
-fn subject(kind: EntityKind) -> Subject {
-    let id = match kind {
-        EntityKind::Child => "C0001234",
-        EntityKind::Household => "H0042",
-        EntityKind::Worker => "W007",
-    };
-    Subject::new(La::parse("372").unwrap(), kind, Id::parse(id).unwrap())
-}
-
-fn log_time() -> Timestamp {
-    Timestamp::from_offset(datetime!(2024-06-01 0:00 UTC))
-}
-
-/// A canonical event (as `event_to_json` renders it) on `kind`'s subject carrying `payload`.
-fn sample(kind: EntityKind, n: usize, payload: &str) -> String {
-    let s = subject(kind);
-    format!(
-        r#"{{"eventId":"E{n:03}","la":"372","{}":"{}","occurredOn":"2024-05-14","recordedAt":"2024-05-16T09:12:00Z","source":"lcs","schemaVersion":1,{payload}}}"#,
-        kind.id_field(),
-        s.id
-    )
-}
 
 fn json(s: &str) -> EventDraft {
     decode_event(s.as_bytes(), Some("application/json")).unwrap()
@@ -46,65 +23,10 @@ fn hex(bytes: &[u8]) -> String {
 
 #[test]
 fn every_payload_round_trips() {
-    use EntityKind::{Child, Household, Worker};
-    let payloads = [
-        (
-            Child,
-            r#""childRegistered":{"dateOfBirth":"2012-03-01","sex":"F"}"#,
-        ),
-        (
-            Child,
-            r#""periodOfCareStarted":{"legalStatus":"C1","placement":{"type":"U4","provider":"PR1","carerId":"H0042","inArea":true},"categoryOfNeed":"N1"}"#,
-        ),
-        (
-            Child,
-            r#""placementChanged":{"placement":{"type":"K2","provider":"PR4","inArea":false},"reason":"CARPL","sameCarer":true}"#,
-        ),
-        (Child, r#""legalStatusChanged":{"legalStatus":"E1"}"#),
-        (Child, r#""periodOfCareEnded":{"reason":"E11"}"#),
-        (Child, r#""reviewHeld":{"participation":"PN1"}"#),
-        (Child, r#""visitMade":{"seenAlone":false}"#),
-        (Child, r#""carePlanRecorded":{}"#),
-        (Child, r#""healthAssessmentCompleted":{"kind":"REVIEW"}"#),
-        (Child, r#""dentalCheckCompleted":{}"#),
-        (Child, r#""pepRecorded":{}"#),
-        (Child, r#""permanenceMatchRecorded":{}"#),
-        (Child, r#""adoptionDecisionRecorded":{}"#),
-        (Child, r#""adopterMatchRecorded":{}"#),
-        (Child, r#""adoptionDecisionReversed":{"reason":"RD3"}"#),
-        (Child, r#""pathwayPlanRecorded":{}"#),
-        (
-            Child,
-            r#""careLeaverContactRecorded":{"inTouch":"YES","activity":"F2","accommodation":"E1"}"#,
-        ),
-        (Child, r#""careLeaverSupportExtended":{}"#),
-        (Child, r#""careLeaverSupportEnded":{}"#),
-        (Child, r#""caseAllocated":{"workerId":"W007"}"#),
-        (
-            Child,
-            r#""eventRetracted":{"retractedEventId":"E001","reason":"wrong child"}"#,
-        ),
-        (
-            Household,
-            r#""fosterCarerApproved":{"places":2,"connected":true}"#,
-        ),
-        (
-            Household,
-            r#""fosterCarerDeregistered":{"reason":"retired"}"#,
-        ),
-        (
-            Worker,
-            r#""socialWorkerJoined":{"team":"North","fte":0.8,"qualified":true,"asye":true}"#,
-        ),
-        (
-            Worker,
-            r#""socialWorkerChanged":{"team":"South","fte":0.5,"agency":false}"#,
-        ),
-        (Worker, r#""socialWorkerLeft":{}"#),
-    ];
+    let payloads = crate::examples::EVERY_PAYLOAD.iter().copied();
     let mut names = Vec::new();
     let mut out = String::new();
-    for (n, (kind, payload)) in payloads.into_iter().enumerate() {
+    for (n, (kind, payload)) in payloads.enumerate() {
         let text = sample(kind, n + 1, payload);
         let draft = json(&text);
         let event = draft.clone().validate(&subject(kind), log_time()).unwrap();

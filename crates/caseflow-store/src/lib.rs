@@ -20,79 +20,28 @@
 //! - `R` + stream sequence: a rejection record
 
 mod keys;
+mod records;
+#[cfg(test)]
+mod tests;
+
+/// The version of the store's layout and record encodings. Projections written with another
+/// version are rebuilt from the event log (it is part of the projector's fingerprint).
+pub const FORMAT_VERSION: u32 = 7;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use caseflow_domain::indicators::Cell;
 use caseflow_domain::indicators::caseloads::WorkerState;
-use caseflow_domain::indicators::{Cell, Measure};
-use caseflow_domain::{Contribution, Event, Id, La, Month, Subject};
+use caseflow_domain::{Id, La, Month, Subject};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
-/// An event as stored: with the stream sequence it arrived at.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StoredEvent {
-    pub sequence: u64,
-    pub event: Event,
-}
-
-/// Everything stored for one subject: its events in stream order (each event id once), and the
-/// last stream sequence of a message for the subject that has been taken into account
-/// (stored, or counted as a duplicate). Messages at or below `through` are already absorbed:
-/// re-reading them after a crash changes nothing.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SubjectLog {
-    pub through: u64,
-    pub events: Vec<StoredEvent>,
-}
-
-/// A subject's log encoded as stored. Encoding is the caller's: the projector's deriving
-/// threads encode the logs they extended, in parallel, and the commit only writes them.
-#[derive(Debug)]
-pub struct EncodedLog(Vec<u8>);
-
-impl SubjectLog {
-    pub fn encode(&self) -> Result<EncodedLog, StoreError> {
-        encode(self).map(EncodedLog)
-    }
-}
-
-/// What a subject contributes to the caseload tables (its contributions to the cells are
-/// summed by the projector as they are derived). Not stored: the projector re-derives a
-/// subject's old state from its stored log and the day it was derived as of, and moves the
-/// tables by the difference to its new state.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Derived {
-    /// A child's cases at month ends, with the worker holding each (caseloads).
-    pub cases: Vec<(Month, Option<Id>)>,
-    /// A worker's records at month ends (caseloads).
-    pub worker_months: Vec<(Month, WorkerState)>,
-}
-
-/// A rejected message, kept for operators.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RejectionRecord {
-    pub sequence: u64,
-    pub subject: String,
-    /// Parsed from the subject when it could be.
-    pub la: Option<La>,
-    pub event_id: Option<String>,
-    /// A `RejectionReason` code.
-    pub reason: String,
-    pub message: String,
-    /// RFC 3339.
-    pub rejected_at: String,
-}
-
-/// Counts kept for status reporting.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counts {
-    pub events_stored: u64,
-    pub rejections: u64,
-    pub duplicates: u64,
-}
+pub use records::{
+    CellRow, Counters, Counts, EncodedLog, RejectionRecord, StoredEvent, SubjectLog,
+};
+use records::{Staged, corrupt_key, decode, encode};
 
 /// Everything one projector batch changes, committed atomically.
 #[derive(Debug, Default)]
@@ -125,18 +74,6 @@ pub struct ProjectionBatch {
     pub stage: bool,
 }
 
-/// Children looked after at a month end in an authority, by the worker holding their case.
-type CaseKey = (La, Month, Option<Id>);
-
-/// A staged batch's changes to what figures read, kept under a `P` key until published.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Staged {
-    cell_deltas: Vec<((La, Cell), i64)>,
-    case_deltas: Vec<(CaseKey, i64)>,
-    worker_months_removed: Vec<(La, Month, Id)>,
-    worker_months_put: Vec<(La, Month, Id, WorkerState)>,
-}
-
 impl ProjectionBatch {
     /// Adds many cells' differences at once: sorted and summed first, which costs far less
     /// than one map update each when there are millions.
@@ -157,46 +94,6 @@ impl ProjectionBatch {
                 *self.cell_deltas.entry(key).or_default() += amount;
             }
         }
-    }
-
-    /// Stages a subject's new derived state (as of `day`): moves the caseload tables by its
-    /// difference from the old one and records the day. The caller adds the difference of the
-    /// contributions itself (with [`ProjectionBatch::add_cell_deltas`], summed over many
-    /// subjects).
-    pub fn rederived_except_cells(
-        &mut self,
-        subject: &Subject,
-        old: &Derived,
-        new: &Derived,
-        day: time::Date,
-    ) {
-        let la = subject.la;
-        for (month, worker) in &old.cases {
-            *self
-                .case_deltas
-                .entry((la, *month, worker.clone()))
-                .or_default() -= 1;
-        }
-        for (month, worker) in &new.cases {
-            *self
-                .case_deltas
-                .entry((la, *month, worker.clone()))
-                .or_default() += 1;
-        }
-        if old.worker_months != new.worker_months {
-            let id = &subject.id;
-            self.worker_months_removed.extend(
-                old.worker_months
-                    .iter()
-                    .map(|(month, _)| (la, *month, id.clone())),
-            );
-            self.worker_months_put.extend(
-                new.worker_months
-                    .iter()
-                    .map(|(month, state)| (la, *month, id.clone(), state.clone())),
-            );
-        }
-        self.derived.push((subject.clone(), day));
     }
 }
 
@@ -326,6 +223,8 @@ impl SledStore {
 
     /// Every key and value of the projections except rejection records (whose timestamps
     /// differ between runs): for comparing two stores, e.g. after a crash and after a rebuild.
+    /// Tests only (feature `dump`).
+    #[cfg(any(test, feature = "dump"))]
     pub fn dump(&self) -> Result<Vec<KeyValue>, StoreError> {
         self.tree
             .iter()
@@ -346,31 +245,6 @@ impl SledStore {
         self.tree.get(key)?.map(|v| decode(key, &v)).transpose()
     }
 }
-
-fn decode<T: for<'de> Deserialize<'de>>(key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
-    postcard::from_bytes(bytes).map_err(|source| StoreError::Corrupt {
-        key: String::from_utf8_lossy(key).into_owned(),
-        source,
-    })
-}
-
-fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
-    postcard::to_stdvec(value).map_err(StoreError::Encode)
-}
-
-fn corrupt_key(k: &[u8]) -> StoreError {
-    StoreError::Corrupt {
-        key: String::from_utf8_lossy(k).into_owned(),
-        source: postcard::Error::DeserializeUnexpectedEnd,
-    }
-}
-
-/// Counters kept together in one value, sorted by what they count, none zero: one indicator's
-/// cells of one authority (by month and measure), one month's cases (by worker).
-pub type Counters<K> = Vec<(K, i64)>;
-
-/// One indicator's cells in one authority, as stored under its key.
-pub type CellRow = Counters<(Month, Measure)>;
 
 /// Adds `deltas` (sorted by counter, each counter once) to the counters stored under `key`,
 /// dropping those that reach zero and the value when none is left.
@@ -644,24 +518,4 @@ impl ProjectionStore for SledStore {
         self.tree.flush()?;
         Ok(())
     }
-}
-
-/// Cells of one authority read into memory, usable with the domain's figure arithmetic.
-pub fn figures_of(cells: Vec<(Cell, i64)>) -> caseflow_domain::Figures {
-    let mut f = caseflow_domain::Figures::default();
-    let contributions: Vec<Contribution> = cells
-        .into_iter()
-        .map(|(cell, amount)| Contribution { cell, amount })
-        .collect();
-    f.add(&contributions, 1);
-    f
-}
-
-/// Measures of a cell list for one month, for breakdown queries.
-pub fn measures_in(cells: &[(Cell, i64)], month: Month) -> Vec<(Measure, i64)> {
-    cells
-        .iter()
-        .filter(|(c, _)| c.month == month)
-        .map(|(c, v)| (c.measure, *v))
-        .collect()
 }

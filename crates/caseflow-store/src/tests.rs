@@ -1,0 +1,199 @@
+//! The store's format, pinned: every record and key the store writes, encoded from fixed
+//! examples, must be exactly what `format/v<FORMAT_VERSION>.txt` recorded for this version.
+//!
+//! A change of encoding (a field added to an event's payload, a reordered enum, a new key
+//! layout) fails here until [`FORMAT_VERSION`] is bumped: projections written by the old
+//! version are then rebuilt instead of being misread. Record the new version's file with
+//! `UPDATE_FORMAT=1 cargo nextest run -p caseflow-store format`; a version's file, once
+//! recorded, is never rewritten.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use caseflow_domain::codes::Sex;
+use caseflow_domain::indicators::caseloads::WorkerState;
+use caseflow_domain::indicators::{Category, Cell, Indicator, Measure};
+use caseflow_domain::{Id, La, Month, Subject};
+use serde::Serialize;
+
+use crate::records::{Staged, encode};
+use crate::{
+    CellRow, Counters, Counts, FORMAT_VERSION, RejectionRecord, StoredEvent, SubjectLog, keys,
+};
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn line(out: &mut String, name: &str, value: &impl Serialize) {
+    writeln!(out, "{name}: {}", hex(&encode(value).unwrap())).unwrap();
+}
+
+fn la() -> La {
+    La::parse("372").unwrap()
+}
+
+fn may() -> Month {
+    Month::new(2018, 5).unwrap()
+}
+
+fn worker() -> WorkerState {
+    WorkerState {
+        team: "LAC1".to_owned(),
+        fte: 0.8,
+        qualified: true,
+        agency: false,
+        asye: true,
+    }
+}
+
+/// Every record and key of the format, from fixed examples, one per line.
+fn rendered() -> String {
+    let mut out = String::new();
+    let events = caseflow_proto::examples::every_payload_event();
+    // Each event as a subject's log stores it (every payload of the contract).
+    for (n, event) in events.iter().enumerate() {
+        let stored = StoredEvent {
+            sequence: n as u64 + 1,
+            event: event.clone(),
+        };
+        line(
+            &mut out,
+            &format!("event {}", event.payload.name()),
+            &stored,
+        );
+    }
+    let child = events[0].subject.clone();
+    let log = SubjectLog {
+        through: 9,
+        events: vec![StoredEvent {
+            sequence: 7,
+            event: events[0].clone(),
+        }],
+    };
+    writeln!(out, "log: {}", hex(&log.encode().unwrap().0)).unwrap();
+    let row: CellRow = vec![
+        ((may(), Measure::Numerator), 620),
+        ((may(), Measure::Denominator), 640),
+        ((may(), Measure::Breakdown(Category::Sex(Sex::Female))), 301),
+    ];
+    line(&mut out, "cell row", &row);
+    let cases: Counters<Option<Id>> = vec![(None, 3), (Some(Id::parse("W007").unwrap()), 14)];
+    line(&mut out, "month-end cases", &cases);
+    line(&mut out, "worker's record", &worker());
+    line(&mut out, "derived on", &may().last_day());
+    line(&mut out, "as of", &may().last_day());
+    line(&mut out, "applied sequence", &70_396_u64);
+    line(
+        &mut out,
+        "counts",
+        &Counts {
+            events_stored: 70_396,
+            rejections: 114,
+            duplicates: 405,
+        },
+    );
+    line(
+        &mut out,
+        "rejection",
+        &RejectionRecord {
+            sequence: 12,
+            subject: "caseflow.events.372.child.C1".to_owned(),
+            la: Some(la()),
+            event_id: Some("E-12".to_owned()),
+            reason: "invalid_code".to_owned(),
+            message: "placement.type \"Z9\" is not a placement type".to_owned(),
+            rejected_at: "2018-06-05T12:00:00Z".to_owned(),
+        },
+    );
+    let cell = Cell {
+        indicator: Indicator::ALL[0],
+        month: may(),
+        measure: Measure::Numerator,
+    };
+    let w = Id::parse("W007").unwrap();
+    line(
+        &mut out,
+        "staged",
+        &Staged {
+            cell_deltas: vec![((la(), cell), -1)],
+            case_deltas: vec![((la(), may(), Some(w.clone())), 1)],
+            worker_months_removed: vec![(la(), may(), w.clone())],
+            worker_months_put: vec![(la(), may(), w.clone(), worker())],
+        },
+    );
+    let household = Subject::new(
+        la(),
+        caseflow_domain::EntityKind::Household,
+        Id::parse("H0042").unwrap(),
+    );
+    for (name, key) in [
+        ("key applied", keys::APPLIED.to_vec()),
+        ("key fingerprint", keys::FINGERPRINT.to_vec()),
+        ("key as of", keys::AS_OF.to_vec()),
+        ("key counts", keys::COUNTS.to_vec()),
+        ("key log", keys::subject_log(&child)),
+        ("key household's log", keys::subject_log(&household)),
+        ("key derived", keys::derived(&child)),
+        ("key cells", keys::indicator_cells(la(), Indicator::ALL[0])),
+        (
+            "key cases",
+            keys::worker_month(keys::CASES, la(), may(), None),
+        ),
+        (
+            "key worker",
+            keys::worker_month(keys::WORKERS, la(), may(), Some(&w)),
+        ),
+        ("key rejection", keys::rejection(12)),
+        ("key staged", keys::staged(3)),
+    ] {
+        writeln!(out, "{name}: {}", hex(&key)).unwrap();
+    }
+    out
+}
+
+#[test]
+fn the_format_is_what_its_version_recorded() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("format")
+        .join(format!("v{FORMAT_VERSION}.txt"));
+    let now = rendered();
+    let recorded = std::fs::read_to_string(&path).ok();
+    let update = std::env::var_os("UPDATE_FORMAT").is_some();
+    match recorded {
+        Some(recorded) => assert!(
+            recorded == now,
+            "the store's encoding differs from what format version {FORMAT_VERSION} recorded in \
+             {}: bump FORMAT_VERSION (crates/caseflow-store/src/lib.rs), then record the new \
+             version with UPDATE_FORMAT=1. A recorded version is never rewritten.\n\
+             recorded:\n{recorded}\nnow:\n{now}",
+            path.display()
+        ),
+        None if update => std::fs::write(&path, now).unwrap(),
+        None => panic!(
+            "format version {FORMAT_VERSION} has no recorded encoding: run with UPDATE_FORMAT=1 \
+             to record {}",
+            path.display()
+        ),
+    }
+}
+
+/// The examples are one of every payload (the proto crate's tests hold them to the contract's
+/// list), and each is read back as written.
+#[test]
+fn every_example_event_reads_back_as_stored() {
+    for (n, event) in caseflow_proto::examples::every_payload_event()
+        .into_iter()
+        .enumerate()
+    {
+        let stored = StoredEvent {
+            sequence: n as u64,
+            event,
+        };
+        let bytes = encode(&stored).unwrap();
+        let back: StoredEvent = crate::records::decode(b"test", &bytes).unwrap();
+        assert_eq!(back, stored);
+    }
+}
