@@ -181,7 +181,7 @@ impl Projector {
         derivation.population_under_18.clear();
         derivation.team_groups.clear();
         // Serializing plain data to a Vec cannot fail.
-        postcard::to_stdvec(&(FORMAT, caseflow_domain::DERIVATION_SOURCE, derivation))
+        postcard::to_stdvec(&(FORMAT, caseflow_domain::DERIVATION_VERSION, derivation))
             .unwrap_or_default()
     }
 
