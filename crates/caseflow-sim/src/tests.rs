@@ -24,6 +24,8 @@ use caseflow_domain::{EntityKind, Event, Id, Payload, Subject, Timestamp};
 
 use crate::{Authority, Mess, SimConfig, simulate, simulate_authority, write_jsonl};
 
+mod golden;
+
 /// The configuration the calibration runs: the default, one authority like the seed's over
 /// April 2008 to May 2018.
 fn calibration_config() -> SimConfig {
@@ -337,7 +339,11 @@ fn digest<'a>(authorities: impl IntoIterator<Item = &'a Authority>) -> u64 {
             add(e.subject.as_bytes());
             add(b"\t");
             add(e.json.as_bytes());
-            add(if e.valid { b"\tvalid\n" } else { b"\tinvalid\n" });
+            add(if e.valid {
+                b"\tvalid\n"
+            } else {
+                b"\tinvalid\n"
+            });
         }
     }
     hash
