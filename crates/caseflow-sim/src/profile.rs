@@ -5,9 +5,10 @@
 //! report in the seeds; with variation, each parameter is drawn around them from `(seed, la)`.
 //!
 //! The rest of the model's probabilities and rates (how children come into care, their legal
-//! statuses, placements and moves, adoption, short breaks, foster carers) are the same for
-//! every authority: [`Admissions`], [`Care`], [`Legal`], [`Adoption`], [`Placements`],
-//! [`ShortBreaks`] and [`Fostering`], each with the seed authority's values as `SEED`. Where a
+//! statuses, placements and moves, adoption, short breaks, foster carers, social workers and
+//! the recording around children) are the same for every authority: [`Admissions`], [`Care`],
+//! [`Legal`], [`Adoption`], [`Placements`], [`ShortBreaks`], [`Fostering`], [`Workforce`] and
+//! [`Recording`], each with the seed authority's values as `SEED`. Where a
 //! value was tuned against the report the field says which figure; the rest are modelling
 //! assumptions the report does not measure. The calibration test
 //! (`tests::one_authority_looks_like_the_seed_report`) checks the figures against the report's
@@ -21,9 +22,13 @@ use crate::random::{Draw, SimRng, Stream, stream};
 /// time, and how late it is otherwise.
 #[derive(Clone, Debug)]
 pub(crate) struct Practice {
-    /// A statutory review held by its due day.
+    /// A statutory review held by its due day (calibrated: 6.7 is 75-97% over 12 months;
+    /// the report: 78.8-96.1% a month) ...
     pub review_on_time: f64,
-    /// A visit made within the local standard (4 weeks) ...
+    /// ... otherwise this many days late on average.
+    pub review_late_mean: f64,
+    /// A visit made within the local standard (4 weeks; with the first visits, calibrated:
+    /// 6.15 is 88-99%, the report 93.2-97.5%) ...
     pub visit_on_time: f64,
     /// ... otherwise this many days late on average.
     pub visit_late_mean: f64,
@@ -51,15 +56,17 @@ pub(crate) struct Profile {
     /// Looked-after children the authority tends to, by years before the end of the history
     /// (piecewise linear; flat beyond the first point).
     lac_curve: Vec<(f64, f64)>,
-    /// Foster-carer households (connected ones included) it keeps approved.
+    /// Foster-carer households (connected ones included) it keeps approved (see
+    /// [`Fostering`]).
     pub households: f64,
     /// Share of foster placements it tries to make with its own carers.
     pub in_house_share: f64,
-    /// Cases per FTE above which a LAC team recruits.
+    /// Cases per FTE above which a LAC team recruits (see [`Workforce`]).
     pub caseload_target: f64,
     /// Share of admissions of children aged 14-17 who are unaccompanied asylum seekers.
     pub uasc_share: f64,
-    /// Share of care leavers in touch who are in education, employment or training.
+    /// Share of care leavers in touch who are in education, employment or training (compare
+    /// 7.5: the report's 61.3-64.1%).
     pub eet: f64,
     pub practice: Practice,
     pub admissions: Admissions,
@@ -69,6 +76,8 @@ pub(crate) struct Profile {
     pub placements: Placements,
     pub short_breaks: ShortBreaks,
     pub fostering: Fostering,
+    pub workforce: Workforce,
+    pub recording: Recording,
 }
 
 /// How many children come into care each month, and who they are.
@@ -389,6 +398,117 @@ impl Fostering {
     };
 }
 
+/// Social workers: who is recruited, how long they stay, what changes and how cases move.
+/// Calibrated, with `Profile::caseload_target`: 11.5 is 12-15 cases in both team groups.
+/// Compare 11.1 (agency workers with a caseload) and 11.4 (the report: 18-22).
+#[derive(Clone, Debug)]
+pub(crate) struct Workforce {
+    /// A worker recruited because nobody has room comes through an agency ...
+    pub agency_when_urgent: f64,
+    /// ... and one recruited as caseloads rise.
+    pub agency: f64,
+    /// A permanent recruit is qualified (agency staff always are) ...
+    pub qualified: f64,
+    /// ... and a qualified permanent recruit is in the assessed and supported year (ASYE).
+    pub asye: f64,
+    /// Days an agency worker stays beyond two months, on average ...
+    pub agency_stay_days: f64,
+    /// ... and years a permanent one stays beyond three months.
+    pub permanent_stay_years: f64,
+    /// A worker changes team once ...
+    pub team_change: f64,
+    /// ... changes hours (to full time, or from it to 0.8) ...
+    pub fte_change: f64,
+    /// ... or, from an agency, becomes permanent.
+    pub becomes_permanent: f64,
+    /// A leaver's case passes to a colleague the same day (else within ten days).
+    pub handover_same_day: f64,
+    /// A new period of care is allocated the same day (else within five days).
+    pub allocated_same_day: f64,
+    /// An open case moves to another worker of the team group in a month.
+    pub reallocated_per_month: f64,
+}
+
+impl Workforce {
+    pub const SEED: Workforce = Workforce {
+        agency_when_urgent: 0.5,
+        agency: 0.3,
+        qualified: 0.94,
+        asye: 0.2,
+        agency_stay_days: 500.0,
+        permanent_stay_years: 4.0,
+        team_change: 0.15,
+        fte_change: 0.1,
+        becomes_permanent: 0.1,
+        handover_same_day: 0.75,
+        allocated_same_day: 0.8,
+        reallocated_per_month: 0.01,
+    };
+}
+
+/// How children's records are kept, beside the timeliness of [`Practice`]. Not calibrated
+/// against the report unless a field says so.
+#[derive(Clone, Debug)]
+pub(crate) struct Recording {
+    /// A child's records come from a legacy system (Q1/Q2 before April 2015).
+    pub legacy_system: f64,
+    /// A child registered before 2005 has a legacy sex code (1/2).
+    pub legacy_sex: f64,
+    /// A child is first registered wrongly and corrected later ...
+    pub wrong_registration: f64,
+    /// ... with a wrong date of birth (else with sex unknown).
+    pub wrong_date_of_birth: f64,
+    /// A review of a child aged 4 or over does not record how the child took part.
+    pub participation_unrecorded: f64,
+    /// A child aged 4 or over is seen alone on a visit.
+    pub seen_alone: f64,
+    /// A young person refuses health assessments from 16.
+    pub refuses_health_from_16: f64,
+    /// The first care plan is recorded within 10 working days (else within 40).
+    pub first_plan_within_10_days: f64,
+    /// A young person never has a pathway plan (refused, or lost in the system).
+    pub no_pathway_plan: f64,
+    /// A care leaver asks for support beyond 21 ...
+    pub extended_support: f64,
+    /// ... and ends it before 25.
+    pub extended_support_ends: f64,
+    /// A care leaver who left care to go home is living at home ...
+    pub leaver_at_home: f64,
+    /// ... and recorded as returned home at a contact.
+    pub returned_home_contact: f64,
+    /// A care leaver dies ...
+    pub leaver_dies: f64,
+    /// ... at any one contact.
+    pub dies_at_contact: f64,
+    /// A care leaver's activity changes between contacts (in education, employment or
+    /// training with `Profile::eet`) ...
+    pub activity_changes: f64,
+    /// ... and their accommodation (staying put ends at 21 in any case).
+    pub accommodation_changes: f64,
+}
+
+impl Recording {
+    pub const SEED: Recording = Recording {
+        legacy_system: 0.3,
+        legacy_sex: 0.5,
+        wrong_registration: 0.01,
+        wrong_date_of_birth: 0.5,
+        participation_unrecorded: 0.05,
+        seen_alone: 0.6,
+        refuses_health_from_16: 0.2,
+        first_plan_within_10_days: 0.8,
+        no_pathway_plan: 0.04,
+        extended_support: 0.55,
+        extended_support_ends: 0.5,
+        leaver_at_home: 0.7,
+        returned_home_contact: 0.8,
+        leaver_dies: 0.002,
+        dies_at_contact: 0.1,
+        activity_changes: 0.2,
+        accommodation_changes: 0.12,
+    };
+}
+
 /// The seed authority's looked-after children at the ends of March 2015-2018 and May 2018
 /// (report table 6.1), as (years before May 2018, count), with the level before 2015.
 const SEED_CURVE: [(f64, f64); 6] = [
@@ -425,6 +545,7 @@ impl Profile {
             .collect();
         let practice = Practice {
             review_on_time: prob(rng, 0.90, 0.7),
+            review_late_mean: 12.0,
             visit_on_time: prob(rng, 0.55, 0.6),
             visit_late_mean: 11.0,
             first_visit_on_time: prob(rng, 0.90, 0.6),
@@ -451,6 +572,8 @@ impl Profile {
             placements: Placements::SEED,
             short_breaks: ShortBreaks::SEED,
             fostering: Fostering::SEED,
+            workforce: Workforce::SEED,
+            recording: Recording::SEED,
         }
     }
 
