@@ -4,6 +4,9 @@
 //! Calibration folds one simulated authority with the domain (timelines, contributions,
 //! households, caseloads) and checks its figures at the last complete month against ranges
 //! read from the May 2018 report.
+//!
+//! `golden` is the domain's golden test: the figures of a fixed simulated authority per
+//! `caseflow_domain::DERIVATION_VERSION`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
