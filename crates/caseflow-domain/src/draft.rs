@@ -369,63 +369,25 @@ impl EventDraft {
 }
 
 impl PayloadDraft {
+    /// The payload of an event that occurred `on` (codes are checked for validity that day),
+    /// or why it is rejected: the first field that is missing or wrong, in the order of the
+    /// contract.
     fn validate(self, on: Date) -> Result<Payload, Rejection> {
         use PayloadDraft as D;
         Ok(match self {
-            D::ChildRegistered { date_of_birth, sex } => Payload::ChildRegistered {
-                date_of_birth: {
-                    if date_of_birth.is_empty() {
-                        return Err(missing("childRegistered.dateOfBirth"));
-                    }
-                    day("childRegistered.dateOfBirth", &date_of_birth)?
-                },
-                sex: optional_code(
-                    "childRegistered.sex",
-                    &sex,
-                    Sex::LIST,
-                    Sex::parse_with_legacy,
-                )?,
-            },
+            D::ChildRegistered { date_of_birth, sex } => child_registered(&date_of_birth, &sex)?,
             D::PeriodOfCareStarted {
                 legal_status,
                 placement,
                 category_of_need,
-            } => Payload::PeriodOfCareStarted {
-                legal_status: required_code(
-                    "periodOfCareStarted.legalStatus",
-                    &legal_status,
-                    LegalStatus::LIST,
-                    LegalStatus::parse,
-                )?,
-                placement: placement_of("periodOfCareStarted.placement", placement, on)?,
-                category_of_need: optional_code(
-                    "periodOfCareStarted.categoryOfNeed",
-                    &category_of_need,
-                    CategoryOfNeed::LIST,
-                    CategoryOfNeed::parse,
-                )?,
-            },
+            } => period_of_care_started(&legal_status, placement, &category_of_need, on)?,
             D::PlacementChanged {
                 placement,
                 reason,
                 same_carer,
-            } => Payload::PlacementChanged {
-                placement: placement_of("placementChanged.placement", placement, on)?,
-                reason: optional_code(
-                    "placementChanged.reason",
-                    &reason,
-                    PlacementChangeReason::LIST,
-                    PlacementChangeReason::parse,
-                )?,
-                same_carer,
-            },
+            } => placement_changed(placement, &reason, same_carer, on)?,
             D::LegalStatusChanged { legal_status } => Payload::LegalStatusChanged {
-                legal_status: required_code(
-                    "legalStatusChanged.legalStatus",
-                    &legal_status,
-                    LegalStatus::LIST,
-                    LegalStatus::parse,
-                )?,
+                legal_status: legal_status_of("legalStatusChanged.legalStatus", &legal_status)?,
             },
             D::PeriodOfCareEnded { reason } => Payload::PeriodOfCareEnded {
                 reason: required_code(
@@ -471,26 +433,7 @@ impl PayloadDraft {
                 in_touch,
                 activity,
                 accommodation,
-            } => Payload::CareLeaverContactRecorded {
-                in_touch: required_code(
-                    "careLeaverContactRecorded.inTouch",
-                    &in_touch,
-                    InTouch::LIST,
-                    InTouch::parse,
-                )?,
-                activity: required_code(
-                    "careLeaverContactRecorded.activity",
-                    &activity,
-                    Activity::LIST,
-                    Activity::parse,
-                )?,
-                accommodation: required_code(
-                    "careLeaverContactRecorded.accommodation",
-                    &accommodation,
-                    Accommodation::LIST,
-                    Accommodation::parse,
-                )?,
-            },
+            } => care_leaver_contact_recorded(&in_touch, &activity, &accommodation)?,
             D::CareLeaverSupportExtended => Payload::CareLeaverSupportExtended,
             D::CareLeaverSupportEnded => Payload::CareLeaverSupportEnded,
             D::CaseAllocated { worker_id } => Payload::CaseAllocated {
@@ -507,14 +450,7 @@ impl PayloadDraft {
                 reason: (!reason.is_empty()).then_some(reason),
             },
             D::FosterCarerApproved { places, connected } => Payload::FosterCarerApproved {
-                places: u8::try_from(places)
-                    .ok()
-                    .filter(|p| (1..=9).contains(p))
-                    .ok_or_else(|| {
-                        invalid(format!(
-                            "fosterCarerApproved.places {places} is not between 1 and 9"
-                        ))
-                    })?,
+                places: places_of("fosterCarerApproved.places", places)?,
                 connected,
             },
             D::FosterCarerDeregistered { reason } => Payload::FosterCarerDeregistered {
@@ -545,6 +481,7 @@ impl PayloadDraft {
                 agency,
                 asye,
             } => Payload::SocialWorkerChanged {
+                // An empty team is no change of team.
                 team: team.filter(|t| !t.is_empty()),
                 fte: fte
                     .map(|f| fte_of("socialWorkerChanged.fte", f))
@@ -556,6 +493,103 @@ impl PayloadDraft {
             D::SocialWorkerLeft => Payload::SocialWorkerLeft,
         })
     }
+}
+
+/// `childRegistered`: a real date of birth; the sex, if given, a current or legacy code.
+fn child_registered(date_of_birth: &str, sex: &str) -> Result<Payload, Rejection> {
+    if date_of_birth.is_empty() {
+        return Err(missing("childRegistered.dateOfBirth"));
+    }
+    Ok(Payload::ChildRegistered {
+        date_of_birth: day("childRegistered.dateOfBirth", date_of_birth)?,
+        sex: optional_code(
+            "childRegistered.sex",
+            sex,
+            Sex::LIST,
+            Sex::parse_with_legacy,
+        )?,
+    })
+}
+
+/// `periodOfCareStarted`: the admission's legal status and placement (a type valid on the
+/// day of admission), and the category of need if given.
+fn period_of_care_started(
+    legal_status: &str,
+    placement: Option<PlacementDraft>,
+    category_of_need: &str,
+    on: Date,
+) -> Result<Payload, Rejection> {
+    Ok(Payload::PeriodOfCareStarted {
+        legal_status: legal_status_of("periodOfCareStarted.legalStatus", legal_status)?,
+        placement: placement_of("periodOfCareStarted.placement", placement, on)?,
+        category_of_need: optional_code(
+            "periodOfCareStarted.categoryOfNeed",
+            category_of_need,
+            CategoryOfNeed::LIST,
+            CategoryOfNeed::parse,
+        )?,
+    })
+}
+
+/// `placementChanged`: the new placement (a type valid on the day of the move) and the reason
+/// for the change, if given.
+fn placement_changed(
+    placement: Option<PlacementDraft>,
+    reason: &str,
+    same_carer: bool,
+    on: Date,
+) -> Result<Payload, Rejection> {
+    Ok(Payload::PlacementChanged {
+        placement: placement_of("placementChanged.placement", placement, on)?,
+        reason: optional_code(
+            "placementChanged.reason",
+            reason,
+            PlacementChangeReason::LIST,
+            PlacementChangeReason::parse,
+        )?,
+        same_carer,
+    })
+}
+
+/// `careLeaverContactRecorded`: whether in touch, the activity and the accommodation, all
+/// required.
+fn care_leaver_contact_recorded(
+    in_touch: &str,
+    activity: &str,
+    accommodation: &str,
+) -> Result<Payload, Rejection> {
+    Ok(Payload::CareLeaverContactRecorded {
+        in_touch: required_code(
+            "careLeaverContactRecorded.inTouch",
+            in_touch,
+            InTouch::LIST,
+            InTouch::parse,
+        )?,
+        activity: required_code(
+            "careLeaverContactRecorded.activity",
+            activity,
+            Activity::LIST,
+            Activity::parse,
+        )?,
+        accommodation: required_code(
+            "careLeaverContactRecorded.accommodation",
+            accommodation,
+            Accommodation::LIST,
+            Accommodation::parse,
+        )?,
+    })
+}
+
+fn legal_status_of(field: &str, value: &str) -> Result<LegalStatus, Rejection> {
+    required_code(field, value, LegalStatus::LIST, LegalStatus::parse)
+}
+
+/// A foster household's approved places: 1 to 9.
+fn places_of(field: &str, places: i64) -> Result<u8, Rejection> {
+    u8::try_from(places)
+        .ok()
+        .filter(|p| (1..=9).contains(p))
+        .ok_or_else(|| invalid(format!("{field} {places} is not between 1 and 9")))
 }
 
 fn placement_of(

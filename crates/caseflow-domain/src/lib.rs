@@ -27,10 +27,16 @@ pub use timeline::{
     ChildTimeline, DataQualityIssue, DataQualityReason, data_quality_issues, fold_child,
 };
 
-/// A fingerprint of this crate's source (computed by its build script). Figures derived by one
-/// version of the derivations must not be updated by another: projections store it and are
-/// rebuilt when it changes.
-pub const DERIVATION_SOURCE: &str = env!("CASEFLOW_DERIVATION_SOURCE");
+/// The version of the derivations: what [`fold_child`] and the indicator families output for
+/// the same events and settings. Figures derived by one version must not be updated by the
+/// differences of another, so projections store it in their fingerprint and are rebuilt when it
+/// differs from theirs.
+///
+/// Bump it on purpose, in the change that alters what derivations output (a figure, a
+/// breakdown, a caseload, a timeline's periods or issues); refactors, comments and new tests
+/// leave it alone. The golden test in `caseflow-sim` (`golden/derivation-v<N>.txt`, the figures
+/// of a fixed simulated authority) fails when the output changes without a bump.
+pub const DERIVATION_VERSION: u32 = 1;
 
 #[cfg(test)]
 mod testkit;

@@ -362,17 +362,86 @@ pub fn data_quality_issues<'a>(
     }
 }
 
-/// Folds one child's events into its timeline.
+/// Folds one child's events into its timeline: retractions resolved ([`resolve`]), periods
+/// of care opened and closed by admissions and discharges, every other event recorded in the
+/// period containing it or on the child, and what does not fit flagged.
 pub fn fold_child<'a>(events: impl IntoIterator<Item = &'a Event>) -> ChildTimeline {
     let (mut entries, mut issues) = resolve(events);
-    let mut tl = ChildTimeline::default();
-    let mut flags: Vec<(usize, DataQualityReason, String)> = Vec::new();
-
-    // Pass 1: periods of care from admissions and discharges, in timeline order.
-    for (i, entry) in entries.iter().enumerate() {
-        if entry.status != EntryStatus::Applied {
-            continue;
+    let mut flags = Vec::new();
+    let mut tl = ChildTimeline {
+        periods: periods_of_care(&entries, &mut flags),
+        ..ChildTimeline::default()
+    };
+    for (i, entry) in applied(&entries) {
+        let e = &entry.event;
+        if e.payload.is_period_bound() {
+            match tl
+                .periods
+                .iter_mut()
+                .rev()
+                .find(|p| p.contains(e.occurred_on))
+            {
+                Some(period) => record_in_period(period, i, e, &mut flags),
+                None => flags.push(Flag {
+                    entry: i,
+                    reason: DataQualityReason::OutsidePeriodOfCare,
+                    message: format!(
+                        "{} on {} when the child is not looked after",
+                        e.payload.name(),
+                        format_day(e.occurred_on)
+                    ),
+                }),
+            }
+        } else {
+            record_on_child(&mut tl, e);
         }
+    }
+    issues.extend(date_of_birth_issues(&tl));
+    for flag in flags {
+        issues.push(flag.apply(&mut entries));
+    }
+    issues.sort_by(|a, b| {
+        (a.occurred_on, &a.event_id, a.reason).cmp(&(b.occurred_on, &b.event_id, b.reason))
+    });
+    tl.entries = entries;
+    tl.issues = issues;
+    tl
+}
+
+/// An event that does not fit its timeline: the entry at `entry`, and why.
+struct Flag {
+    entry: usize,
+    reason: DataQualityReason,
+    message: String,
+}
+
+impl Flag {
+    /// Marks the entry flagged; returns the issue it raises.
+    fn apply(self, entries: &mut [TimelineEntry]) -> DataQualityIssue {
+        let entry = &mut entries[self.entry];
+        entry.status = EntryStatus::Flagged(self.reason);
+        DataQualityIssue {
+            reason: self.reason,
+            event_id: Some(entry.event.id.clone()),
+            occurred_on: Some(entry.event.occurred_on),
+            message: self.message,
+        }
+    }
+}
+
+/// The applied entries (neither retracted nor flagged yet), with their timeline positions.
+fn applied(entries: &[TimelineEntry]) -> impl Iterator<Item = (usize, &TimelineEntry)> {
+    entries
+        .iter()
+        .enumerate()
+        .filter(|(_, entry)| entry.status == EntryStatus::Applied)
+}
+
+/// The periods of care the admissions and discharges make, in timeline order. An admission
+/// while a period is open, or a discharge with none open, is flagged.
+fn periods_of_care(entries: &[TimelineEntry], flags: &mut Vec<Flag>) -> Vec<PeriodOfCare> {
+    let mut periods: Vec<PeriodOfCare> = Vec::new();
+    for (i, entry) in applied(entries) {
         let e = &entry.event;
         match &e.payload {
             Payload::PeriodOfCareStarted {
@@ -380,13 +449,16 @@ pub fn fold_child<'a>(events: impl IntoIterator<Item = &'a Event>) -> ChildTimel
                 placement,
                 category_of_need,
             } => {
-                if let Some(open) = tl.periods.last().filter(|p| p.end.is_none()) {
-                    let msg = format!(
-                        "admission on {} while the period of care from {} is open",
-                        format_day(e.occurred_on),
-                        format_day(open.start)
-                    );
-                    flags.push((i, DataQualityReason::AdmissionWhileLookedAfter, msg));
+                if let Some(open) = periods.last().filter(|p| p.end.is_none()) {
+                    flags.push(Flag {
+                        entry: i,
+                        reason: DataQualityReason::AdmissionWhileLookedAfter,
+                        message: format!(
+                            "admission on {} while the period of care from {} is open",
+                            format_day(e.occurred_on),
+                            format_day(open.start)
+                        ),
+                    });
                     continue;
                 }
                 let spell = PlacementSpell {
@@ -398,139 +470,155 @@ pub fn fold_child<'a>(events: impl IntoIterator<Item = &'a Event>) -> ChildTimel
                 let mut period = PeriodOfCare::new(e.occurred_on, *legal_status, spell);
                 period.category_of_need = *category_of_need;
                 period.admission_entry = i;
-                tl.periods.push(period);
+                periods.push(period);
             }
-            Payload::PeriodOfCareEnded { reason } => match tl.periods.last_mut() {
+            Payload::PeriodOfCareEnded { reason } => match periods.last_mut() {
                 Some(open) if open.end.is_none() => {
                     open.end = Some(e.occurred_on);
                     open.end_reason = Some(*reason);
                 }
-                _ => {
-                    let msg = format!(
+                _ => flags.push(Flag {
+                    entry: i,
+                    reason: DataQualityReason::DischargeWithoutOpenPeriod,
+                    message: format!(
                         "discharge on {} with no open period of care",
                         format_day(e.occurred_on)
-                    );
-                    flags.push((i, DataQualityReason::DischargeWithoutOpenPeriod, msg));
-                }
+                    ),
+                }),
             },
             _ => {}
         }
     }
+    periods
+}
 
-    // Pass 2: everything else, period-bound events assigned to the period containing them.
-    for (i, entry) in entries.iter().enumerate() {
-        if entry.status != EntryStatus::Applied {
-            continue;
-        }
-        let e = &entry.event;
-        let on = e.occurred_on;
-        if e.payload.is_period_bound() {
-            let Some(period) = tl.periods.iter_mut().rev().find(|p| p.contains(on)) else {
-                let msg = format!(
-                    "{} on {} when the child is not looked after",
-                    e.payload.name(),
-                    format_day(on)
-                );
-                flags.push((i, DataQualityReason::OutsidePeriodOfCare, msg));
-                continue;
+/// Records a period-bound event (the entry at `i`) in the period of care containing it.
+fn record_in_period(period: &mut PeriodOfCare, i: usize, e: &Event, flags: &mut Vec<Flag>) {
+    let on = e.occurred_on;
+    match &e.payload {
+        Payload::PlacementChanged {
+            placement,
+            reason,
+            same_carer,
+        } => {
+            let spell = PlacementSpell {
+                start: on,
+                placement: placement.clone(),
+                reason: *reason,
+                same_carer: *same_carer,
             };
-            match &e.payload {
-                Payload::PlacementChanged {
-                    placement,
-                    reason,
-                    same_carer,
-                } => {
-                    let spell = PlacementSpell {
-                        start: on,
-                        placement: placement.clone(),
-                        reason: *reason,
-                        same_carer: *same_carer,
-                    };
-                    if on == period.start && i < period.admission_entry {
-                        // Ordered before the admission on its day: the admission's placement
-                        // comes after it and is the one in force.
-                        period.placements.insert(period.before_admission.1, spell);
-                        period.before_admission.1 += 1;
-                    } else {
-                        period.placements.push(spell);
-                    }
-                }
-                Payload::LegalStatusChanged { legal_status } => {
-                    let status = Dated {
-                        on,
-                        value: *legal_status,
-                    };
-                    if on == period.start {
-                        if i < period.admission_entry {
-                            period
-                                .legal_statuses
-                                .insert(period.before_admission.0, status);
-                            period.before_admission.0 += 1;
-                        } else {
-                            period.legal_statuses.push(status);
-                        }
-                        // The legal status on the first day decides whether this is a period
-                        // of short breaks: the last one set that day in timeline order.
-                        period.short_break = period
-                            .legal_status_on(on)
-                            .is_some_and(LegalStatus::is_short_break);
-                    } else if legal_status.is_short_break() && !period.short_break {
-                        let msg = format!(
-                            "change to {legal_status} on {} inside an ordinary period of care",
-                            format_day(on)
-                        );
-                        flags.push((i, DataQualityReason::ShortBreakStatusInOrdinaryPeriod, msg));
-                        continue;
-                    } else {
-                        period.legal_statuses.push(status);
-                    }
-                }
-                Payload::ReviewHeld { .. } => period.reviews.push(on),
-                Payload::VisitMade { .. } => period.visits.push(on),
-                Payload::CarePlanRecorded => period.care_plans.push(on),
-                Payload::HealthAssessmentCompleted { kind } => {
-                    period.health_assessments.push(Dated { on, value: *kind })
-                }
-                Payload::DentalCheckCompleted => period.dental_checks.push(on),
-                Payload::PepRecorded => period.peps.push(on),
-                Payload::PermanenceMatchRecorded => period.permanence_matches.push(on),
-                Payload::AdoptionDecisionRecorded => period.adoption_decisions.push(on),
-                Payload::AdopterMatchRecorded => period.adopter_matches.push(on),
-                Payload::AdoptionDecisionReversed { .. } => period.adoption_reversals.push(on),
-                _ => {}
-            }
-            continue;
+            change_placement(period, i, spell);
         }
-        match &e.payload {
-            Payload::ChildRegistered { date_of_birth, sex } => {
-                tl.date_of_birth = Some(*date_of_birth);
-                tl.sex = *sex;
+        Payload::LegalStatusChanged { legal_status } => {
+            if let Err(message) = change_legal_status(period, i, on, *legal_status) {
+                flags.push(Flag {
+                    entry: i,
+                    reason: DataQualityReason::ShortBreakStatusInOrdinaryPeriod,
+                    message,
+                });
             }
-            Payload::PathwayPlanRecorded => tl.pathway_plans.push(on),
-            Payload::CareLeaverContactRecorded {
-                in_touch,
-                activity,
-                accommodation,
-            } => tl.care_leaver_contacts.push(Dated {
-                on,
-                value: CareLeaverContact {
-                    in_touch: *in_touch,
-                    activity: *activity,
-                    accommodation: *accommodation,
-                },
-            }),
-            Payload::CareLeaverSupportExtended => {
-                tl.extended_support.push(Dated { on, value: true })
-            }
-            Payload::CareLeaverSupportEnded => tl.extended_support.push(Dated { on, value: false }),
-            Payload::CaseAllocated { worker_id } => tl.allocations.push(Dated {
-                on,
-                value: worker_id.clone(),
-            }),
-            _ => {}
         }
+        Payload::ReviewHeld { .. } => period.reviews.push(on),
+        Payload::VisitMade { .. } => period.visits.push(on),
+        Payload::CarePlanRecorded => period.care_plans.push(on),
+        Payload::HealthAssessmentCompleted { kind } => {
+            period.health_assessments.push(Dated { on, value: *kind })
+        }
+        Payload::DentalCheckCompleted => period.dental_checks.push(on),
+        Payload::PepRecorded => period.peps.push(on),
+        Payload::PermanenceMatchRecorded => period.permanence_matches.push(on),
+        Payload::AdoptionDecisionRecorded => period.adoption_decisions.push(on),
+        Payload::AdopterMatchRecorded => period.adopter_matches.push(on),
+        Payload::AdoptionDecisionReversed { .. } => period.adoption_reversals.push(on),
+        _ => {}
     }
+}
 
+/// A placement change (the entry at `i`). One ordered before the admission on its first day
+/// goes ahead of the admission's placement, which comes after it and is the one in force.
+fn change_placement(period: &mut PeriodOfCare, i: usize, spell: PlacementSpell) {
+    if spell.start == period.start && i < period.admission_entry {
+        period.placements.insert(period.before_admission.1, spell);
+        period.before_admission.1 += 1;
+    } else {
+        period.placements.push(spell);
+    }
+}
+
+/// A legal status change (the entry at `i`). On the period's first day it may make the period
+/// one of short breaks (or an ordinary one); later, a change to V3/V4 in an ordinary period is
+/// refused with the message of its issue.
+fn change_legal_status(
+    period: &mut PeriodOfCare,
+    i: usize,
+    on: Date,
+    legal_status: LegalStatus,
+) -> Result<(), String> {
+    let status = Dated {
+        on,
+        value: legal_status,
+    };
+    if on == period.start {
+        if i < period.admission_entry {
+            period
+                .legal_statuses
+                .insert(period.before_admission.0, status);
+            period.before_admission.0 += 1;
+        } else {
+            period.legal_statuses.push(status);
+        }
+        // The legal status on the first day decides whether this is a period of short breaks:
+        // the last one set that day in timeline order.
+        period.short_break = period
+            .legal_status_on(on)
+            .is_some_and(LegalStatus::is_short_break);
+    } else if legal_status.is_short_break() && !period.short_break {
+        return Err(format!(
+            "change to {legal_status} on {} inside an ordinary period of care",
+            format_day(on)
+        ));
+    } else {
+        period.legal_statuses.push(status);
+    }
+    Ok(())
+}
+
+/// Records an event that belongs to the child rather than to a period of care: registration,
+/// pathway plans, care-leaver contacts and support, allocations.
+fn record_on_child(tl: &mut ChildTimeline, e: &Event) {
+    let on = e.occurred_on;
+    match &e.payload {
+        Payload::ChildRegistered { date_of_birth, sex } => {
+            tl.date_of_birth = Some(*date_of_birth);
+            tl.sex = *sex;
+        }
+        Payload::PathwayPlanRecorded => tl.pathway_plans.push(on),
+        Payload::CareLeaverContactRecorded {
+            in_touch,
+            activity,
+            accommodation,
+        } => tl.care_leaver_contacts.push(Dated {
+            on,
+            value: CareLeaverContact {
+                in_touch: *in_touch,
+                activity: *activity,
+                accommodation: *accommodation,
+            },
+        }),
+        Payload::CareLeaverSupportExtended => tl.extended_support.push(Dated { on, value: true }),
+        Payload::CareLeaverSupportEnded => tl.extended_support.push(Dated { on, value: false }),
+        Payload::CaseAllocated { worker_id } => tl.allocations.push(Dated {
+            on,
+            value: worker_id.clone(),
+        }),
+        _ => {}
+    }
+}
+
+/// Whole-timeline issues of the date of birth: after the first admission, or missing when
+/// the child has periods of care.
+fn date_of_birth_issues(tl: &ChildTimeline) -> Vec<DataQualityIssue> {
+    let mut issues = Vec::new();
     if let (Some(birth), Some(first)) = (tl.date_of_birth, tl.periods.first())
         && birth > first.start
     {
@@ -553,21 +641,5 @@ pub fn fold_child<'a>(events: impl IntoIterator<Item = &'a Event>) -> ChildTimel
             message: "the child has periods of care but no childRegistered event".to_owned(),
         });
     }
-
-    for (i, reason, message) in flags {
-        let entry = &mut entries[i];
-        entry.status = EntryStatus::Flagged(reason);
-        issues.push(DataQualityIssue {
-            reason,
-            event_id: Some(entry.event.id.clone()),
-            occurred_on: Some(entry.event.occurred_on),
-            message,
-        });
-    }
-    issues.sort_by(|a, b| {
-        (a.occurred_on, &a.event_id, a.reason).cmp(&(b.occurred_on, &b.event_id, b.reason))
-    });
-    tl.entries = entries;
-    tl.issues = issues;
-    tl
+    issues
 }

@@ -133,7 +133,7 @@ impl Projector {
         derivation.team_groups.clear();
         let versions = (
             caseflow_store::FORMAT_VERSION,
-            caseflow_domain::DERIVATION_SOURCE,
+            caseflow_domain::DERIVATION_VERSION,
         );
         // Serializing plain data to a Vec cannot fail.
         postcard::to_stdvec(&(versions, derivation)).unwrap_or_default()

@@ -16,7 +16,7 @@ use caseflow_domain::codes::Provider;
 
 use crate::children::{Setting, World, kind_for, model_start};
 use crate::config::SimConfig;
-use crate::profile::Profile;
+use crate::profile::{InArea, Profile};
 use crate::random::{Draw, SimRng, Stream, stream};
 
 /// One foster-carer household.
@@ -69,32 +69,86 @@ impl Household {
 /// A group of placements starting together with the same carer: (child, period, stay).
 type Group = Vec<(usize, usize, usize)>;
 
-/// Creates the households and gives every placement its provider and carer.
+/// Creates the households and gives every placement its provider and carer: month by month,
+/// mainstream households are recruited and the foster placements starting are matched to
+/// carers; then mainstream households deregister, households are numbered by approval, and
+/// every other placement gets its provider.
 pub(crate) fn assign(
     config: &SimConfig,
     profile: &Profile,
     la: &str,
     world: &mut World,
 ) -> Vec<Household> {
-    let mut rng = stream(config.seed, la, Stream::Carers, 0);
     let groups = foster_groups(world);
-    let mut households: Vec<Household> = Vec::new();
-    // Households are referred to by index until they are numbered at the end.
-    let mut placed: Vec<(usize, usize, usize, usize)> = Vec::new();
-    let mut independent_carers = 0u32;
-    let target = profile.households.max(3.0);
-    let tenure_years = 8.0;
+    let mut service = FosteringService {
+        rng: stream(config.seed, la, Stream::Carers, 0),
+        profile,
+        target: profile.households.max(3.0),
+        households: Vec::new(),
+        placed: Vec::new(),
+        independent_carers: 0,
+    };
     let mut next = 0;
     for month in Month::of(model_start(config)).through(Month::of(config.end)) {
-        // Recruitment keeps the registered households (connected ones included) near the
-        // authority's number.
+        service.recruit(month);
+        // The placements starting this month, in order.
+        while let Some((start, group)) = groups.get(next).filter(|(d, _)| month.contains(*d)) {
+            next += 1;
+            service.place(world, *start, group);
+        }
+    }
+    service.deregister_mainstream();
+    let FosteringService {
+        mut rng,
+        households,
+        placed,
+        ..
+    } = service;
+    let households = number_by_approval(households, placed, world);
+    other_placements(&mut rng, &profile.placements.in_area, world);
+    households
+}
+
+/// The authority's fostering service: its households (referred to by index until they are
+/// numbered at the end) and the foster placements made with them.
+struct FosteringService<'a> {
+    rng: SimRng,
+    profile: &'a Profile,
+    /// Households it keeps registered (connected ones included).
+    target: f64,
+    households: Vec<Household>,
+    /// (child, period, stay, household).
+    placed: Vec<(usize, usize, usize, usize)>,
+    independent_carers: u32,
+}
+
+/// Who looks after a group of placements.
+struct Carer {
+    household: Option<usize>,
+    provider: Provider,
+    /// The carer id where it is not one of the authority's households.
+    id: Option<String>,
+    in_area: bool,
+}
+
+impl FosteringService<'_> {
+    /// Recruits mainstream households at the start of `month`, to keep the households
+    /// registered (connected ones included) near the authority's number.
+    fn recruit(&mut self, month: Month) {
+        let fostering = &self.profile.fostering;
         let day = month.first_day();
-        let registered = households.iter().filter(|h| h.registered_on(day)).count() as f64;
-        let base = target / (tenure_years * 12.0);
-        let wanted = (base + 0.2 * (target - registered)).clamp(0.0, 4.0 * base + 2.0);
-        for _ in 0..rng.poisson(wanted) {
+        let registered = self
+            .households
+            .iter()
+            .filter(|h| h.registered_on(day))
+            .count() as f64;
+        let base = self.target / (fostering.tenure_years * 12.0);
+        let wanted = (base + fostering.gap_closed * (self.target - registered))
+            .clamp(0.0, fostering.max_share * base + fostering.max_extra);
+        for _ in 0..self.rng.poisson(wanted) {
+            let rng = &mut self.rng;
             let approved = add_days(day, rng.int(0, 27));
-            households.push(Household {
+            self.households.push(Household {
                 approved,
                 deregistered: None,
                 places: rng.pick(&[
@@ -110,104 +164,138 @@ pub(crate) fn assign(
                 ]),
                 connected: false,
                 reason: None,
-                closing: add_days(approved, rng.exp(tenure_years * 365.0) as i64 + 30),
+                closing: add_days(
+                    approved,
+                    rng.exp(fostering.tenure_years * 365.0) as i64 + 30,
+                ),
                 lag: rng.int(0, 45),
                 placed_until: Vec::new(),
             });
         }
-        // The placements starting this month, in order.
-        while let Some((start, group)) = groups.get(next).filter(|(d, _)| month.contains(*d)) {
-            next += 1;
-            let (c0, p0, s0) = group[0];
-            let setting = world.children[c0].periods[p0].stays[s0].setting;
-            let last_end = group
-                .iter()
-                .map(|&(c, p, s)| world.children[c].periods[p].stays[s].end)
-                .max()
-                .unwrap_or(*start);
-            let (household, provider, carer, in_area) = if setting == Setting::FamilyFriends {
-                // A connected household approved for these children.
-                let lag = rng.int(14, 90);
-                households.push(Household {
-                    approved: *start,
-                    deregistered: Some(add_days(last_end, lag)),
-                    places: group.len().clamp(1, 9) as u8,
-                    connected: true,
-                    reason: Some("placement ended"),
-                    closing: *start,
-                    lag,
-                    placed_until: vec![last_end],
-                });
-                (
-                    Some(households.len() - 1),
-                    Provider::PR1,
-                    None,
-                    rng.chance(0.85),
-                )
-            } else {
-                // The authority's own carers when it tries them and one has room.
-                let found = if rng.chance(profile.in_house_share) {
-                    let room: Vec<(usize, f64)> = households
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, h)| !h.connected && h.approved <= *start && h.closing > *start)
-                        .filter_map(|(i, h)| {
-                            let free = h.free_on(*start);
-                            (free >= group.len()).then_some((i, free as f64))
-                        })
-                        .collect();
-                    (!room.is_empty()).then(|| rng.pick(&room))
-                } else {
-                    None
-                };
-                match found {
-                    Some(h) => {
-                        for &(c, p, s) in group {
-                            let end = world.children[c].periods[p].stays[s].end;
-                            households[h].placed_until.push(end);
-                        }
-                        (Some(h), Provider::PR1, None, rng.chance(0.9))
-                    }
-                    None => {
-                        independent_carers += 1;
-                        let provider = rng.pick(&[(Provider::PR4, 80.0), (Provider::PR5, 20.0)]);
-                        (
-                            None,
-                            provider,
-                            Some(format!("IF{independent_carers:05}")),
-                            rng.chance(0.55),
-                        )
-                    }
+    }
+
+    /// Finds carers for a group of placements starting together on `start` and gives each
+    /// placement its provider, carer and whether it is in the area.
+    fn place(&mut self, world: &mut World, start: Date, group: &Group) {
+        let stay = |&(c, p, s): &(usize, usize, usize)| &world.children[c].periods[p].stays[s];
+        let setting = stay(&group[0]).setting;
+        let last_end = group.iter().map(|g| stay(g).end).max().unwrap_or(start);
+        let carer = if setting == Setting::FamilyFriends {
+            self.connected_household(start, last_end, group.len())
+        } else {
+            self.foster_carer(world, start, group)
+        };
+        for &(c, p, s) in group {
+            let stay = &mut world.children[c].periods[p].stays[s];
+            stay.provider = Some(carer.provider);
+            stay.carer = carer.id.clone();
+            stay.in_area = Some(carer.in_area);
+            if let Some(h) = carer.household {
+                self.placed.push((c, p, s, h));
+            }
+        }
+    }
+
+    /// A family and friends placement: a connected household approved for these `children`,
+    /// deregistered a little after the last of them leaves on `last_end`.
+    fn connected_household(&mut self, start: Date, last_end: Date, children: usize) -> Carer {
+        let lag = self.rng.int(14, 90);
+        self.households.push(Household {
+            approved: start,
+            deregistered: Some(add_days(last_end, lag)),
+            places: children.clamp(1, 9) as u8,
+            connected: true,
+            reason: Some("placement ended"),
+            closing: start,
+            lag,
+            placed_until: vec![last_end],
+        });
+        Carer {
+            household: Some(self.households.len() - 1),
+            provider: Provider::PR1,
+            id: None,
+            in_area: self.rng.chance(self.profile.fostering.connected_in_area),
+        }
+    }
+
+    /// A foster placement: with the authority's own carers when it tries them first and one
+    /// has room for the whole group, otherwise with an independent fostering agency.
+    fn foster_carer(&mut self, world: &World, start: Date, group: &Group) -> Carer {
+        let found = if self.rng.chance(self.profile.in_house_share) {
+            self.in_house_with_room(start, group.len())
+        } else {
+            None
+        };
+        let fostering = &self.profile.fostering;
+        match found {
+            Some(h) => {
+                for &(c, p, s) in group {
+                    let end = world.children[c].periods[p].stays[s].end;
+                    self.households[h].placed_until.push(end);
                 }
-            };
-            for &(c, p, s) in group {
-                let stay = &mut world.children[c].periods[p].stays[s];
-                stay.provider = Some(provider);
-                stay.carer = carer.clone();
-                stay.in_area = Some(in_area);
-                if let Some(h) = household {
-                    placed.push((c, p, s, h));
+                Carer {
+                    household: Some(h),
+                    provider: Provider::PR1,
+                    id: None,
+                    in_area: self.rng.chance(fostering.in_house_in_area),
+                }
+            }
+            None => {
+                self.independent_carers += 1;
+                let provider = self
+                    .rng
+                    .pick(&[(Provider::PR4, 80.0), (Provider::PR5, 20.0)]);
+                Carer {
+                    household: None,
+                    provider,
+                    id: Some(format!("IF{:05}", self.independent_carers)),
+                    in_area: self.rng.chance(fostering.agency_in_area),
                 }
             }
         }
     }
 
-    // Mainstream households deregister once the children placed with them have left.
-    for h in &mut households {
-        if h.connected {
-            continue;
-        }
-        h.deregistered = Some(h.deregistration());
-        h.reason = Some(rng.pick(&[
-            ("resigned", 45.0),
-            ("retired", 25.0),
-            ("moved away", 10.0),
-            ("change in circumstances", 15.0),
-            ("approval terminated", 5.0),
-        ]));
+    /// One of the mainstream households approved by `start`, not closing and with `places`
+    /// free then, drawn in proportion to the places free.
+    fn in_house_with_room(&mut self, start: Date, places: usize) -> Option<usize> {
+        let room: Vec<(usize, f64)> = self
+            .households
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| !h.connected && h.approved <= start && h.closing > start)
+            .filter_map(|(i, h)| {
+                let free = h.free_on(start);
+                (free >= places).then_some((i, free as f64))
+            })
+            .collect();
+        (!room.is_empty()).then(|| self.rng.pick(&room))
     }
 
-    // Number households by approval day; give placements their household ids.
+    /// Mainstream households deregister once the children placed with them have left.
+    fn deregister_mainstream(&mut self) {
+        for h in &mut self.households {
+            if h.connected {
+                continue;
+            }
+            h.deregistered = Some(h.deregistration());
+            h.reason = Some(self.rng.pick(&[
+                ("resigned", 45.0),
+                ("retired", 25.0),
+                ("moved away", 10.0),
+                ("change in circumstances", 15.0),
+                ("approval terminated", 5.0),
+            ]));
+        }
+    }
+}
+
+/// Numbers households by approval day, gives the placements made with them their household
+/// ids, and returns them in that order.
+fn number_by_approval(
+    households: Vec<Household>,
+    placed: Vec<(usize, usize, usize, usize)>,
+    world: &mut World,
+) -> Vec<Household> {
     let mut by_approval: Vec<usize> = (0..households.len()).collect();
     by_approval.sort_by_key(|&h| (households[h].approved, h));
     let mut number = vec![0; households.len()];
@@ -217,9 +305,6 @@ pub(crate) fn assign(
     for (c, p, s, h) in placed {
         world.children[c].periods[p].stays[s].carer = Some(Household::id(number[h]));
     }
-
-    other_placements(&mut rng, world);
-
     let mut numbered: Vec<Option<Household>> = households.into_iter().map(Some).collect();
     by_approval
         .iter()
@@ -270,7 +355,7 @@ fn foster_groups(world: &World) -> Vec<(Date, Group)> {
 }
 
 /// Providers and carer or home ids of every placement not matched to a foster household.
-fn other_placements(rng: &mut SimRng, world: &mut World) {
+fn other_placements(rng: &mut SimRng, in_area: &InArea, world: &mut World) {
     let mut adopters = 0u32;
     for child in &mut world.children {
         for period in &mut child.periods {
@@ -281,7 +366,7 @@ fn other_placements(rng: &mut SimRng, world: &mut World) {
                 if matches!(stay.setting, Setting::Foster | Setting::FamilyFriends) {
                     continue;
                 }
-                let (provider, carer, in_area) = match stay.setting {
+                let (provider, carer, p_in_area) = match stay.setting {
                     Setting::Adopters | Setting::FosterForAdoption => {
                         adopters += 1;
                         (
@@ -291,7 +376,7 @@ fn other_placements(rng: &mut SimRng, world: &mut World) {
                                 (Provider::PR5, 25.0),
                             ])),
                             Some(format!("AD{adopters:05}")),
-                            0.5,
+                            in_area.adopters,
                         )
                     }
                     Setting::Residential => (
@@ -301,12 +386,12 @@ fn other_placements(rng: &mut SimRng, world: &mut World) {
                             (Provider::PR5, 5.0),
                         ])),
                         Some(format!("RH{:03}", rng.int(1, 40))),
-                        0.4,
+                        in_area.residential,
                     ),
                     Setting::Secure => (
                         Some(rng.pick(&[(Provider::PR1, 40.0), (Provider::PR2, 60.0)])),
                         Some(format!("SC{:02}", rng.int(1, 10))),
-                        0.2,
+                        in_area.secure,
                     ),
                     Setting::SemiIndependent => (
                         Some(rng.pick(&[
@@ -315,32 +400,32 @@ fn other_placements(rng: &mut SimRng, world: &mut World) {
                             (Provider::PR5, 25.0),
                         ])),
                         Some(format!("SA{:03}", rng.int(1, 30))),
-                        0.7,
+                        in_area.semi_independent,
                     ),
                     Setting::IndependentLiving => (
                         Some(rng.pick(&[(Provider::PR1, 80.0), (Provider::PR4, 20.0)])),
                         None,
-                        0.9,
+                        in_area.independent_living,
                     ),
-                    Setting::Parents => (Some(Provider::PR0), None, 0.9),
+                    Setting::Parents => (Some(Provider::PR0), None, in_area.parents),
                     Setting::MotherBaby => (
                         Some(rng.pick(&[(Provider::PR4, 60.0), (Provider::PR5, 40.0)])),
                         Some(format!("MB{:02}", rng.int(1, 8))),
-                        0.3,
+                        in_area.mother_baby,
                     ),
                     Setting::School => (
                         Some(rng.pick(&[(Provider::PR3, 30.0), (Provider::PR4, 70.0)])),
                         Some(format!("RS{:02}", rng.int(1, 12))),
-                        0.2,
+                        in_area.school,
                     ),
                     Setting::Custody => (
                         Some(Provider::PR3),
                         Some(format!("YO{:02}", rng.int(1, 6))),
-                        0.3,
+                        in_area.custody,
                     ),
-                    Setting::ShortBreakUnit => (Some(Provider::PR1), None, 1.0),
+                    Setting::ShortBreakUnit => (Some(Provider::PR1), None, in_area.short_break),
                     Setting::Elsewhere | Setting::Foster | Setting::FamilyFriends => {
-                        (None, None, 0.5)
+                        (None, None, in_area.elsewhere)
                     }
                 };
                 // Z1 and temporary placements carry no provider.
@@ -352,7 +437,7 @@ fn other_placements(rng: &mut SimRng, world: &mut World) {
                 });
                 stay.provider = provider;
                 stay.carer = carer;
-                stay.in_area = Some(rng.chance(in_area));
+                stay.in_area = Some(rng.chance(p_in_area));
             }
         }
     }

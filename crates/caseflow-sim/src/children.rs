@@ -260,14 +260,14 @@ impl Sim<'_> {
         for month in first.through(last) {
             let years_before_end = f64::from(last.ordinal() - month.ordinal()) / 12.0;
             let target = self.profile.lac_target(years_before_end);
-            let base = target / 26.0;
+            let rates = &self.profile.admissions;
+            let base = target / rates.turnover_months;
             let leaving = ends.get(&month).copied().unwrap_or(0.0);
             let due_back = readmissions.remove(&month).unwrap_or_default();
             // Admissions keep the authority on its trajectory: replace those leaving this month
-            // and close a third of the gap to the target (a quarter of the usual rate at least,
-            // three times at most).
-            let wanted = (leaving + 0.35 * (target - stock) + 0.04 * base)
-                .clamp(0.25 * base, 3.0 * base)
+            // and close a share of the gap to the target, within bounds around the usual rate.
+            let wanted = (leaving + rates.gap_closed * (target - stock) + rates.drift * base)
+                .clamp(rates.min_share * base, rates.max_share * base)
                 - due_back.len() as f64;
             let mut new_children = self.rng.poisson(wanted.max(0.0)) as usize;
             let mut admitted: Vec<(usize, usize)> = Vec::new();
@@ -308,7 +308,7 @@ impl Sim<'_> {
         loop {
             let day = add_days(month.first_day(), self.rng.int(0, len));
             let weekend = matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday);
-            if !weekend || self.rng.chance(0.3) {
+            if !weekend || self.rng.chance(self.profile.admissions.weekend) {
                 return day;
             }
         }
@@ -327,7 +327,7 @@ impl Sim<'_> {
             match years {
                 0 => {
                     // Most babies come into care in their first weeks.
-                    if rng.chance(0.65) {
+                    if rng.chance(self.profile.admissions.newborn) {
                         rng.int(0, 30)
                     } else {
                         rng.int(30, 364)
@@ -349,7 +349,7 @@ impl Sim<'_> {
         for age_days in ages {
             let dob = add_days(day, -age_days);
             let number = self.children.len() as u32 + 1;
-            let sex = if self.rng.chance(0.55) {
+            let sex = if self.rng.chance(self.profile.admissions.male) {
                 Sex::Male
             } else {
                 Sex::Female
@@ -408,7 +408,8 @@ impl Sim<'_> {
             p.reason,
             ReasonCeased::E4A | ReasonCeased::E4B | ReasonCeased::E13 | ReasonCeased::E8
         );
-        if !home || idx >= 3 || !self.rng.chance(0.12) {
+        let rates = &self.profile.admissions;
+        if !home || idx >= rates.max_readmissions || !self.rng.chance(rates.readmission) {
             return None;
         }
         let gap = self.rng.lognormal(300.0, 0.8).clamp(30.0, 3000.0) as i64;
@@ -416,7 +417,9 @@ impl Sim<'_> {
         (day < add_days(birthday(c.dob, 18), -60)).then_some(day)
     }
 
-    /// Plans one period of care from `start` for `child`.
+    /// Plans one period of care from `start` for `child`: its route, how and when it ends, its
+    /// legal statuses, its placements and, last, the reasons that depend on where the child
+    /// lives at the end. Siblings admitted with a first child (`shared`) mostly follow it.
     fn plan(
         &mut self,
         child: &Child,
@@ -425,9 +428,60 @@ impl Sim<'_> {
         together: u32,
     ) -> Period {
         let age = age_on(child.dob, start);
-        let eighteen = birthday(child.dob, 18);
         let uasc = age >= 14 && shared.is_none() && self.rng.chance(self.profile.uasc_share);
-        let route = match shared {
+        let a = Admission {
+            dob: child.dob,
+            start,
+            age,
+            eighteen: birthday(child.dob, 18),
+            uasc,
+            route: self.route(age, shared, uasc),
+        };
+        let care = &self.profile.care;
+        let volatile = self.rng.chance(if age >= 10 {
+            care.volatile_from_10
+        } else {
+            care.volatile_under_10
+        });
+        let category = self.category_of_need(shared, uasc);
+        let group = self.team_group(shared, a.route, age);
+
+        let mut planned: Vec<(Date, Planned)> = Vec::new();
+        let mut adoption = None;
+        let (end, reason) = self.ending(&a, &mut planned, &mut adoption);
+        let (end, reason) = final_ending(&a, shared, end, reason);
+        let legal = match shared {
+            Some(s) if s.route == a.route => {
+                s.legal.iter().copied().filter(|(d, _)| *d < end).collect()
+            }
+            _ => self.legal_path(a.route, start, end, uasc, adoption.as_ref(), &planned),
+        };
+        self.plan_moves(&a, end, &legal, &mut planned);
+        planned.retain(|(d, _)| *d > start && *d < end);
+        planned.sort_by_key(|(d, _)| *d);
+
+        let (initial_temp, stays) = self.stays(&a, end, volatile, planned, shared, together);
+        let at_eighteen = end == a.eighteen;
+        let reason = self.reason_at_end(reason, at_eighteen, stays.last().map(|s| s.setting));
+        Period {
+            start,
+            end,
+            reason,
+            route: a.route,
+            category,
+            legal,
+            initial_temp,
+            stays,
+            group,
+            adoption,
+            short_break: false,
+        }
+    }
+
+    /// The route: a sibling's follows the first child's (by age), an unaccompanied asylum
+    /// seeker mostly stays until 18, anyone else's is drawn by age.
+    fn route(&mut self, age: i32, shared: Option<&Shared>, uasc: bool) -> Route {
+        match shared {
             Some(s) => match s.route {
                 Route::Adoption if age >= 7 => Route::LongTerm,
                 Route::Adoption | Route::LongTerm => s.route,
@@ -435,19 +489,23 @@ impl Sim<'_> {
                 other => other,
             },
             None if uasc => {
-                if self.rng.chance(0.85) {
+                if self.rng.chance(self.profile.care.uasc_age_out) {
                     Route::AgeOut
                 } else {
                     Route::Other
                 }
             }
             None => self.route_for(age),
-        };
-        let volatile = self.rng.chance(if age >= 10 { 0.18 } else { 0.04 });
-        let category = match shared {
+        }
+    }
+
+    /// The category of need: a sibling's is the first child's, an unaccompanied asylum
+    /// seeker's N8 (absent now and then).
+    fn category_of_need(&mut self, shared: Option<&Shared>, uasc: bool) -> Option<CategoryOfNeed> {
+        match shared {
             Some(s) => s.category,
             None if uasc => Some(CategoryOfNeed::N8),
-            None if self.rng.chance(0.03) => None,
+            None if self.rng.chance(self.profile.care.no_category_of_need) => None,
             None => Some(self.rng.pick(&[
                 (CategoryOfNeed::N1, 58.0),
                 (CategoryOfNeed::N2, 3.0),
@@ -458,24 +516,34 @@ impl Sim<'_> {
                 (CategoryOfNeed::N7, 0.3),
                 (CategoryOfNeed::N8, 2.0),
             ])),
-        };
-        let group = match shared {
-            Some(s) => s.group,
-            None => {
-                let p = match (route, age) {
-                    (Route::Adoption, _) => 0.9,
-                    (_, 0..=4) => 0.7,
-                    (_, 5..=10) => 0.35,
-                    _ => 0.12,
-                };
-                usize::from(self.rng.chance(p))
-            }
-        };
+        }
+    }
 
-        // How and when it ends, and what is planned on the way.
-        let mut planned: Vec<(Date, Planned)> = Vec::new();
-        let mut adoption = None;
-        let (mut end, mut reason) = match route {
+    /// The team group holding the case: LAC 4-5 mostly for adoption and young children.
+    fn team_group(&mut self, shared: Option<&Shared>, route: Route, age: i32) -> usize {
+        if let Some(s) = shared {
+            return s.group;
+        }
+        let care = &self.profile.care;
+        let p = match (route, age) {
+            (Route::Adoption, _) => care.younger_team_adoption,
+            (_, 0..=4) => care.younger_team_under_5,
+            (_, 5..=10) => care.younger_team_5_to_10,
+            _ => care.younger_team_older,
+        };
+        usize::from(self.rng.chance(p))
+    }
+
+    /// How and when the period ends on its route, and what is planned on the way (adoption's
+    /// milestones, moves to relatives, matches).
+    fn ending(
+        &mut self,
+        a: &Admission,
+        planned: &mut Vec<(Date, Planned)>,
+        adoption: &mut Option<AdoptionPlan>,
+    ) -> (Date, ReasonCeased) {
+        let start = a.start;
+        match a.route {
             Route::Brief => (
                 self.rng.day_within(start, 1, 10),
                 self.rng.pick(&[
@@ -488,96 +556,20 @@ impl Sim<'_> {
                 let days = self.rng.lognormal(130.0, 1.15).clamp(7.0, 6000.0) as i64;
                 (add_days(start, days), self.home_reason())
             }
-            Route::Adoption => self.plan_adoption(start, &mut planned, &mut adoption),
-            Route::Sgo => {
-                let days = self.rng.lognormal(420.0, 0.45).clamp(90.0, 3000.0) as i64;
-                let end = add_days(start, days);
-                let legacy = end < date!(2014 - 04 - 01);
-                let reason = self.rng.pick(&[
-                    (
-                        if legacy {
-                            ReasonCeased::E43
-                        } else {
-                            ReasonCeased::E45
-                        },
-                        30.0,
-                    ),
-                    (
-                        if legacy {
-                            ReasonCeased::E44
-                        } else {
-                            ReasonCeased::E47
-                        },
-                        40.0,
-                    ),
-                    (
-                        if legacy {
-                            ReasonCeased::E43
-                        } else {
-                            ReasonCeased::E46
-                        },
-                        15.0,
-                    ),
-                    (
-                        if legacy {
-                            ReasonCeased::E44
-                        } else {
-                            ReasonCeased::E48
-                        },
-                        5.0,
-                    ),
-                ]);
-                if matches!(reason, ReasonCeased::E45 | ReasonCeased::E43) {
-                    let day = self.rng.day_within(start, 20, (days / 2).max(21));
-                    planned.push((
-                        day,
-                        Planned::Move(Setting::FamilyFriends, PlacementChangeReason::Carpl),
-                    ));
-                }
-                (end, reason)
-            }
-            Route::Cao => {
-                let days = self.rng.lognormal(330.0, 0.5).clamp(60.0, 3000.0) as i64;
-                if self.rng.chance(0.25) {
-                    let day = self.rng.day_within(start, 20, (days / 2).max(21));
-                    planned.push((
-                        day,
-                        Planned::Move(Setting::FamilyFriends, PlacementChangeReason::Carpl),
-                    ));
-                }
-                (add_days(start, days), ReasonCeased::E41)
-            }
-            Route::LongTerm => {
-                if age < 10 && self.rng.chance(0.15) {
-                    let day = self.rng.day_within(start, 700, 2500);
-                    (day, ReasonCeased::E4A)
-                } else if self.rng.chance(0.3) {
-                    let sixteen = birthday(child.dob, 16).max(add_days(start, 90));
-                    let day = self
-                        .rng
-                        .day_within(sixteen, 0, days_between(sixteen, eighteen));
-                    let reason = self.rng.pick(&[
-                        (ReasonCeased::E5, 30.0),
-                        (ReasonCeased::E6, 10.0),
-                        (ReasonCeased::E13, 35.0),
-                        (ReasonCeased::E4B, 15.0),
-                        (ReasonCeased::E8, 10.0),
-                    ]);
-                    (day, reason)
-                } else {
-                    (eighteen, ReasonCeased::E17)
-                }
-            }
+            Route::Adoption => self.plan_adoption(start, planned, adoption),
+            Route::Sgo => self.special_guardianship(start, planned),
+            Route::Cao => self.child_arrangements(start, planned),
+            Route::LongTerm => self.long_term_ending(a),
             Route::AgeOut => {
-                if self.rng.chance(0.12) {
-                    let span = days_between(start, eighteen).max(31);
+                if self.rng.chance(self.profile.care.age_out_leaves_before_18) {
+                    let span = days_between(start, a.eighteen).max(31);
                     (
                         self.rng.day_within(start, 30, span),
                         self.rng
                             .pick(&[(ReasonCeased::E13, 60.0), (ReasonCeased::E8, 40.0)]),
                     )
                 } else {
-                    (eighteen, ReasonCeased::E17)
+                    (a.eighteen, ReasonCeased::E17)
                 }
             }
             Route::Remand => (
@@ -585,55 +577,115 @@ impl Sim<'_> {
                 self.rng
                     .pick(&[(ReasonCeased::E14, 70.0), (ReasonCeased::E9, 30.0)]),
             ),
-            Route::Other => {
-                let days = self.rng.lognormal(100.0, 1.0).clamp(3.0, 4000.0) as i64;
-                let reason = self.rng.pick(&[
-                    (ReasonCeased::E3, 25.0),
-                    (ReasonCeased::E8, 30.0),
-                    (ReasonCeased::E16, 10.0),
-                    (ReasonCeased::E4B, 15.0),
-                    (ReasonCeased::E13, 10.0),
-                    (ReasonCeased::E2, 0.5),
-                    (ReasonCeased::E15, if uasc { 30.0 } else { 0.0 }),
-                    (ReasonCeased::E7, if age >= 17 { 8.0 } else { 0.0 }),
-                ]);
-                (add_days(start, days), reason)
-            }
+            Route::Other => self.other_ending(a),
             Route::ShortBreak => (add_days(start, 2), ReasonCeased::E4A),
-        };
-        if let Some(s) = shared
-            && s.route == route
-            && !matches!(route, Route::Adoption | Route::LongTerm | Route::AgeOut)
-        {
-            // Siblings go home (or to the same relatives) together.
-            end = s.end;
-            reason = s.reason;
         }
-        if end >= eighteen {
-            end = eighteen;
-            reason = ReasonCeased::E17;
-        }
-        if end <= start {
-            end = add_days(start, 1);
-        }
-        let days = days_between(start, end);
+    }
 
-        // Legal statuses.
-        let legal = match shared {
-            Some(s) if s.route == route => {
-                s.legal.iter().copied().filter(|(d, _)| *d < end).collect()
-            }
-            _ => self.legal_path(route, start, end, uasc, adoption.as_ref(), &planned),
-        };
+    /// A special guardianship order after a year or so (the legacy codes before April 2014);
+    /// a child whose guardians are relatives or friends moves to them first.
+    fn special_guardianship(
+        &mut self,
+        start: Date,
+        planned: &mut Vec<(Date, Planned)>,
+    ) -> (Date, ReasonCeased) {
+        let days = self.rng.lognormal(420.0, 0.45).clamp(90.0, 3000.0) as i64;
+        let end = add_days(start, days);
+        let legacy = end < date!(2014 - 04 - 01);
+        let code = |legacy_code, code| if legacy { legacy_code } else { code };
+        let reason = self.rng.pick(&[
+            (code(ReasonCeased::E43, ReasonCeased::E45), 30.0),
+            (code(ReasonCeased::E44, ReasonCeased::E47), 40.0),
+            (code(ReasonCeased::E43, ReasonCeased::E46), 15.0),
+            (code(ReasonCeased::E44, ReasonCeased::E48), 5.0),
+        ]);
+        if matches!(reason, ReasonCeased::E45 | ReasonCeased::E43) {
+            let day = self.rng.day_within(start, 20, (days / 2).max(21));
+            planned.push((
+                day,
+                Planned::Move(Setting::FamilyFriends, PlacementChangeReason::Carpl),
+            ));
+        }
+        (end, reason)
+    }
 
-        // Planned moves besides the route's.
-        let sixteen = birthday(child.dob, 16);
+    /// A child arrangements order after most of a year; now and then the child moves to the
+    /// relatives first.
+    fn child_arrangements(
+        &mut self,
+        start: Date,
+        planned: &mut Vec<(Date, Planned)>,
+    ) -> (Date, ReasonCeased) {
+        let days = self.rng.lognormal(330.0, 0.5).clamp(60.0, 3000.0) as i64;
+        if self.rng.chance(self.profile.care.cao_via_family_friends) {
+            let day = self.rng.day_within(start, 20, (days / 2).max(21));
+            planned.push((
+                day,
+                Planned::Move(Setting::FamilyFriends, PlacementChangeReason::Carpl),
+            ));
+        }
+        (add_days(start, days), ReasonCeased::E41)
+    }
+
+    /// Long-term care: a young child home after years now and then, else leaving between 16
+    /// and 18 or at 18.
+    fn long_term_ending(&mut self, a: &Admission) -> (Date, ReasonCeased) {
+        let care = &self.profile.care;
+        if a.age < 10 && self.rng.chance(care.long_term_home_under_10) {
+            let day = self.rng.day_within(a.start, 700, 2500);
+            (day, ReasonCeased::E4A)
+        } else if self.rng.chance(care.long_term_leaves_before_18) {
+            let sixteen = birthday(a.dob, 16).max(add_days(a.start, 90));
+            let day = self
+                .rng
+                .day_within(sixteen, 0, days_between(sixteen, a.eighteen));
+            let reason = self.rng.pick(&[
+                (ReasonCeased::E5, 30.0),
+                (ReasonCeased::E6, 10.0),
+                (ReasonCeased::E13, 35.0),
+                (ReasonCeased::E4B, 15.0),
+                (ReasonCeased::E8, 10.0),
+            ]);
+            (day, reason)
+        } else {
+            (a.eighteen, ReasonCeased::E17)
+        }
+    }
+
+    /// Other endings: transfers, moves abroad, UASC age assessments, sentences, ...
+    fn other_ending(&mut self, a: &Admission) -> (Date, ReasonCeased) {
+        let days = self.rng.lognormal(100.0, 1.0).clamp(3.0, 4000.0) as i64;
+        let reason = self.rng.pick(&[
+            (ReasonCeased::E3, 25.0),
+            (ReasonCeased::E8, 30.0),
+            (ReasonCeased::E16, 10.0),
+            (ReasonCeased::E4B, 15.0),
+            (ReasonCeased::E13, 10.0),
+            (ReasonCeased::E2, 0.5),
+            (ReasonCeased::E15, if a.uasc { 30.0 } else { 0.0 }),
+            (ReasonCeased::E7, if a.age >= 17 { 8.0 } else { 0.0 }),
+        ]);
+        (add_days(a.start, days), reason)
+    }
+
+    /// Moves planned besides the route's: to parents before going home, to semi-independent
+    /// living from 16, a match as the permanent home for a long-term child.
+    fn plan_moves(
+        &mut self,
+        a: &Admission,
+        end: Date,
+        legal: &[(Date, LegalStatus)],
+        planned: &mut Vec<(Date, Planned)>,
+    ) {
+        let (start, route) = (a.start, a.route);
+        let care = &self.profile.care;
+        let sixteen = birthday(a.dob, 16);
         if matches!(route, Route::Home)
-            && days > 150
+            && days_between(start, end) > 150
             && legal
                 .iter()
                 .any(|(_, s)| matches!(s, LegalStatus::C1 | LegalStatus::C2))
-            && self.rng.chance(0.55)
+            && self.rng.chance(care.home_via_parents)
         {
             let day = self.rng.day_within(end, -240, -60).max(add_days(start, 60));
             planned.push((
@@ -641,7 +693,9 @@ impl Sim<'_> {
                 Planned::Move(Setting::Parents, PlacementChangeReason::Carpl),
             ));
         }
-        if matches!(route, Route::LongTerm | Route::AgeOut) && self.rng.chance(0.55) {
+        if matches!(route, Route::LongTerm | Route::AgeOut)
+            && self.rng.chance(care.semi_independent_from_16)
+        {
             let from = sixteen.max(add_days(start, 30));
             let day = self.rng.day_within(from, 0, 540);
             if day < add_days(end, -30) {
@@ -651,58 +705,73 @@ impl Sim<'_> {
                 ));
             }
         }
-        if route == Route::LongTerm && age < 15 {
+        if route == Route::LongTerm && a.age < 15 {
             let day = self.rng.day_within(start, 240, 540);
             if day < add_days(end, -60) && day < sixteen {
                 planned.push((day, Planned::Match));
             }
         }
-        planned.retain(|(d, _)| *d > start && *d < end);
-        planned.sort_by_key(|(d, _)| *d);
+    }
 
-        // Placements.
-        let initial = match shared.and_then(|s| s.first_stay) {
-            Some((setting, _)) if age < 16 => setting,
-            _ => self.initial_setting(age, route, uasc),
+    /// The period's stays, after a newborn's first days in hospital if any. Siblings under 16
+    /// start where the first child does, together, and leave that first placement together.
+    fn stays(
+        &mut self,
+        a: &Admission,
+        end: Date,
+        volatile: bool,
+        planned: Vec<(Date, Planned)>,
+        shared: Option<&Shared>,
+        together: u32,
+    ) -> (Option<PlacementType>, Vec<Stay>) {
+        let with_sibling = shared.and_then(|s| s.first_stay).filter(|_| a.age < 16);
+        let initial = match with_sibling {
+            Some((setting, _)) => setting,
+            None => self.initial_setting(a.age, a.route, a.uasc),
         };
-        let initial_temp =
-            (age == 0 && days_between(child.dob, start) < 14 && days > 20 && self.rng.chance(0.3))
-                .then_some(PlacementType::T1);
+        let initial_temp = (a.age == 0
+            && days_between(a.dob, a.start) < 14
+            && days_between(a.start, end) > 20
+            && self.rng.chance(self.profile.care.newborn_in_hospital))
+        .then_some(PlacementType::T1);
         let first_start = if initial_temp.is_some() {
-            self.rng.day_within(start, 2, 10)
+            self.rng.day_within(a.start, 2, 10)
         } else {
-            start
-        };
-        let bridging_end = match shared.and_then(|s| s.first_stay) {
-            Some((_, e)) if age < 16 => Some(e),
-            _ => None,
+            a.start
         };
         let mut stays = self.placements(PlacementPlan {
-            dob: child.dob,
+            dob: a.dob,
             start: first_start,
             end,
-            route,
+            route: a.route,
             initial,
             volatile,
             planned,
-            bridging_end,
+            bridging_end: with_sibling.map(|(_, e)| e),
         });
-        if let Some(s) = shared.filter(|_| age < 16)
-            && let Some(first) = stays.first_mut()
-            && s.first_stay.is_some()
-        {
-            first.together = Some(s.together);
-        } else if let Some(first) = stays.first_mut() {
-            first.together = Some(together);
+        if let Some(first) = stays.first_mut() {
+            first.together = Some(match shared.filter(|_| a.age < 16) {
+                Some(s) if s.first_stay.is_some() => s.together,
+                _ => together,
+            });
         }
         for stay in &mut stays {
             self.temporaries(stay);
         }
+        (initial_temp, stays)
+    }
 
-        // Reasons that depend on where the child lives at the end.
-        let last_setting = stays.last().map(|s| s.setting);
-        if end == eighteen {
-            reason = match last_setting {
+    /// The reason a period ends, where it depends on where the child lives at the end: at 18,
+    /// by the last setting; a special guardianship order to relatives or friends only from a
+    /// family and friends placement.
+    fn reason_at_end(
+        &mut self,
+        reason: ReasonCeased,
+        at_eighteen: bool,
+        last_setting: Option<Setting>,
+    ) -> ReasonCeased {
+        if at_eighteen {
+            match last_setting {
                 Some(Setting::Foster | Setting::FamilyFriends) => self.rng.pick(&[
                     (ReasonCeased::E17, 60.0),
                     (ReasonCeased::E8, 20.0),
@@ -719,24 +788,13 @@ impl Sim<'_> {
                     (ReasonCeased::E6, 20.0),
                 ]),
                 _ => ReasonCeased::E8,
-            };
+            }
         } else if reason == ReasonCeased::E45 && last_setting != Some(Setting::FamilyFriends) {
-            reason = ReasonCeased::E47;
+            ReasonCeased::E47
         } else if reason == ReasonCeased::E43 && last_setting != Some(Setting::FamilyFriends) {
-            reason = ReasonCeased::E44;
-        }
-        Period {
-            start,
-            end,
-            reason,
-            route,
-            category,
-            legal,
-            initial_temp,
-            stays,
-            group,
-            adoption,
-            short_break: false,
+            ReasonCeased::E44
+        } else {
+            reason
         }
     }
 
@@ -815,7 +873,7 @@ impl Sim<'_> {
         let reversal = rng.pick(&[(0, 88.0), (1, 3.0), (2, 9.0)]);
         match reversal {
             0 => {
-                let consent = rng.chance(0.08);
+                let consent = rng.chance(self.profile.adoption.consent);
                 *adoption = Some(AdoptionPlan {
                     decision,
                     consent,
@@ -854,7 +912,7 @@ impl Sim<'_> {
                     matched: None,
                     reversed: Some((day, why)),
                 });
-                if rng.chance(0.4) {
+                if rng.chance(self.profile.adoption.sgo_after_reversal) {
                     let end = rng.day_within(day, 150, 600);
                     (end, ReasonCeased::E46)
                 } else {
@@ -867,7 +925,8 @@ impl Sim<'_> {
         }
     }
 
-    /// The legal statuses of a period.
+    /// The legal statuses of a period: now and then an emergency order first, then the
+    /// route's; the first starts on the day of admission.
     fn legal_path(
         &mut self,
         route: Route,
@@ -878,10 +937,78 @@ impl Sim<'_> {
         planned: &[(Date, Planned)],
     ) -> Vec<(Date, LegalStatus)> {
         use LegalStatus::*;
-        let rng = &mut *self.rng;
-        let mut out = Vec::new();
-        let mut t = start;
-        let emergency_ok = !uasc
+        let mut path = LegalPath {
+            statuses: Vec::new(),
+            end,
+        };
+        let t = self.emergency_protection(route, start, uasc, &mut path);
+        match route {
+            Route::Brief => {
+                let status = self.rng.pick(&[(L1, 45.0), (L2, 25.0), (J2, 30.0)]);
+                path.statuses = vec![(start, status)];
+            }
+            Route::Remand => path.statuses = vec![(start, J1)],
+            Route::ShortBreak => path.statuses = vec![(start, V3)],
+            _ if uasc => path.change(t, V2),
+            Route::Adoption => self.adoption_statuses(&mut path, t, adoption, planned),
+            Route::Sgo | Route::Cao | Route::Other => {
+                self.statuses_towards_an_order(&mut path, route, t)
+            }
+            Route::Home => {
+                let legal = &self.profile.legal;
+                let first = if self.rng.chance(legal.interim_order_home) {
+                    C1
+                } else {
+                    V2
+                };
+                path.change(t, first);
+                if first == C1
+                    && days_between(start, end) > 200
+                    && self.rng.chance(legal.full_order_home)
+                {
+                    let day = self.full_order_day(t);
+                    path.change(day, C2);
+                }
+            }
+            Route::LongTerm => {
+                let legal = &self.profile.legal;
+                if self.rng.chance(legal.interim_order_long_term) {
+                    path.change(t, C1);
+                    let day = self.full_order_day(t);
+                    path.change(day, C2);
+                } else {
+                    path.change(t, V2);
+                    if self.rng.chance(legal.later_order_long_term) {
+                        let c1 = self.rng.day_within(t, 30, 200);
+                        path.change(c1, C1);
+                        let day = self.full_order_day(c1);
+                        path.change(day, C2);
+                    }
+                }
+            }
+            Route::AgeOut => {
+                if self.rng.chance(self.profile.legal.accommodated_age_out) {
+                    path.change(t, V2);
+                } else {
+                    path.change(t, C1);
+                    let day = self.full_order_day(t);
+                    path.change(day, C2);
+                }
+            }
+        }
+        path.starting_on(start)
+    }
+
+    /// Now and then a period starts under police protection or an emergency protection order
+    /// (L1/L2) for a few days; returns the day the route's first status starts.
+    fn emergency_protection(
+        &mut self,
+        route: Route,
+        start: Date,
+        uasc: bool,
+        path: &mut LegalPath,
+    ) -> Date {
+        let possible = !uasc
             && matches!(
                 route,
                 Route::Home
@@ -891,109 +1018,86 @@ impl Sim<'_> {
                     | Route::Cao
                     | Route::Other
             );
-        if emergency_ok && rng.chance(0.07) {
-            out.push((start, rng.pick(&[(L1, 60.0), (L2, 40.0)])));
-            t = rng.day_within(start, 1, 8);
+        if possible && self.rng.chance(self.profile.legal.emergency_protection) {
+            let status = self
+                .rng
+                .pick(&[(LegalStatus::L1, 60.0), (LegalStatus::L2, 40.0)]);
+            path.statuses.push((start, status));
+            self.rng.day_within(start, 1, 8)
+        } else {
+            start
         }
-        let order_in = |rng: &mut SimRng, from: Date| rng.day_within(from, 150, 330);
-        let main = |out: &mut Vec<(Date, LegalStatus)>, day: Date, s: LegalStatus| {
-            if day < end && out.last().is_none_or(|(_, last)| *last != s) {
-                out.push((day, s));
+    }
+
+    /// A full care order follows an interim one (from `from`) after the proceedings.
+    fn full_order_day(&mut self, from: Date) -> Date {
+        self.rng.day_within(from, 150, 330)
+    }
+
+    /// The adoption route from `t`: an interim care order (or accommodation with the parents'
+    /// consent), a placement order (E1) between SHOBPA and placement, sometimes a full care
+    /// order first; when the decision is reversed, a care order or a placement order that
+    /// stands with no adopters.
+    fn adoption_statuses(
+        &mut self,
+        path: &mut LegalPath,
+        t: Date,
+        adoption: Option<&AdoptionPlan>,
+        planned: &[(Date, Planned)],
+    ) {
+        use LegalStatus::*;
+        let consent = adoption.is_some_and(|a| a.consent);
+        path.change(t, if consent { V2 } else { C1 });
+        let placed = planned.iter().find_map(|(d, p)| match p {
+            Planned::AdoptivePlacement { .. } => Some(*d),
+            _ => None,
+        });
+        match (adoption, placed) {
+            (Some(_), Some(_)) if consent => {}
+            (Some(a), Some(placed)) => {
+                let po = add_days(a.decision, (days_between(a.decision, placed) / 3).max(1));
+                if self.rng.chance(self.profile.adoption.care_order_first) {
+                    let c2 = add_days(po, -self.rng.int(20, 60)).max(add_days(t, 1));
+                    path.change(c2, C2);
+                }
+                path.change(po, E1);
             }
+            (Some(a), None) => {
+                let (day, why) = a
+                    .reversed
+                    .unwrap_or((a.decision, AdoptionReversalReason::Rd4));
+                if why == AdoptionReversalReason::Rd2 {
+                    path.change(day, C2);
+                } else {
+                    let po = self
+                        .rng
+                        .day_within(a.decision, 30, 150)
+                        .min(add_days(day, -1));
+                    path.change(po, E1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Special guardianship, child arrangements and other endings from `t`: an interim care
+    /// order (else accommodation), now and then a full one well before the end.
+    fn statuses_towards_an_order(&mut self, path: &mut LegalPath, route: Route, t: Date) {
+        use LegalStatus::*;
+        let legal = &self.profile.legal;
+        let interim = if route == Route::Other {
+            legal.interim_order_other
+        } else {
+            legal.interim_order_for_orders
         };
-        match route {
-            Route::Brief => out = vec![(start, rng.pick(&[(L1, 45.0), (L2, 25.0), (J2, 30.0)]))],
-            Route::Remand => out = vec![(start, J1)],
-            Route::ShortBreak => out = vec![(start, V3)],
-            _ if uasc => main(&mut out, t, V2),
-            Route::Adoption => {
-                let consent = adoption.is_some_and(|a| a.consent);
-                main(&mut out, t, if consent { V2 } else { C1 });
-                let order = planned.iter().find_map(|(d, p)| match p {
-                    Planned::AdoptivePlacement { .. } => Some(*d),
-                    _ => None,
-                });
-                match (adoption, order) {
-                    (Some(_), Some(_)) if consent => {}
-                    (Some(a), Some(placed)) => {
-                        // The placement order comes between SHOBPA and placement.
-                        let po =
-                            add_days(a.decision, (days_between(a.decision, placed) / 3).max(1));
-                        if rng.chance(0.25) {
-                            let c2 = add_days(po, -rng.int(20, 60)).max(add_days(t, 1));
-                            main(&mut out, c2, C2);
-                        }
-                        main(&mut out, po, E1);
-                    }
-                    (Some(a), None) => {
-                        // Reversed: a care order instead of a placement order, or the order
-                        // stands with no adopters.
-                        let (day, why) = a
-                            .reversed
-                            .unwrap_or((a.decision, AdoptionReversalReason::Rd4));
-                        if why == AdoptionReversalReason::Rd2 {
-                            main(&mut out, day, C2);
-                        } else {
-                            let po = rng.day_within(a.decision, 30, 150).min(add_days(day, -1));
-                            main(&mut out, po, E1);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Route::Sgo | Route::Cao | Route::Other => {
-                let first = if rng.chance(if route == Route::Other { 0.3 } else { 0.75 }) {
-                    C1
-                } else {
-                    V2
-                };
-                main(&mut out, t, first);
-                if first == C1 && rng.chance(0.25) {
-                    let day = order_in(rng, t);
-                    if day < add_days(end, -30) {
-                        main(&mut out, day, C2);
-                    }
-                }
-            }
-            Route::Home => {
-                let first = if rng.chance(0.65) { C1 } else { V2 };
-                main(&mut out, t, first);
-                if first == C1 && days_between(start, end) > 200 && rng.chance(0.7) {
-                    let day = order_in(rng, t);
-                    main(&mut out, day, C2);
-                }
-            }
-            Route::LongTerm => {
-                if rng.chance(0.7) {
-                    main(&mut out, t, C1);
-                    let day = order_in(rng, t);
-                    main(&mut out, day, C2);
-                } else {
-                    main(&mut out, t, V2);
-                    if rng.chance(0.7) {
-                        let c1 = rng.day_within(t, 30, 200);
-                        main(&mut out, c1, C1);
-                        let day = order_in(rng, c1);
-                        main(&mut out, day, C2);
-                    }
-                }
-            }
-            Route::AgeOut => {
-                if rng.chance(0.75) {
-                    main(&mut out, t, V2);
-                } else {
-                    main(&mut out, t, C1);
-                    let day = order_in(rng, t);
-                    main(&mut out, day, C2);
-                }
+        let first = if self.rng.chance(interim) { C1 } else { V2 };
+        path.change(t, first);
+        if first == C1 && self.rng.chance(legal.full_order_for_orders) {
+            let day = self.full_order_day(t);
+            if day < add_days(path.end, -30) {
+                path.change(day, C2);
             }
         }
-        if out.is_empty() || out[0].0 != start {
-            // The emergency status ended the period before the main one began.
-            out.insert(0, (start, V2));
-            out.dedup_by(|b, a| a.1 == b.1);
-        }
-        out
     }
 
     fn initial_setting(&mut self, age: i32, route: Route, uasc: bool) -> Setting {
@@ -1002,9 +1106,17 @@ impl Sim<'_> {
         match route {
             Route::Remand => return rng.pick(&[(Custody, 40.0), (Secure, 10.0), (Foster, 50.0)]),
             Route::ShortBreak => return ShortBreakUnit,
-            Route::Adoption if age == 0 && rng.chance(0.15) => return FosterForAdoption,
-            Route::Sgo if rng.chance(0.25) => return FamilyFriends,
-            Route::Cao if rng.chance(0.25) => return FamilyFriends,
+            Route::Adoption
+                if age == 0 && rng.chance(self.profile.adoption.foster_for_adoption) =>
+            {
+                return FosterForAdoption;
+            }
+            Route::Sgo if rng.chance(self.profile.placements.sgo_with_family_friends) => {
+                return FamilyFriends;
+            }
+            Route::Cao if rng.chance(self.profile.placements.cao_with_family_friends) => {
+                return FamilyFriends;
+            }
             _ => {}
         }
         if uasc {
@@ -1098,23 +1210,23 @@ impl Sim<'_> {
 
     /// Days until an unplanned move out of a stay starting on `day`.
     fn breakdown_days(&mut self, setting: Setting, age: i32, volatile: bool, matched: bool) -> i64 {
+        let rates = &self.profile.placements.breakdowns;
         let per_year = match age {
-            0..=4 => 0.3,
-            5..=9 => 0.4,
-            10..=15 => 0.6,
-            _ => 0.6,
+            0..=4 => rates.per_year_under_5,
+            5..=9 => rates.per_year_5_to_9,
+            _ => rates.per_year_from_10,
         } * match setting {
-            Setting::Residential => 0.9,
-            Setting::FamilyFriends => 0.6,
-            Setting::Secure => 6.0,
-            Setting::Elsewhere | Setting::School => 1.5,
-            Setting::MotherBaby => 4.0,
+            Setting::Residential => rates.residential,
+            Setting::FamilyFriends => rates.family_friends,
+            Setting::Secure => rates.secure,
+            Setting::Elsewhere | Setting::School => rates.elsewhere_or_school,
+            Setting::MotherBaby => rates.mother_baby,
             Setting::Parents | Setting::Adopters | Setting::Custody | Setting::ShortBreakUnit => {
                 0.0
             }
             _ => 1.0,
-        } * if volatile { 4.0 } else { 1.0 }
-            * if matched { 0.3 } else { 1.0 };
+        } * if volatile { rates.volatile } else { 1.0 }
+            * if matched { rates.matched } else { 1.0 };
         if per_year <= 0.0 {
             return 100 * 365;
         }
@@ -1148,7 +1260,7 @@ impl Sim<'_> {
             let bridging = first
                 && route != Route::Brief
                 && matches!(setting, Setting::Foster | Setting::Residential)
-                && self.rng.chance(0.45);
+                && self.rng.chance(self.profile.placements.bridging);
             let mut breakdown = match bridging_end {
                 Some(e) if first => e,
                 _ if bridging => self.rng.day_within(t, 3, 60),
@@ -1191,7 +1303,8 @@ impl Sim<'_> {
                     }
                     Planned::AdoptivePlacement { consent } => {
                         let with_carers = stay.setting == Setting::FosterForAdoption
-                            || (stay.setting == Setting::Foster && self.rng.chance(0.1));
+                            || (stay.setting == Setting::Foster
+                                && self.rng.chance(self.profile.adoption.foster_carers_adopt));
                         if with_carers {
                             let kind = if consent {
                                 PlacementType::A3
@@ -1264,7 +1377,10 @@ impl Sim<'_> {
             return;
         }
         let years = len as f64 / 365.0;
-        let n = self.rng.poisson(years * 0.2).min(20);
+        let n = self
+            .rng
+            .poisson(years * self.profile.placements.temporaries_per_year)
+            .min(20);
         for _ in 0..n {
             let kind = self.rng.pick(&[
                 (PlacementType::T3, 60.0),
@@ -1307,6 +1423,68 @@ struct PlacementPlan {
     bridging_end: Option<Date>,
 }
 
+/// What is known of a child on the day a period of care starts.
+struct Admission {
+    dob: Date,
+    start: Date,
+    age: i32,
+    eighteen: Date,
+    /// An unaccompanied asylum-seeking child.
+    uasc: bool,
+    route: Route,
+}
+
+/// The ending drawn for the route, bounded: siblings going home (or to the same relatives)
+/// leave together, nobody stays past 18, and a period lasts at least a day.
+fn final_ending(
+    a: &Admission,
+    shared: Option<&Shared>,
+    mut end: Date,
+    mut reason: ReasonCeased,
+) -> (Date, ReasonCeased) {
+    if let Some(s) = shared
+        && s.route == a.route
+        && !matches!(a.route, Route::Adoption | Route::LongTerm | Route::AgeOut)
+    {
+        end = s.end;
+        reason = s.reason;
+    }
+    if end >= a.eighteen {
+        end = a.eighteen;
+        reason = ReasonCeased::E17;
+    }
+    if end <= a.start {
+        end = add_days(a.start, 1);
+    }
+    (end, reason)
+}
+
+/// Legal statuses being laid down for a period that ends on `end`.
+struct LegalPath {
+    statuses: Vec<(Date, LegalStatus)>,
+    end: Date,
+}
+
+impl LegalPath {
+    /// A change to `status` on `day`, kept when it falls before the end and changes something.
+    fn change(&mut self, day: Date, status: LegalStatus) {
+        if day < self.end && self.statuses.last().is_none_or(|(_, last)| *last != status) {
+            self.statuses.push((day, status));
+        }
+    }
+
+    /// The statuses, the first on `start`: when an emergency status ended the period before
+    /// the main one began (or none began), accommodation (V2) from the start.
+    fn starting_on(mut self, start: Date) -> Vec<(Date, LegalStatus)> {
+        let out = &mut self.statuses;
+        if out.is_empty() || out[0].0 != start {
+            out.insert(0, (start, LegalStatus::V2));
+            out.dedup_by(|b, a| a.1 == b.1);
+        }
+        self.statuses
+    }
+}
+
 /// Disabled children on a series of short breaks (V3, one period per break) or a short-break
 /// agreement (V4, one period per agreement). Ignored by every indicator.
 fn short_breaks(config: &SimConfig, profile: &Profile, la: &str, children: &mut Vec<Child>) {
@@ -1314,14 +1492,14 @@ fn short_breaks(config: &SimConfig, profile: &Profile, la: &str, children: &mut 
     let first = Month::of(model_start(config)).plus(12 * 15);
     let last = Month::of(config.end);
     for month in first.through(last) {
-        let arrivals = rng.poisson(0.35 * profile.scale);
+        let arrivals = rng.poisson(profile.short_breaks.per_month * profile.scale);
         for _ in 0..arrivals {
             let start = add_days(month.first_day(), rng.int(0, 27));
             let age_days = rng.int(5 * 365, 16 * 365);
             let dob = add_days(start, -age_days);
             let eighteen = birthday(dob, 18);
             let until = add_days(start, rng.int(365, 5 * 365)).min(eighteen);
-            let series = rng.chance(0.6);
+            let series = rng.chance(profile.short_breaks.series);
             let mut periods = Vec::new();
             let mut t = start;
             while t < until {
@@ -1371,7 +1549,7 @@ fn short_breaks(config: &SimConfig, profile: &Profile, la: &str, children: &mut 
             children.push(Child {
                 number,
                 dob,
-                sex: if rng.chance(0.6) {
+                sex: if rng.chance(profile.short_breaks.male) {
                     Sex::Male
                 } else {
                     Sex::Female

@@ -16,7 +16,8 @@
 //!
 //! Codemap:
 //! - [`config`]: [`SimConfig`], [`Mess`].
-//! - `profile`: per-authority parameters (size, trajectory, practice) drawn from the seed.
+//! - `profile`: per-authority parameters (size, trajectory, practice) drawn from the seed, and
+//!   every probability and rate of the model, with the seed report's calibration noted.
 //! - `children`: the life courses of children: periods of care, legal statuses, placements.
 //! - `carers`: foster-carer households and the matching of foster placements to them.
 //! - `workforce`: social workers, teams, turnover and case allocation.

@@ -22,7 +22,7 @@ use crate::carers::Household;
 use crate::children::{Child, Period, Stay, World};
 use crate::config::SimConfig;
 use crate::emit::{Emitter, placement};
-use crate::profile::{Practice, Profile};
+use crate::profile::{Practice, Profile, Recording};
 use crate::random::{Draw, SimRng, Stream, stream};
 use crate::workforce::{Change, Staff, Worker};
 
@@ -61,7 +61,7 @@ pub(crate) fn record(
         }
         let leaver = care_leaver_from(child, config);
         let mut rng = stream(config.seed, la, Stream::Recording, u64::from(child.number));
-        let legacy = rng.chance(0.3);
+        let legacy = rng.chance(profile.recording.legacy_system);
         let mut r = Recorder {
             config,
             practice: &profile.practice,
@@ -243,14 +243,15 @@ impl Recorder<'_> {
             return;
         };
         let on = self.rng.day_within(first.start, -30, 0).max(child.dob);
-        let legacy_sex = on < date!(2005 - 01 - 01) && self.rng.chance(0.5);
+        let rates = &self.profile.recording;
+        let legacy_sex = on < date!(2005 - 01 - 01) && self.rng.chance(rates.legacy_sex);
         let right = Payload::ChildRegistered {
             date_of_birth: child.dob,
             sex: Some(child.sex),
         };
-        if self.rng.chance(0.01) {
+        if self.rng.chance(rates.wrong_registration) {
             // Registered with a wrong date of birth or no sex, corrected later.
-            let wrong = if self.rng.chance(0.5) {
+            let wrong = if self.rng.chance(rates.wrong_date_of_birth) {
                 Payload::ChildRegistered {
                     date_of_birth: self.rng.day_within(child.dob, -400, -30),
                     sex: Some(child.sex),
@@ -423,7 +424,8 @@ impl Recorder<'_> {
                 let early = add_days(due, -self.rng.int(0, 10));
                 held.map_or(early, |h| early.max(add_days(h, 1)))
             } else {
-                add_days(due, 1 + self.rng.exp(12.0).min(90.0) as i64)
+                let late = self.rng.exp(self.practice.review_late_mean).min(90.0) as i64;
+                add_days(due, 1 + late)
             };
             if day >= p.end {
                 break;
@@ -431,7 +433,10 @@ impl Recorder<'_> {
             let age = age_on(self.child.dob, day);
             let participation = if age < 4 {
                 Some(ReviewParticipation::Pn0)
-            } else if self.rng.chance(0.05) {
+            } else if self
+                .rng
+                .chance(self.profile.recording.participation_unrecorded)
+            {
                 None
             } else {
                 use ReviewParticipation::*;
@@ -495,7 +500,8 @@ impl Recorder<'_> {
             if day >= end {
                 break;
             }
-            let seen_alone = (age_on(self.child.dob, day) >= 4).then(|| self.rng.chance(0.6));
+            let seen_alone = (age_on(self.child.dob, day) >= 4)
+                .then(|| self.rng.chance(self.profile.recording.seen_alone));
             self.note(day, Payload::VisitMade { seen_alone });
             last = Some(day);
         }
@@ -521,7 +527,9 @@ impl Recorder<'_> {
                 kind: HealthAssessmentKind::Initial,
             },
         );
-        let refuses_at_16 = self.rng.chance(0.2);
+        let refuses_at_16 = self
+            .rng
+            .chance(self.profile.recording.refuses_health_from_16);
         let mut last = initial;
         loop {
             let months = if age_on(self.child.dob, last) < 5 {
@@ -597,7 +605,10 @@ impl Recorder<'_> {
 
     fn care_plans(&mut self, p: &Period) {
         let practice = self.practice;
-        let working_days = if self.rng.chance(0.8) {
+        let working_days = if self
+            .rng
+            .chance(self.profile.recording.first_plan_within_10_days)
+        {
             self.rng.int(0, 10)
         } else {
             self.rng.int(11, 40)
@@ -618,7 +629,7 @@ impl Recorder<'_> {
         let child = self.child;
         let sixteen = birthday(child.dob, 16);
         let practice = self.practice;
-        if self.rng.chance(0.04) {
+        if self.rng.chance(self.profile.recording.no_pathway_plan) {
             // Never planned (refused, or lost in the system).
             return;
         }
@@ -651,12 +662,13 @@ impl Recorder<'_> {
         };
         let twenty_five = birthday(child.dob, 25);
         let mut until = twenty_one;
-        if self.rng.chance(0.55) {
+        let rates = &self.profile.recording;
+        if self.rng.chance(rates.extended_support) {
             let asked = self.rng.day_within(twenty_one, 0, 120);
             if asked <= self.config.end {
                 self.put(asked, Payload::CareLeaverSupportExtended);
                 until = twenty_five;
-                if self.rng.chance(0.5) {
+                if self.rng.chance(rates.extended_support_ends) {
                     let ended = self.rng.day_within(asked, 180, 1100);
                     if ended < twenty_five {
                         until = ended;
@@ -668,13 +680,13 @@ impl Recorder<'_> {
         let home = matches!(
             last.reason,
             ReasonCeased::E4A | ReasonCeased::E4B | ReasonCeased::E13
-        ) && self.rng.chance(0.7);
+        ) && self.rng.chance(rates.leaver_at_home);
         let mut state = LeaverState::new(&mut self.rng, self.profile.eet, last.reason, home);
-        let dies = self.rng.chance(0.002);
+        let dies = self.rng.chance(rates.leaver_dies);
         let mut day = self.rng.day_within(from, 3, 30);
         while day < until && day <= self.config.end {
-            state.step(&mut self.rng, self.profile.eet, age_on(child.dob, day));
-            if dies && self.rng.chance(0.1) {
+            state.step(&mut self.rng, self.profile, age_on(child.dob, day));
+            if dies && self.rng.chance(rates.dies_at_contact) {
                 self.note(
                     day,
                     Payload::CareLeaverContactRecorded {
@@ -685,7 +697,7 @@ impl Recorder<'_> {
                 );
                 return day;
             }
-            let payload = state.contact(&mut self.rng);
+            let payload = state.contact(&mut self.rng, rates);
             self.note(day, payload);
             day = self.rng.day_within(day, 40, 120);
         }
@@ -719,18 +731,21 @@ impl LeaverState {
         }
     }
 
-    fn step(&mut self, rng: &mut SimRng, eet: f64, age: i32) {
-        if rng.chance(0.2) {
-            self.activity = activity(rng, eet);
+    fn step(&mut self, rng: &mut SimRng, profile: &Profile, age: i32) {
+        let rates = &profile.recording;
+        if rng.chance(rates.activity_changes) {
+            self.activity = activity(rng, profile.eet);
         }
         // Staying put ends at 21 at the latest; others move now and then.
-        if rng.chance(0.12) || (self.accommodation == Accommodation::Z1 && age >= 21) {
+        if rng.chance(rates.accommodation_changes)
+            || (self.accommodation == Accommodation::Z1 && age >= 21)
+        {
             self.accommodation = accommodation(rng);
         }
     }
 
-    fn contact(&self, rng: &mut SimRng) -> Payload {
-        let in_touch = if self.returned_home && rng.chance(0.8) {
+    fn contact(&self, rng: &mut SimRng, rates: &Recording) -> Payload {
+        let in_touch = if self.returned_home && rng.chance(rates.returned_home_contact) {
             InTouch::ReturnedHome
         } else {
             rng.pick(&[

@@ -123,7 +123,7 @@ impl Sim<'_> {
             }
             for case in std::mem::take(&mut self.live[w].cases) {
                 self.case_worker.remove(&case);
-                let on = if self.rng.chance(0.75) {
+                let on = if self.rng.chance(self.profile.workforce.handover_same_day) {
                     day
                 } else {
                     self.rng.day_within(day, 1, 10)
@@ -150,7 +150,7 @@ impl Sim<'_> {
         }
         // Admissions: allocated the same day or within a week.
         for case in starts.remove(&day).unwrap_or_default() {
-            let on = if self.rng.chance(0.8) {
+            let on = if self.rng.chance(self.profile.workforce.allocated_same_day) {
                 day
             } else {
                 self.rng.day_within(day, 1, 5)
@@ -214,7 +214,10 @@ impl Sim<'_> {
         let open: Vec<((usize, usize), usize)> =
             self.case_worker.iter().map(|(c, w)| (*c, *w)).collect();
         for (case, from) in open {
-            if !self.rng.chance(0.01) {
+            if !self
+                .rng
+                .chance(self.profile.workforce.reallocated_per_month)
+            {
                 continue;
             }
             let group = world.children[case.0].periods[case.1].group;
@@ -275,10 +278,15 @@ impl Sim<'_> {
     /// Recruits a worker to `group`; `urgent` recruitment is more often through an agency.
     fn hire(&mut self, day: Date, group: usize, urgent: bool) -> usize {
         let rng = &mut *self.rng;
+        let rates = &self.profile.workforce;
         let w = self.workers.len();
-        let agency = rng.chance(if urgent { 0.5 } else { 0.3 });
-        let qualified = agency || rng.chance(0.94);
-        let asye = qualified && !agency && rng.chance(0.2);
+        let agency = rng.chance(if urgent {
+            rates.agency_when_urgent
+        } else {
+            rates.agency
+        });
+        let qualified = agency || rng.chance(rates.qualified);
+        let asye = qualified && !agency && rng.chance(rates.asye);
         let fte = rng.pick(&[(1.0, 80.0), (0.8, 8.0), (0.6, 6.0), (0.5, 6.0)]);
         let cap = if !qualified {
             rng.uniform(6.0, 9.0)
@@ -290,26 +298,26 @@ impl Sim<'_> {
         let teams = TEAMS[group];
         let team = teams[rng.int(0, teams.len() as i64 - 1) as usize];
         let stay_days = if agency {
-            60 + rng.exp(500.0) as i64
+            60 + rng.exp(rates.agency_stay_days) as i64
         } else {
-            90 + rng.exp(4.0 * 365.0) as i64
+            90 + rng.exp(rates.permanent_stay_years * 365.0) as i64
         };
         let left = add_days(day, stay_days);
         let mut changes = Vec::new();
         if asye {
             changes.push((add_months(day, 12), Change::Asye(false)));
         }
-        if rng.chance(0.15) {
+        if rng.chance(rates.team_change) {
             let other = teams[rng.int(0, teams.len() as i64 - 1) as usize];
             if other != team {
                 changes.push((rng.day_within(day, 30, stay_days - 1), Change::Team(other)));
             }
         }
-        if rng.chance(0.1) {
+        if rng.chance(rates.fte_change) {
             let to = if fte < 1.0 { 1.0 } else { 0.8 };
             changes.push((rng.day_within(day, 30, stay_days - 1), Change::Fte(to)));
         }
-        if agency && rng.chance(0.1) {
+        if agency && rng.chance(rates.becomes_permanent) {
             changes.push((
                 rng.day_within(day, 30, stay_days - 1),
                 Change::Agency(false),
