@@ -14,16 +14,13 @@ use time::{Date, macros::date};
 
 use caseflow_domain::DERIVATION_VERSION;
 use caseflow_domain::calendar::{Month, add_days, format_day};
-use caseflow_domain::indicators::caseloads::{
-    Caseloads, WorkerState, join, month_end_cases, worker_month_ends,
-};
+use caseflow_domain::indicators::caseloads::{Caseloads, MonthEnds};
 use caseflow_domain::indicators::{
-    Context, Figures, Indicator, Measure, MonthFigure, child_contributions, contributions,
-    evaluate_household, month_figure,
+    Cells, Context, Figures, Indicator, Measure, MonthFigure, derive_subject, month_figure,
 };
 use caseflow_domain::settings::Settings;
-use caseflow_domain::timeline::{data_quality_issues, fold_child};
-use caseflow_domain::{EntityKind, Event, Id, Rejection, RejectionReason, Subject, Timestamp};
+use caseflow_domain::timeline::data_quality_issues;
+use caseflow_domain::{Event, Rejection, RejectionReason, Subject, Timestamp};
 
 use super::{digest, draft_of};
 use crate::{Authority, Mess, SimConfig, simulate_authority};
@@ -78,15 +75,14 @@ fn validated(subject: &str, line: &str) -> Result<Event, RejectionReason> {
 #[derive(Default)]
 struct Derived {
     figures: Figures,
-    cases: BTreeMap<Month, BTreeMap<Option<Id>, i64>>,
-    workers: BTreeMap<Month, BTreeMap<Id, WorkerState>>,
+    month_ends: MonthEnds,
     /// Data-quality issues by reason code.
     issues: BTreeMap<&'static str, usize>,
     subjects: BTreeMap<&'static str, usize>,
 }
 
 impl Derived {
-    /// Derives every subject's events as the projector's `derive` does.
+    /// Derives every subject's events through `derive_subject`, as the projector does.
     fn of(events: BTreeMap<Subject, Vec<Event>>, ctx: &Context) -> Derived {
         let mut d = Derived::default();
         for (subject, events) in events {
@@ -94,35 +90,16 @@ impl Derived {
             for issue in data_quality_issues(subject.kind, &events) {
                 *d.issues.entry(issue.reason.code()).or_default() += 1;
             }
-            match subject.kind {
-                EntityKind::Child => {
-                    let tl = fold_child(&events);
-                    d.figures.add(&child_contributions(&tl, ctx), 1);
-                    for (month, worker) in month_end_cases(&tl, ctx.horizon) {
-                        *d.cases.entry(month).or_default().entry(worker).or_default() += 1;
-                    }
-                }
-                EntityKind::Household => {
-                    let evaluations = evaluate_household(&events, ctx);
-                    d.figures.add(&contributions(&evaluations), 1);
-                }
-                EntityKind::Worker => {
-                    for (month, state) in worker_month_ends(&events, ctx.horizon) {
-                        d.workers
-                            .entry(month)
-                            .or_default()
-                            .insert(subject.id.clone(), state);
-                    }
-                }
-            }
+            let mut cells = Cells::default();
+            let part = derive_subject(subject.kind, &events, ctx, &mut cells);
+            d.figures.add(&cells.sum(), 1);
+            d.month_ends.add(&subject.id, part);
         }
         d
     }
 
     fn caseloads(&self, month: Month, settings: &Settings) -> Caseloads {
-        let cases = self.cases.get(&month).cloned().unwrap_or_default();
-        let workers = self.workers.get(&month).cloned().unwrap_or_default();
-        join(month, &cases, workers, settings)
+        self.month_ends.caseloads(month, settings)
     }
 }
 
