@@ -256,6 +256,123 @@ async fn duplicates_are_absorbed_and_retractions_re_derive() {
     cf.stop().await;
 }
 
+/// An event id re-sent with the same content is a silent duplicate; re-sent with other content
+/// it is a conflicting duplicate: the first copy keeps counting, the other is dropped, and a
+/// `conflicting_duplicate` issue names both stream sequences.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_re_sent_id_with_other_content_keeps_the_first_copy_and_is_reported() {
+    let nats = TestNats::start();
+    let cf = TestCaseflow::start(&nats).await;
+    publish(cf.log(), three_children("372")).await;
+    cf.caught_up().await;
+    let kept = cf
+        .records()
+        .get_child_timeline(v1::GetChildTimelineRequest {
+            la: "372".into(),
+            child_id: "C2".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries
+        .iter()
+        .find(|e| e.event.as_ref().is_some_and(|ev| ev.event_id == "c2-out"))
+        .map(|e| e.stream_sequence)
+        .unwrap();
+    let subject = "caseflow.events.372.child.C2";
+    // The same discharge again (no Nats-Msg-Id, as after JetStream's window): sequence 8.
+    let same = ended("372", "C2", "c2-out", "2018-05-31", "E13");
+    publish_raw(&nats.url(), subject, same.as_bytes(), None).await;
+    // Its id once more, saying C2 left a month earlier: sequence 9.
+    let other = ended("372", "C2", "c2-out", "2018-04-30", "E13");
+    publish_raw(&nats.url(), subject, other.as_bytes(), None).await;
+    cf.caught_up().await;
+
+    // The first copy counts: C2 ceased in May, not April, and was looked after at April's end.
+    assert_eq!(
+        cf.series("372", "6.4", "2018-04", "2018-05").await,
+        vec![0, 1]
+    );
+    assert_eq!(
+        cf.series("372", "6.1", "2018-04", "2018-05").await,
+        vec![2, 1]
+    );
+    let issues = cf
+        .operations()
+        .list_data_quality_issues(v1::ListDataQualityIssuesRequest {
+            la: "372".into(),
+            child_id: "C2".into(),
+            limit: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .issues;
+    let conflicts: Vec<_> = issues
+        .iter()
+        .filter(|i| i.reason == "conflicting_duplicate")
+        .collect();
+    assert_eq!(conflicts.len(), 1, "{issues:?}");
+    let issue = conflicts[0];
+    assert_eq!(
+        (issue.event_id.as_str(), issue.occurred_on.as_str()),
+        ("c2-out", "2018-05-31")
+    );
+    assert!(
+        issue
+            .message
+            .contains(&format!("at sequence {kept}, is kept"))
+            && issue.message.contains("stream sequence 9"),
+        "{}",
+        issue.message
+    );
+    // The child's timeline lists it too.
+    let timeline = cf
+        .records()
+        .get_child_timeline(v1::GetChildTimelineRequest {
+            la: "372".into(),
+            child_id: "C2".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        timeline
+            .issues
+            .iter()
+            .any(|i| i.reason == "conflicting_duplicate"),
+        "{:?}",
+        timeline.issues
+    );
+    // Both re-sends are duplicates; one of them conflicts.
+    let status = cf
+        .operations()
+        .get_status(v1::GetStatusRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((status.duplicates, status.events_stored), (2, 7));
+    // A settle counts once its commits succeeded, just after its applied sequence shows.
+    let mut counted = (None, None);
+    for _ in 0..100 {
+        let metrics = cf.metrics().await;
+        let settled = |outcome| {
+            sample(
+                &metrics,
+                "caseflow_projector_events_total",
+                &[("outcome", outcome)],
+            )
+        };
+        counted = (settled("duplicate"), settled("conflicting_duplicate"));
+        if counted == (Some(2.0), Some(1.0)) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(counted, (Some(2.0), Some(1.0)));
+    cf.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn late_events_fix_data_quality_issues_and_past_months() {
     let nats = TestNats::start();

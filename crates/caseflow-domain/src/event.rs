@@ -233,6 +233,18 @@ pub struct Event {
 }
 
 impl Event {
+    /// Whether `other` (an event with the same id) says the same thing: the same subject, day,
+    /// payload, source and schema version. The recording time is left out: a re-send without
+    /// `recordedAt` is stamped with the log's time of the re-send, yet it is the same fact. A
+    /// re-sent id that is not the same fact is a conflicting duplicate.
+    pub fn is_same_fact_as(&self, other: &Event) -> bool {
+        self.subject == other.subject
+            && self.occurred_on == other.occurred_on
+            && self.payload == other.payload
+            && self.source == other.source
+            && self.schema_version == other.schema_version
+    }
+
     /// The order of a timeline: `occurredOn`, then `recordedAt`, then `eventId`.
     pub fn order_key(&self) -> (Date, Timestamp, &str) {
         (self.occurred_on, self.recorded_at, self.id.as_str())
@@ -383,5 +395,30 @@ impl Payload {
                 | Payload::AdopterMatchRecorded
                 | Payload::AdoptionDecisionReversed { .. }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::codes::ReasonCeased;
+    use crate::testkit::{ended, ev};
+
+    /// A re-send stamped with another recording time is the same fact; another day, payload
+    /// or source is not.
+    #[test]
+    fn the_same_fact_ignores_only_the_recording_time() {
+        let first = ev("C1", "E1", "2018-05-31", ended(ReasonCeased::E13));
+        let mut restamped = first.clone();
+        restamped.recorded_at = crate::Timestamp(first.recorded_at.0 + 86_400_000_000_000);
+        assert!(first.is_same_fact_as(&restamped));
+        let other_day = ev("C1", "E1", "2018-04-30", ended(ReasonCeased::E13));
+        assert!(!first.is_same_fact_as(&other_day));
+        let other_reason = ev("C1", "E1", "2018-05-31", ended(ReasonCeased::E11));
+        assert!(!first.is_same_fact_as(&other_reason));
+        let mut other_source = first.clone();
+        other_source.source = Some("another system".to_owned());
+        assert!(!first.is_same_fact_as(&other_source));
+        let other_child = ev("C2", "E1", "2018-05-31", ended(ReasonCeased::E13));
+        assert!(!first.is_same_fact_as(&other_child));
     }
 }

@@ -34,10 +34,13 @@ pub enum DataQualityReason {
     ShortBreakStatusInOrdinaryPeriod,
     /// A child with periods of care but no `childRegistered`: no age can be derived.
     NoDateOfBirth,
+    /// An event id sent again with different content: the first copy is kept, the other
+    /// dropped (found by the projector, which stores it with the subject's log).
+    ConflictingDuplicate,
 }
 
 impl DataQualityReason {
-    pub const ALL: [DataQualityReason; 8] = [
+    pub const ALL: [DataQualityReason; 9] = [
         DataQualityReason::OutsidePeriodOfCare,
         DataQualityReason::DischargeWithoutOpenPeriod,
         DataQualityReason::AdmissionWhileLookedAfter,
@@ -46,6 +49,7 @@ impl DataQualityReason {
         DataQualityReason::RetractionCycle,
         DataQualityReason::ShortBreakStatusInOrdinaryPeriod,
         DataQualityReason::NoDateOfBirth,
+        DataQualityReason::ConflictingDuplicate,
     ];
 
     pub fn code(self) -> &'static str {
@@ -60,6 +64,7 @@ impl DataQualityReason {
                 "short_break_status_in_ordinary_period"
             }
             DataQualityReason::NoDateOfBirth => "no_date_of_birth",
+            DataQualityReason::ConflictingDuplicate => "conflicting_duplicate",
         }
     }
 }
@@ -72,6 +77,22 @@ pub struct DataQualityIssue {
     pub event_id: Option<Id>,
     pub occurred_on: Option<Date>,
     pub message: String,
+}
+
+impl DataQualityIssue {
+    /// Event `id` (the copy at stream sequence `kept`, on `occurred_on`) was sent again at
+    /// sequence `dropped` with different content.
+    pub fn conflicting_duplicate(id: &Id, occurred_on: Date, kept: u64, dropped: u64) -> Self {
+        DataQualityIssue {
+            reason: DataQualityReason::ConflictingDuplicate,
+            event_id: Some(id.clone()),
+            occurred_on: Some(occurred_on),
+            message: format!(
+                "event {id} was sent again with different content at stream sequence {dropped}; \
+                 the first copy, at sequence {kept}, is kept and the other dropped"
+            ),
+        }
+    }
 }
 
 /// What became of one event in the fold.

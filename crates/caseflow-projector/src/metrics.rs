@@ -27,6 +27,8 @@ pub struct Settled {
     pub stored: u64,
     /// Events whose id the subject's log already held.
     pub duplicates: u64,
+    /// Of the duplicates, those whose content differed from the copy kept.
+    pub conflicts: u64,
     /// Subjects re-derived.
     pub subjects: u64,
     /// The stream sequence the figures are now exactly up to.
@@ -60,8 +62,9 @@ impl ProjectorMetrics {
         let events = Family::<One, Counter>::default();
         registry.register(
             "projector_events",
-            "Events the projector settled, by outcome (stored or duplicate; rejections are \
-             in caseflow_rejections_total)",
+            "Events the projector settled, by outcome (stored, duplicate, and among the \
+             duplicates conflicting_duplicate: an id re-sent with other content; rejections \
+             are in caseflow_rejections_total)",
             events.clone(),
         );
         let subjects = Counter::default();
@@ -122,6 +125,9 @@ impl ProjectorMetrics {
         self.events
             .get_or_create(&[("outcome", "duplicate")])
             .inc_by(settled.duplicates);
+        self.events
+            .get_or_create(&[("outcome", "conflicting_duplicate")])
+            .inc_by(settled.conflicts);
         self.subjects.inc_by(settled.subjects);
         self.settle.observe(took.as_secs_f64());
         self.set_applied(settled.applied_sequence);

@@ -22,8 +22,10 @@ use caseflow_domain::Subject;
 use caseflow_domain::indicators::{CaseloadPart, Context};
 use caseflow_domain::settings::Settings;
 use caseflow_log::LogMessage;
-use caseflow_store::{EncodedLog, ProjectionBatch, ProjectionStore, StoreError, StoredEvent};
-use rustc_hash::FxHashSet;
+use caseflow_store::{
+    Conflict, EncodedLog, ProjectionBatch, ProjectionStore, StoreError, StoredEvent,
+};
+use rustc_hash::FxHashMap;
 use tracing::{info, instrument, warn};
 
 use crate::backlog::Backlog;
@@ -64,6 +66,8 @@ pub struct BatchReport {
     pub applied: usize,
     pub rejected: usize,
     pub duplicates: usize,
+    /// Of the duplicates, those whose content differs from the copy kept.
+    pub conflicts: usize,
     pub subjects: usize,
     pub last_sequence: u64,
 }
@@ -92,6 +96,8 @@ struct Rederived {
     log: Option<EncodedLog>,
     stored: u64,
     duplicates: u64,
+    /// Of the duplicates, those whose content differs from the copy kept.
+    conflicts: u64,
 }
 
 impl Projector {
@@ -224,6 +230,7 @@ impl Projector {
             for (subject, r) in rederived {
                 report.applied += r.stored as usize;
                 report.duplicates += r.duplicates as usize;
+                report.conflicts += r.conflicts as usize;
                 batch.new_events += r.stored;
                 batch.duplicates += r.duplicates;
                 if let Some(log) = r.log {
@@ -251,6 +258,7 @@ impl Projector {
             Settled {
                 stored: report.applied as u64,
                 duplicates: report.duplicates as u64,
+                conflicts: report.conflicts as u64,
                 subjects: derived_subjects,
                 applied_sequence: report.last_sequence,
             },
@@ -362,17 +370,42 @@ impl Projector {
             _ => CaseloadPart::default(),
         };
         let (mut stored, mut duplicates) = (0, 0);
+        let mut conflicts = 0;
         let changed = !incoming.is_empty();
         if changed {
-            // An event whose id the log (or an earlier incoming event) has is a duplicate.
-            let new: Vec<bool> = {
-                let mut ids: FxHashSet<&str> =
-                    log.events.iter().map(|s| s.event.id.as_str()).collect();
-                incoming
+            // An event whose id the log (or an earlier incoming event) has is a duplicate; one
+            // whose content differs from the copy kept is also a conflict.
+            let (new, found) = {
+                let mut seen: FxHashMap<&str, &StoredEvent> = log
+                    .events
                     .iter()
-                    .map(|e| ids.insert(e.event.id.as_str()))
-                    .collect()
+                    .map(|s| (s.event.id.as_str(), s))
+                    .collect();
+                let mut found = Vec::new();
+                let new: Vec<bool> = incoming
+                    .iter()
+                    .map(|e| match seen.get(e.event.id.as_str()) {
+                        None => {
+                            seen.insert(e.event.id.as_str(), e);
+                            true
+                        }
+                        Some(kept) => {
+                            if !kept.event.is_same_fact_as(&e.event) {
+                                found.push(Conflict {
+                                    event_id: kept.event.id.clone(),
+                                    occurred_on: kept.event.occurred_on,
+                                    kept: kept.sequence,
+                                    dropped: e.sequence,
+                                });
+                            }
+                            false
+                        }
+                    })
+                    .collect();
+                (new, found)
             };
+            conflicts = found.len() as u64;
+            log.conflicts.extend(found);
             if let Some(last) = incoming.last() {
                 log.through = last.sequence;
             }
@@ -400,6 +433,7 @@ impl Projector {
             log: if changed { Some(log.encode()?) } else { None },
             stored,
             duplicates,
+            conflicts,
         })
     }
 

@@ -3,6 +3,7 @@
 use caseflow_domain::calendar::format_day;
 use caseflow_domain::{DataQualityIssue, EntityKind, Id, Subject, data_quality_issues};
 use caseflow_proto::v1::{self, operations_server::Operations};
+use caseflow_store::SubjectLog;
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
@@ -19,6 +20,20 @@ pub(crate) fn issue_to_proto(subject: &Subject, i: &DataQualityIssue) -> v1::Dat
         occurred_on: i.occurred_on.map(format_day).unwrap_or_default(),
         message: i.message.clone(),
     }
+}
+
+/// A subject's data-quality issues: those of its timeline, then its conflicting duplicates.
+fn issues_of(subject: &Subject, log: &SubjectLog) -> Vec<DataQualityIssue> {
+    let mut issues = data_quality_issues(subject.kind, log.events.iter().map(|s| &s.event));
+    issues.extend(conflict_issues(log));
+    issues
+}
+
+/// The subject's conflicting duplicates (event ids re-sent with other content), as issues.
+pub(crate) fn conflict_issues(log: &SubjectLog) -> impl Iterator<Item = DataQualityIssue> + '_ {
+    log.conflicts.iter().map(|c| {
+        DataQualityIssue::conflicting_duplicate(&c.event_id, c.occurred_on, c.kept, c.dropped)
+    })
 }
 
 fn limit(requested: u32) -> usize {
@@ -49,7 +64,7 @@ impl OperationsService {
         let mut issues = Vec::new();
         'subjects: for subject in subjects {
             let log = self.0.store.subject_log(&subject)?;
-            let found = data_quality_issues(subject.kind, log.events.iter().map(|s| &s.event));
+            let found = issues_of(&subject, &log);
             for i in &found {
                 if issues.len() >= limit {
                     break 'subjects;

@@ -15,7 +15,7 @@ use tonic::{Request, Response, Status};
 use tracing::instrument;
 
 use crate::figures::parse_indicator;
-use crate::operations::issue_to_proto;
+use crate::operations::{conflict_issues, issue_to_proto};
 use crate::{AppState, ServiceError, parse_la, parse_month};
 
 /// Members are sent as they are found; this many wait for a slow reader at most.
@@ -30,7 +30,8 @@ impl RecordsService {
             ServiceError::InvalidArgument(format!("child_id {:?} is not a valid id", r.child_id))
         })?;
         let subject = Subject::child(la, id);
-        let stored = self.0.store.events(&subject)?;
+        let log = self.0.store.subject_log(&subject)?;
+        let stored = &log.events;
         if stored.is_empty() {
             return Err(ServiceError::NotFound(format!("no events for {subject}")));
         }
@@ -95,10 +96,13 @@ impl RecordsService {
             sex: tl.sex.map(|s| s.code().to_owned()).unwrap_or_default(),
             entries,
             periods,
+            // The timeline's issues, then the subject's conflicting duplicates.
             issues: tl
                 .issues
                 .iter()
-                .map(|i| issue_to_proto(&subject, i))
+                .cloned()
+                .chain(conflict_issues(&log))
+                .map(|i| issue_to_proto(&subject, &i))
                 .collect(),
         })
     }

@@ -26,7 +26,7 @@ mod tests;
 
 /// The version of the store's layout and record encodings. Projections written with another
 /// version are rebuilt from the event log (it is part of the projector's fingerprint).
-pub const FORMAT_VERSION: u32 = 7;
+pub const FORMAT_VERSION: u32 = 8;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
 pub use records::{
-    CellRow, Counters, Counts, EncodedLog, RejectionRecord, StoredEvent, SubjectLog,
+    CellRow, Conflict, Counters, Counts, EncodedLog, RejectionRecord, StoredEvent, SubjectLog,
 };
 use records::{Staged, corrupt_key, decode, encode};
 

@@ -27,6 +27,21 @@ pub struct StoredEvent {
 pub struct SubjectLog {
     pub through: u64,
     pub events: Vec<StoredEvent>,
+    /// Event ids sent again with different content (the first copy, in `events`, is kept).
+    pub conflicts: Vec<Conflict>,
+}
+
+/// An event id that arrived again with different content: kept at one stream sequence,
+/// dropped at another. Reported as a `conflicting_duplicate` data-quality issue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    pub event_id: Id,
+    /// The day the kept copy says it happened.
+    pub occurred_on: time::Date,
+    /// The stream sequence of the copy kept.
+    pub kept: u64,
+    /// The stream sequence of the copy dropped.
+    pub dropped: u64,
 }
 
 /// A subject's log encoded as stored. Encoding is the caller's: the projector's deriving

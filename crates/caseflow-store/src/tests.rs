@@ -20,7 +20,8 @@ use serde::Serialize;
 
 use crate::records::{Staged, encode};
 use crate::{
-    CellRow, Counters, Counts, FORMAT_VERSION, RejectionRecord, StoredEvent, SubjectLog, keys,
+    CellRow, Conflict, Counters, Counts, FORMAT_VERSION, RejectionRecord, StoredEvent, SubjectLog,
+    keys,
 };
 
 fn hex(bytes: &[u8]) -> String {
@@ -71,6 +72,12 @@ fn rendered() -> String {
         events: vec![StoredEvent {
             sequence: 7,
             event: events[0].clone(),
+        }],
+        conflicts: vec![Conflict {
+            event_id: events[0].id.clone(),
+            occurred_on: events[0].occurred_on,
+            kept: 7,
+            dropped: 9,
         }],
     };
     writeln!(out, "log: {}", hex(&log.encode().unwrap().0)).unwrap();
