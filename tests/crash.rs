@@ -19,7 +19,7 @@ use caseflow_store::{
 use caseflow_tests::*;
 use tokio::sync::watch;
 
-fn sample() -> Vec<String> {
+pub(crate) fn sample() -> Vec<String> {
     caseflow::sample::COMMITTED_SAMPLE
         .lines()
         .map(str::to_owned)
@@ -43,7 +43,7 @@ async fn sample_stream() -> (TestNats, u64, EventLog) {
 }
 
 /// Publishes sample lines raw; returns the stream's last sequence.
-async fn publish_lines(nats_url: &str, lines: &[String]) -> u64 {
+pub(crate) async fn publish_lines(nats_url: &str, lines: &[String]) -> u64 {
     let log = EventLog::connect(nats_url, Default::default())
         .await
         .unwrap();
@@ -60,7 +60,12 @@ async fn publish_lines(nats_url: &str, lines: &[String]) -> u64 {
 }
 
 /// Runs a projector on `store` until it has applied `target`.
-async fn project(log: &EventLog, store: Arc<dyn ProjectionStore>, batch_size: usize, target: u64) {
+pub(crate) async fn project(
+    log: &EventLog,
+    store: Arc<dyn ProjectionStore>,
+    batch_size: usize,
+    target: u64,
+) {
     project_with(log, store, batch_size, target, Default::default()).await
 }
 
@@ -114,7 +119,7 @@ async fn project_a_month_later(log: &EventLog, store: Arc<dyn ProjectionStore>, 
     project_on(log, store, 500, target, Default::default(), "2018-07-03").await
 }
 
-fn open(dir: &tempfile::TempDir) -> Arc<SledStore> {
+pub(crate) fn open(dir: &tempfile::TempDir) -> Arc<SledStore> {
     Arc::new(
         SledStore::open(
             dir.path(),

@@ -5,6 +5,7 @@ mod architecture;
 mod crash;
 mod demo;
 mod ingest;
+mod process;
 mod rejections;
 mod report;
 mod scorecard;

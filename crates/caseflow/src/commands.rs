@@ -17,15 +17,26 @@ use tokio::sync::watch;
 use crate::app::{self, Running};
 use crate::config::Config;
 
-/// `caseflow serve`: runs until Ctrl-C.
+/// `caseflow serve`: runs until Ctrl-C (SIGINT) or SIGTERM.
 pub async fn serve(config: &Config) -> anyhow::Result<()> {
     let running = app::start(config).await?;
     eprintln!(
         "caseflow serving gRPC on {} (NATS {}); Ctrl-C to stop",
         running.grpc_addr, running.nats_url
     );
-    tokio::signal::ctrl_c().await?;
+    stop_signal().await?;
     running.shutdown().await
+}
+
+/// Waits for SIGINT (Ctrl-C) or SIGTERM (what systemd, Docker and Kubernetes send to stop).
+async fn stop_signal() -> anyhow::Result<()> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot listen for SIGTERM")?;
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted.context("cannot listen for SIGINT")?,
+        _ = terminate.recv() => {}
+    }
+    Ok(())
 }
 
 /// What `publish` did.
@@ -341,7 +352,7 @@ pub async fn demo(config: &Config, options: &DemoOptions) -> anyhow::Result<()> 
     let result = demo_steps(&config, &running, &sim, options).await;
     if result.is_ok() && !options.exit {
         println!("\nThe server keeps running; Ctrl-C to stop.");
-        tokio::signal::ctrl_c().await?;
+        stop_signal().await?;
     }
     running.shutdown().await?;
     result

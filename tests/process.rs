@@ -1,0 +1,242 @@
+//! Processes really die: `caseflow serve` and `caseflow rebuild` run as child processes, are
+//! killed with SIGKILL in the middle of their work and started again on the same data
+//! directory; at the end the projections are exactly a clean rebuild's (a full dump of the
+//! store, as the crash tests compare).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use caseflow_log::EventLog;
+use caseflow_proto::v1;
+use caseflow_store::{ProjectionStore, SledSettings, SledStore};
+use caseflow_tests::*;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::crash::{open, project, publish_lines, sample};
+
+/// The `caseflow` binary, built once for this test run (the test binary does not build it:
+/// its package is another). Its path comes from cargo's own report of the build.
+fn caseflow_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let out = std::process::Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--offline",
+                "-p",
+                "caseflow",
+                "--bin",
+                "caseflow",
+                "--message-format=json",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "cargo build -p caseflow failed");
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "caseflow")
+            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+            .expect("cargo reported no caseflow executable")
+    })
+}
+
+/// A data directory and the configuration file that points caseflow at it and at `nats_url`,
+/// on the crash tests' day (so its projections compare with [`project`]'s).
+struct Install {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+impl Install {
+    fn new(nats_url: &str) -> Install {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("caseflow.toml");
+        let text = format!(
+            "data_dir = {data:?}\ntoday = \"{TODAY}\"\n\n[nats]\nurl = {nats_url:?}\n\n\
+             [grpc]\nlisten = \"127.0.0.1:0\"\n\n[projector]\nbatch_size = 64\nroll_chunk = 50\n\n\
+             [store]\ncache_capacity_mib = 16\n",
+            data = dir.path().join("data").display().to_string(),
+        );
+        std::fs::write(&config, text).unwrap();
+        Install { dir, config }
+    }
+
+    fn command(&self, subcommand: &str) -> Command {
+        let mut command = Command::new(caseflow_binary());
+        command
+            .arg("--config")
+            .arg(&self.config)
+            .arg(subcommand)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    }
+
+    /// Starts `caseflow serve` and waits until it says where its gRPC server listens.
+    async fn serve(&self) -> Served {
+        let mut child = self.command("serve").spawn().unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let grpc = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Some(rest) = line.strip_prefix("caseflow serving gRPC on ") {
+                    return rest.split_whitespace().next().unwrap().to_owned();
+                }
+            }
+            panic!("caseflow serve ended before it served");
+        })
+        .await
+        .expect("caseflow serve did not start within a minute");
+        // Keep draining its stderr so that it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Served {
+            child,
+            grpc: format!("http://{grpc}"),
+        }
+    }
+
+    /// The projections, once no caseflow holds them.
+    fn store(&self) -> SledStore {
+        SledStore::open(
+            &self.dir.path().join("data").join("store"),
+            &SledSettings {
+                cache_capacity_bytes: 8 << 20,
+            },
+        )
+        .unwrap()
+    }
+}
+
+/// A running `caseflow serve`.
+struct Served {
+    child: Child,
+    grpc: String,
+}
+
+impl Served {
+    /// SIGKILL: no chance to finish anything.
+    async fn kill(mut self) {
+        self.child.start_kill().unwrap();
+        let status = self.child.wait().await.unwrap();
+        assert!(!status.success(), "killed, yet {status}");
+    }
+
+    /// Waits until it has applied the stream up to `target`.
+    async fn caught_up(&self, target: u64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            let applied =
+                match v1::operations_client::OperationsClient::connect(self.grpc.clone()).await {
+                    Ok(mut client) => client
+                        .get_status(v1::GetStatusRequest {})
+                        .await
+                        .map(|s| s.into_inner().applied_sequence)
+                        .unwrap_or(0),
+                    Err(_) => 0,
+                };
+            if applied >= target {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "caseflow serve applied {applied} of {target} in two minutes"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGTERM, as a service manager stops it: a clean exit.
+    async fn terminate(mut self) {
+        let pid = self.child.id().unwrap().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .unwrap();
+        assert!(sent.success());
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("caseflow serve did not stop within 30 s of SIGTERM")
+            .unwrap();
+        assert!(
+            status.success(),
+            "SIGTERM ended caseflow serve with {status}"
+        );
+    }
+}
+
+/// The dump of a clean rebuild of the stream up to `target`.
+async fn clean_rebuild(log: &EventLog, target: u64) -> Vec<caseflow_store::KeyValue> {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = open(&dir);
+    project(log, clean.clone(), 500, target).await;
+    clean.dump().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_killed_during_ingest_resumes_to_a_clean_rebuild() {
+    let nats = TestNats::start();
+    let install = Install::new(&nats.url());
+    let lines = sample();
+    let chunks: Vec<&[String]> = lines.chunks(150).collect();
+    let mut served = install.serve().await;
+    // The stream keeps receiving while caseflow is killed just after a chunk lands (while it
+    // reads or settles it) and started again, three times.
+    for (i, chunk) in chunks.iter().enumerate() {
+        publish_lines(&nats.url(), chunk).await;
+        if [2, 5, 9].contains(&i) {
+            served.kill().await;
+            served = install.serve().await;
+        }
+    }
+    let log = EventLog::connect(&nats.url(), Default::default())
+        .await
+        .unwrap();
+    let target = log.last_sequence().await.unwrap();
+    assert_eq!(target, lines.len() as u64);
+    served.caught_up(target).await;
+    served.terminate().await;
+
+    let store = install.store();
+    assert_eq!(store.applied_sequence().unwrap(), target);
+    let recovered = store.dump().unwrap();
+    assert!(
+        recovered == clean_rebuild(&log, target).await,
+        "the projections after three SIGKILLs differ from a clean rebuild's"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rebuild_killed_midway_resumes_to_a_clean_rebuild() {
+    let nats = TestNats::start();
+    let target = publish_lines(&nats.url(), &sample()).await;
+    let log = EventLog::connect(&nats.url(), Default::default())
+        .await
+        .unwrap();
+    let expected = clean_rebuild(&log, target).await;
+    let install = Install::new(&nats.url());
+    // Killed early (reading) and later (deriving and committing); `serve` then carries on
+    // from whatever the killed rebuild had committed.
+    for after in [Duration::from_millis(150), Duration::from_millis(900)] {
+        let mut rebuild = install.command("rebuild").spawn().unwrap();
+        tokio::time::sleep(after).await;
+        rebuild.start_kill().unwrap();
+        rebuild.wait().await.unwrap();
+
+        let served = install.serve().await;
+        served.caught_up(target).await;
+        served.terminate().await;
+        assert!(
+            install.store().dump().unwrap() == expected,
+            "after a rebuild killed at {after:?}, the projections differ from a clean rebuild's"
+        );
+    }
+}
