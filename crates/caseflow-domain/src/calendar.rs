@@ -287,7 +287,10 @@ mod tests {
         assert_eq!(FinancialYear(2018).to_string(), "2018/19");
         assert_eq!(FinancialYear(1999).to_string(), "1999/00");
         assert_eq!("2018-05".parse::<Month>().unwrap(), may);
-        assert!("2018-13".parse::<Month>().is_err());
+        assert_eq!(
+            "2018-13".parse::<Month>(),
+            Err(CalendarError::BadMonth("2018-13".to_owned()))
+        );
         assert_eq!(Month::new(2018, 12).unwrap().next().to_string(), "2019-01");
         assert_eq!(Month::new(2018, 1).unwrap().prev().to_string(), "2017-12");
     }
@@ -321,7 +324,7 @@ mod tests {
             "2018-05-14T00:00",
             "",
         ] {
-            assert!(parse_day(bad).is_err(), "{bad}");
+            assert_eq!(parse_day(bad), Err(CalendarError::BadDate(bad.to_owned())));
         }
         assert_eq!(format_day(date!(2018 - 05 - 04)), "2018-05-04");
     }

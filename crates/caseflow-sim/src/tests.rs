@@ -25,7 +25,9 @@ use caseflow_domain::settings::Settings;
 use caseflow_domain::timeline::{ChildTimeline, fold_child};
 use caseflow_domain::{EntityKind, Event, Id, Payload, Subject, Timestamp};
 
-use crate::{Authority, Mess, SimConfig, simulate, simulate_authority, write_jsonl};
+use crate::{
+    Authority, Mess, SimConfig, SimConfigError, simulate, simulate_authority, write_jsonl,
+};
 
 mod golden;
 
@@ -684,13 +686,32 @@ fn configurations_are_checked() {
     assert_eq!(SimConfig::many(1, 150).validate(), Ok(()));
     assert_eq!(SimConfig::many(1, 150).authorities.len(), 150);
     let bad = SimConfig::like_seed(1, "37");
-    assert!(bad.validate().is_err());
+    assert_eq!(
+        bad.validate(),
+        Err(SimConfigError::BadAuthority("37".to_owned()))
+    );
     assert_eq!(simulate_authority(&bad, "37"), Authority::default());
     let backwards = SimConfig {
         start: date!(2019 - 01 - 01),
         ..SimConfig::default()
     };
-    assert!(backwards.validate().is_err());
+    assert_eq!(backwards.validate(), Err(SimConfigError::EmptySpan));
+    let too_early = SimConfig {
+        start: date!(1969 - 12 - 31),
+        ..SimConfig::default()
+    };
+    assert_eq!(too_early.validate(), Err(SimConfigError::TooEarly));
+    let mut noisy = SimConfig::default();
+    noisy.mess.invalid_percent = 101.0;
+    assert_eq!(
+        noisy.validate(),
+        Err(SimConfigError::BadPercent("invalid_percent"))
+    );
+    let varied = SimConfig {
+        variation: 1.5,
+        ..SimConfig::default()
+    };
+    assert_eq!(varied.validate(), Err(SimConfigError::BadVariation));
 }
 
 /// The calibration: one authority like the seed at its last complete month, against ranges
