@@ -18,10 +18,10 @@ use std::sync::Arc;
 
 use caseflow_domain::{La, Month};
 use caseflow_log::EventLog;
-use caseflow_proto::v1::figures_server::FiguresServer;
-use caseflow_proto::v1::ingest_server::IngestServer;
-use caseflow_proto::v1::operations_server::OperationsServer;
-use caseflow_proto::v1::records_server::RecordsServer;
+use caseflow_proto::v2::figures_server::FiguresServer;
+use caseflow_proto::v2::ingest_server::IngestServer;
+use caseflow_proto::v2::operations_server::OperationsServer;
+use caseflow_proto::v2::records_server::RecordsServer;
 use caseflow_store::ProjectionStore;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;

@@ -1,29 +1,28 @@
 //! Asks a running server for the report's scorecard and series, and reads the answers into the
-//! typed model. Nothing is guessed: a value the model has no place for (an unknown polarity, a
-//! month that does not parse, a row without its indicator) is an error naming it.
+//! typed model. Nothing is guessed: a value the model has no place for (a polarity, basis or
+//! unit left UNSPECIFIED, an enum value this build does not know, a month that does not parse,
+//! a row without its indicator) is an error naming it. UNSPECIFIED is "none" only where the API
+//! says so: a row's direction of travel, judgement and RAG.
 
 use std::collections::BTreeSet;
 
 use anyhow::{Context, anyhow, bail};
-use caseflow_domain::indicators::{Basis, Polarity, Unit};
-use caseflow_domain::scorecard::{Direction, Judgement, Rag};
 use caseflow_domain::{FinancialYear, La, Month};
-use caseflow_proto::v1;
+use caseflow_proto::{WireEnum, read_enum, v2};
 
 use super::model::{
     Benchmarks, IndicatorInfo, MonthValue, ReportData, Row, Scorecard, Series, Thresholds, Travel,
     YearValue,
 };
-use super::show;
 
 /// Asks the server at `grpc` (e.g. `http://127.0.0.1:50051`) for the scorecard of `la` and
 /// `month` (`YYYY-MM`; `None`: the last complete month) and each indicator's 13-month series.
 pub async fn fetch(grpc: &str, la: &str, month: Option<&str>) -> anyhow::Result<ReportData> {
-    let mut figures = v1::figures_client::FiguresClient::connect(grpc.to_owned())
+    let mut figures = v2::figures_client::FiguresClient::connect(grpc.to_owned())
         .await
         .with_context(|| format!("cannot reach caseflow at {grpc}"))?;
     let answer = figures
-        .get_scorecard(v1::GetScorecardRequest {
+        .get_scorecard(v2::GetScorecardRequest {
             la: la.to_owned(),
             month: month.unwrap_or_default().to_owned(),
             ..Default::default()
@@ -41,7 +40,7 @@ pub async fn fetch(grpc: &str, la: &str, month: Option<&str>) -> anyhow::Result<
             continue;
         }
         let answer = figures
-            .get_series(v1::GetSeriesRequest {
+            .get_series(v2::GetSeriesRequest {
                 la: la.to_owned(),
                 indicator: id.clone(),
                 from_month: from.to_string(),
@@ -56,7 +55,7 @@ pub async fn fetch(grpc: &str, la: &str, month: Option<&str>) -> anyhow::Result<
     Ok(ReportData { scorecard, series })
 }
 
-fn scorecard(card: v1::Scorecard) -> anyhow::Result<Scorecard> {
+fn scorecard(card: v2::Scorecard) -> anyhow::Result<Scorecard> {
     Ok(Scorecard {
         la: La::parse(&card.la).ok_or_else(|| anyhow!("authority {:?} is not a code", card.la))?,
         month: month(&card.month)?,
@@ -70,21 +69,21 @@ fn scorecard(card: v1::Scorecard) -> anyhow::Result<Scorecard> {
     })
 }
 
-fn row(row: v1::ScorecardRow) -> anyhow::Result<Row> {
+fn row(row: v2::ScorecardRow) -> anyhow::Result<Row> {
     let indicator = indicator(row.indicator)?;
     let id = indicator.id.clone();
     let travel = match (
-        optional(&row.direction, &DIRECTIONS, show::direction_name)?,
-        optional(&row.judgement, &JUDGEMENTS, show::judgement_name)?,
+        read_enum::<v2::Direction>(row.direction)?,
+        read_enum::<v2::Judgement>(row.judgement)?,
     ) {
         (Some(direction), Some(judgement)) => Some(Travel {
             direction,
             judgement,
         }),
         (None, None) => None,
-        (d, j) => bail!("{id}: a direction of travel {d:?} with a judgement {j:?}"),
+        _ => bail!("{id}: a direction of travel and its judgement come together, not alone"),
     };
-    let month_value = |m: Option<v1::MonthValue>, which: &str| {
+    let month_value = |m: Option<v2::MonthValue>, which: &str| {
         m.ok_or_else(|| anyhow!("{id} has no {which} month"))
             .and_then(month_value)
     };
@@ -105,7 +104,7 @@ fn row(row: v1::ScorecardRow) -> anyhow::Result<Row> {
             })
             .collect::<anyhow::Result<_>>()?,
         travel,
-        rag: optional(&row.rag, &RAGS, Rag::name)?,
+        rag: read_enum::<v2::Rag>(row.rag)?,
         thresholds: row
             .thresholds
             .map(|t| {
@@ -131,7 +130,7 @@ fn row(row: v1::ScorecardRow) -> anyhow::Result<Row> {
     })
 }
 
-fn series(s: v1::GetSeriesResponse) -> anyhow::Result<Series> {
+fn series(s: v2::GetSeriesResponse) -> anyhow::Result<Series> {
     Ok(Series {
         indicator: indicator(s.indicator)?,
         months: s
@@ -142,22 +141,19 @@ fn series(s: v1::GetSeriesResponse) -> anyhow::Result<Series> {
     })
 }
 
-fn indicator(info: Option<v1::IndicatorInfo>) -> anyhow::Result<IndicatorInfo> {
+fn indicator(info: Option<v2::IndicatorInfo>) -> anyhow::Result<IndicatorInfo> {
     let info = info.context("no indicator")?;
     let id = info.id;
     Ok(IndicatorInfo {
-        polarity: required(&info.polarity, &POLARITIES, show::polarity_name)
-            .with_context(|| format!("{id}: polarity"))?,
-        basis: required(&info.basis, &BASES, show::basis_name)
-            .with_context(|| format!("{id}: basis"))?,
-        unit: required(&info.unit, &UNITS, show::unit_name)
-            .with_context(|| format!("{id}: unit"))?,
+        polarity: required::<v2::Polarity>(info.polarity).with_context(|| id.clone())?,
+        basis: required::<v2::Basis>(info.basis).with_context(|| id.clone())?,
+        unit: required::<v2::Unit>(info.unit).with_context(|| id.clone())?,
         title: info.title,
         id,
     })
 }
 
-fn month_value(m: v1::MonthValue) -> anyhow::Result<MonthValue> {
+fn month_value(m: v2::MonthValue) -> anyhow::Result<MonthValue> {
     Ok(MonthValue {
         month: month(&m.month)?,
         numerator: m.numerator,
@@ -180,47 +176,164 @@ fn financial_year(s: &str) -> anyhow::Result<FinancialYear> {
         .ok_or_else(|| anyhow!("{s:?} is not a financial year of the form YYYY/YY"))
 }
 
-const POLARITIES: [Polarity; 4] = [
-    Polarity::Info,
-    Polarity::High,
-    Polarity::Low,
-    Polarity::WithinRange,
-];
-const BASES: [Basis; 5] = [
-    Basis::MonthEnd,
-    Basis::InMonth,
-    Basis::Rolling12Months,
-    Basis::YtdAverage,
-    Basis::TermEnd,
-];
-const UNITS: [Unit; 5] = [
-    Unit::Count,
-    Unit::Percent,
-    Unit::RatePer10000,
-    Unit::AverageDays,
-    Unit::AverageCount,
-];
-const DIRECTIONS: [Direction; 3] = [Direction::Up, Direction::Down, Direction::Same];
-const JUDGEMENTS: [Judgement; 4] = [
-    Judgement::Improved,
-    Judgement::Declined,
-    Judgement::NoMovement,
-    Judgement::NotJudged,
-];
-const RAGS: [Rag; 3] = [Rag::Red, Rag::Amber, Rag::Green];
-
-/// The value named `s`; empty is none.
-fn optional<T: Copy>(s: &str, all: &[T], name: fn(T) -> &'static str) -> anyhow::Result<Option<T>> {
-    if s.is_empty() {
-        return Ok(None);
-    }
-    all.iter()
-        .copied()
-        .find(|v| name(*v) == s)
-        .map(Some)
-        .ok_or_else(|| anyhow!("{s:?} is not a known value"))
+/// An enum field every answer sets: UNSPECIFIED is an error.
+fn required<W: WireEnum>(raw: i32) -> anyhow::Result<W::Domain> {
+    read_enum::<W>(raw)?.ok_or_else(|| anyhow!("{} is unspecified", W::NAME))
 }
 
-fn required<T: Copy>(s: &str, all: &[T], name: fn(T) -> &'static str) -> anyhow::Result<T> {
-    optional(s, all, name)?.ok_or_else(|| anyhow!("missing"))
+#[cfg(test)]
+mod tests {
+    use caseflow_domain::indicators::{Basis, Polarity, Unit};
+    use caseflow_domain::scorecard::{Direction, Judgement, Rag};
+
+    use super::*;
+
+    fn info() -> v2::IndicatorInfo {
+        v2::IndicatorInfo {
+            id: "6.5".into(),
+            title: "% ceased due to permanence".into(),
+            polarity: v2::Polarity::High.into(),
+            basis: v2::Basis::InMonth.into(),
+            unit: v2::Unit::Percent.into(),
+        }
+    }
+
+    fn month_value(month: &str, value: Option<f64>) -> Option<v2::MonthValue> {
+        Some(v2::MonthValue {
+            month: month.into(),
+            numerator: 1,
+            denominator: Some(2),
+            value,
+            ytd_numerator: Some(3),
+            ytd_denominator: Some(4),
+            ytd_value: Some(75.0),
+            complete: true,
+        })
+    }
+
+    /// 6.5 in May 2018 of authority 372: 50% after 25%, improved, green against 35%+.
+    fn answer() -> v2::Scorecard {
+        v2::Scorecard {
+            la: "372".into(),
+            month: "2018-05".into(),
+            financial_year: "2018/19".into(),
+            rows: vec![v2::ScorecardRow {
+                indicator: Some(info()),
+                current: month_value("2018-05", Some(50.0)),
+                previous: month_value("2018-04", Some(25.0)),
+                trend: vec![v2::YearValue {
+                    year: "2017/18".into(),
+                    numerator: 2,
+                    denominator: Some(8),
+                    value: Some(25.0),
+                }],
+                direction: v2::Direction::Up.into(),
+                judgement: v2::Judgement::Improved.into(),
+                rag: v2::Rag::Green.into(),
+                thresholds: Some(v2::Thresholds {
+                    year: "2018/19".into(),
+                    green: Some(35.0),
+                    ..Default::default()
+                }),
+                benchmarks: None,
+                group: String::new(),
+            }],
+        }
+    }
+
+    /// The error of reading `card`, with its causes.
+    fn error(card: v2::Scorecard) -> String {
+        format!("{:#}", scorecard(card).unwrap_err())
+    }
+
+    #[test]
+    fn an_answer_reads_as_the_typed_model() {
+        let card = scorecard(answer()).unwrap();
+        assert_eq!(card.la.to_string(), "372");
+        assert_eq!(card.month, "2018-05".parse().unwrap());
+        assert_eq!(card.financial_year, FinancialYear(2018));
+        let row = &card.rows[0];
+        assert_eq!(
+            (
+                row.indicator.polarity,
+                row.indicator.basis,
+                row.indicator.unit
+            ),
+            (Polarity::High, Basis::InMonth, Unit::Percent)
+        );
+        assert_eq!(
+            row.travel,
+            Some(Travel {
+                direction: Direction::Up,
+                judgement: Judgement::Improved
+            })
+        );
+        assert_eq!(row.rag, Some(Rag::Green));
+        assert_eq!(
+            (row.current.value, row.current.ytd_value),
+            (Some(50.0), Some(75.0))
+        );
+        assert_eq!(row.trend[0].year, FinancialYear(2017));
+        assert_eq!(row.thresholds.as_ref().unwrap().year, FinancialYear(2018));
+        assert_eq!(row.group, None);
+        assert_eq!(row.benchmarks, Benchmarks::default());
+    }
+
+    #[test]
+    fn unspecified_travel_and_rag_are_none() {
+        let mut answer = answer();
+        let row = &mut answer.rows[0];
+        row.direction = v2::Direction::Unspecified.into();
+        row.judgement = v2::Judgement::Unspecified.into();
+        row.rag = v2::Rag::Unspecified.into();
+        row.group = "LAC 1-3".into();
+        let card = scorecard(answer).unwrap();
+        assert_eq!((card.rows[0].travel, card.rows[0].rag), (None, None));
+        assert_eq!(card.rows[0].group.as_deref(), Some("LAC 1-3"));
+    }
+
+    #[test]
+    fn what_the_model_has_no_place_for_is_an_error() {
+        let mut unspecified = answer();
+        if let Some(i) = unspecified.rows[0].indicator.as_mut() {
+            i.unit = v2::Unit::Unspecified.into();
+        }
+        assert_eq!(
+            error(unspecified),
+            "row 1: 6.5: caseflow.v2.Unit is unspecified"
+        );
+
+        let mut newer = answer();
+        newer.rows[0].rag = 9;
+        assert_eq!(error(newer), "row 1: 9 is not a value of caseflow.v2.Rag");
+
+        let mut half = answer();
+        half.rows[0].judgement = v2::Judgement::Unspecified.into();
+        assert_eq!(
+            error(half),
+            "row 1: 6.5: a direction of travel and its judgement come together, not alone"
+        );
+
+        let mut month = answer();
+        month.month = "May 2018".into();
+        assert_eq!(
+            error(month),
+            "\"May 2018\" is not a month of the form YYYY-MM"
+        );
+
+        let mut year = answer();
+        year.financial_year = "2018/20".into();
+        assert_eq!(
+            error(year),
+            "\"2018/20\" is not a financial year of the form YYYY/YY"
+        );
+
+        let mut bare = answer();
+        bare.rows[0].indicator = None;
+        assert_eq!(error(bare), "row 1: no indicator");
+
+        let mut no_month = answer();
+        no_month.rows[0].previous = None;
+        assert_eq!(error(no_month), "row 1: 6.5 has no previous month");
+    }
 }
