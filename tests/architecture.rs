@@ -22,6 +22,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "prost",
             "serde",
             "serde_json",
+            "thiserror",
             "time",
             "tonic",
             "tonic-prost",

@@ -1,11 +1,12 @@
 //! The gRPC ingest call: validate, append, answer with the sequence or the rejection.
 
-use caseflow_proto::v1::{self, append_response::Outcome};
+use caseflow_proto::v2::append_response::Outcome;
+use caseflow_proto::{v1, v2};
 use caseflow_tests::*;
 
-fn request(json: &str, expected: Option<u64>) -> v1::AppendRequest {
+fn request(json: &str, expected: Option<u64>) -> v2::AppendRequest {
     let event: v1::Event = serde_json::from_str(json).unwrap();
-    v1::AppendRequest {
+    v2::AppendRequest {
         event: Some(event),
         expected_last_subject_sequence: expected,
     }

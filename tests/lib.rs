@@ -8,7 +8,7 @@ use std::time::Duration;
 use caseflow::app::{self, Running};
 use caseflow::config::Config;
 use caseflow_log::{EmbeddedNats, EmbeddedOptions, EventLog};
-use caseflow_proto::v1;
+use caseflow_proto::v2;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tonic::transport::Channel;
@@ -103,20 +103,20 @@ impl TestCaseflow {
             .connect_lazy()
     }
 
-    pub fn figures(&self) -> v1::figures_client::FiguresClient<Channel> {
-        v1::figures_client::FiguresClient::new(self.channel())
+    pub fn figures(&self) -> v2::figures_client::FiguresClient<Channel> {
+        v2::figures_client::FiguresClient::new(self.channel())
     }
 
-    pub fn records(&self) -> v1::records_client::RecordsClient<Channel> {
-        v1::records_client::RecordsClient::new(self.channel())
+    pub fn records(&self) -> v2::records_client::RecordsClient<Channel> {
+        v2::records_client::RecordsClient::new(self.channel())
     }
 
-    pub fn operations(&self) -> v1::operations_client::OperationsClient<Channel> {
-        v1::operations_client::OperationsClient::new(self.channel())
+    pub fn operations(&self) -> v2::operations_client::OperationsClient<Channel> {
+        v2::operations_client::OperationsClient::new(self.channel())
     }
 
-    pub fn ingest(&self) -> v1::ingest_client::IngestClient<Channel> {
-        v1::ingest_client::IngestClient::new(self.channel())
+    pub fn ingest(&self) -> v2::ingest_client::IngestClient<Channel> {
+        v2::ingest_client::IngestClient::new(self.channel())
     }
 
     pub fn health(&self) -> tonic_health::pb::health_client::HealthClient<Channel> {
@@ -126,7 +126,7 @@ impl TestCaseflow {
     /// Numerators of `indicator` for `from..=to` in `la`.
     pub async fn series(&self, la: &str, indicator: &str, from: &str, to: &str) -> Vec<i64> {
         self.figures()
-            .get_series(v1::GetSeriesRequest {
+            .get_series(v2::GetSeriesRequest {
                 la: la.to_owned(),
                 indicator: indicator.to_owned(),
                 from_month: from.to_owned(),
@@ -143,10 +143,10 @@ impl TestCaseflow {
     }
 
     /// Every member behind `indicator` in `month` of `la`, as streamed.
-    pub async fn members(&self, la: &str, indicator: &str, month: &str) -> Vec<v1::Member> {
+    pub async fn members(&self, la: &str, indicator: &str, month: &str) -> Vec<v2::Member> {
         let mut stream = self
             .records()
-            .list_members(v1::ListMembersRequest {
+            .list_members(v2::ListMembersRequest {
                 la: la.to_owned(),
                 indicator: indicator.to_owned(),
                 month: month.to_owned(),

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use caseflow_log::EventLog;
-use caseflow_proto::v1;
+use caseflow_proto::v2;
 use caseflow_store::{ProjectionStore, SledSettings, SledStore};
 use caseflow_tests::*;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -134,9 +134,9 @@ impl Served {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
         loop {
             let applied =
-                match v1::operations_client::OperationsClient::connect(self.grpc.clone()).await {
+                match v2::operations_client::OperationsClient::connect(self.grpc.clone()).await {
                     Ok(mut client) => client
-                        .get_status(v1::GetStatusRequest {})
+                        .get_status(v2::GetStatusRequest {})
                         .await
                         .map(|s| s.into_inner().applied_sequence)
                         .unwrap_or(0),

@@ -2,7 +2,7 @@
 //! is recorded with its reason, changes no figure, and never stops the projector.
 
 use caseflow_domain::RejectionReason;
-use caseflow_proto::v1;
+use caseflow_proto::{v1, v2};
 use caseflow_tests::*;
 use prost::Message;
 use serde_json::json;
@@ -149,7 +149,7 @@ async fn every_rejection_reason_is_recorded_and_the_projector_carries_on() {
 
     let rejections = cf
         .operations()
-        .list_rejections(v1::ListRejectionsRequest {
+        .list_rejections(v2::ListRejectionsRequest {
             la: String::new(),
             after_sequence: 0,
             limit: 0,
@@ -190,7 +190,7 @@ async fn every_rejection_reason_is_recorded_and_the_projector_carries_on() {
     // Rejections of one authority: the subject with no readable authority is left out.
     let of_372 = cf
         .operations()
-        .list_rejections(v1::ListRejectionsRequest {
+        .list_rejections(v2::ListRejectionsRequest {
             la: "372".into(),
             after_sequence: 0,
             limit: 0,

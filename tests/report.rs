@@ -5,9 +5,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use caseflow::report::{self, Format, ReportData};
-use caseflow_domain::scorecard::{BenchmarkSetting, ScorecardSettings, TargetSetting};
-use caseflow_proto::v1;
+use caseflow::report::{self, Format};
+use caseflow_domain::scorecard::{BenchmarkSetting, Rag, ScorecardSettings, TargetSetting};
 use caseflow_tests::*;
 use serde_json::{Value, json};
 
@@ -105,14 +104,11 @@ fn section_names() -> [(&'static str, &'static str); 6] {
 }
 
 /// The sections (by name) the scorecard has rows of.
-fn sections_of(card: &v1::Scorecard) -> Vec<&'static str> {
+fn sections_of(card: &report::Scorecard) -> Vec<&'static str> {
     let keys: BTreeSet<String> = card
         .rows
         .iter()
-        .map(|r| {
-            let id = &r.indicator.as_ref().unwrap().id;
-            id.split('.').next().unwrap().to_owned()
-        })
+        .map(|r| r.indicator.id.split('.').next().unwrap().to_owned())
         .collect();
     section_names()
         .iter()
@@ -173,34 +169,33 @@ async fn the_report_renders_every_format_from_a_running_server() {
     let data = report::fetch(&grpc, "372", None).await.unwrap();
     let card = &data.scorecard;
     // Today is 5 June 2018: the report is of May.
-    assert_eq!(card.month, "2018-05");
-    let ids: BTreeSet<String> = card
-        .rows
-        .iter()
-        .map(|r| r.indicator.as_ref().unwrap().id.clone())
-        .collect();
-    let series_ids: BTreeSet<String> = data
-        .series
-        .iter()
-        .map(|s| s.indicator.as_ref().unwrap().id.clone())
-        .collect();
+    assert_eq!(card.month.to_string(), "2018-05");
+    assert_eq!(card.financial_year.to_string(), "2018/19");
+    let ids: BTreeSet<String> = card.rows.iter().map(|r| r.indicator.id.clone()).collect();
+    let series_ids: BTreeSet<String> = data.series.iter().map(|s| s.indicator.id.clone()).collect();
     assert_eq!(series_ids, ids, "one series per indicator");
     assert_eq!(series_ids.len(), data.series.len(), "11.5 fetched once");
     let lac = data
         .series
         .iter()
-        .find(|s| s.indicator.as_ref().unwrap().id == "6.1")
+        .find(|s| s.indicator.id == "6.1")
         .unwrap();
-    let months: Vec<&str> = lac.months.iter().map(|m| m.month.as_str()).collect();
+    let months: Vec<String> = lac.months.iter().map(|m| m.month.to_string()).collect();
     assert_eq!(months.len(), 13);
-    assert_eq!((months[0], months[12]), ("2017-05", "2018-05"));
+    assert_eq!((&*months[0], &*months[12]), ("2017-05", "2018-05"));
     let groups: Vec<&str> = card
         .rows
         .iter()
-        .filter(|r| r.indicator.as_ref().unwrap().id == "11.5")
-        .map(|r| r.group.as_str())
+        .filter(|r| r.indicator.id == "11.5")
+        .filter_map(|r| r.group.as_deref())
         .collect();
     assert_eq!(groups, vec!["LAC 1-3", "LAC 4-5"]);
+    // The RAGs of the targets above, typed.
+    let rag = |id: &str| card.rows.iter().find(|r| r.indicator.id == id).unwrap().rag;
+    assert_eq!(
+        (rag("6.5"), rag("6.4"), rag("6.8"), rag("6.1")),
+        (Some(Rag::Green), Some(Rag::Amber), Some(Rag::Red), None)
+    );
     let sections = sections_of(card);
     assert_eq!(sections.len(), 6, "{sections:?}");
 
@@ -208,7 +203,6 @@ async fn the_report_renders_every_format_from_a_running_server() {
     let csv = report::render(&data, Format::Csv);
     let records = parse_csv(&csv);
     assert_eq!(records.len(), card.rows.len() + 1);
-    assert_eq!(records[0], report::csv_header(card));
     assert_eq!(
         &records[0][..8],
         [
@@ -291,76 +285,6 @@ async fn the_report_renders_every_format_from_a_running_server() {
         assert!(!html.contains(external), "{external}");
     }
     cf.stop().await;
-}
-
-fn row(id: &str, title: &str, unit: &str, value: Option<f64>) -> v1::ScorecardRow {
-    v1::ScorecardRow {
-        indicator: Some(v1::IndicatorInfo {
-            id: id.into(),
-            title: title.into(),
-            polarity: "high".into(),
-            basis: "month_end".into(),
-            unit: unit.into(),
-        }),
-        current: Some(v1::MonthValue {
-            month: "2018-05".into(),
-            numerator: 3,
-            denominator: Some(4),
-            value,
-            ..Default::default()
-        }),
-        previous: Some(v1::MonthValue {
-            month: "2018-04".into(),
-            value: None,
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-#[test]
-fn text_is_escaped_and_missing_values_show_as_dashes() {
-    let nasty = "<script>alert(\"x\")</script>, & 'more'";
-    let data = ReportData {
-        scorecard: v1::Scorecard {
-            la: "372".into(),
-            month: "2018-05".into(),
-            financial_year: "2018/19".into(),
-            rows: vec![
-                row("6.5", nasty, "percent", Some(75.0)),
-                row("9.1", "Number in fostering", "count", Some(420.0)),
-            ],
-        },
-        series: Vec::new(),
-    };
-    let html = report::render(&data, Format::Html);
-    assert!(!html.contains("<script"), "unescaped title");
-    assert!(
-        html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;, &amp; &#39;more&#39;")
-    );
-    assert!(html.contains(">75.0%</td>") && html.contains(">420</td>"));
-    assert!(
-        html.contains("<td class=\"num\">-</td>"),
-        "April has no value"
-    );
-    assert_eq!(html.matches("<svg").count(), 2);
-
-    let records = parse_csv(&report::render(&data, Format::Csv));
-    assert_eq!(records.len(), 3);
-    assert_eq!(records[1][2], nasty);
-    assert_eq!(records[1][7], "75.0");
-    assert_eq!(records[2][7], "420");
-    let csv = report::render(&data, Format::Csv);
-    assert!(csv.contains("\"<script>alert(\"\"x\"\")</script>, & 'more'\""));
-
-    let table = report::render(&data, Format::Table);
-    let line = table.lines().find(|l| l.starts_with("9.1")).unwrap();
-    assert!(line.contains("  -  ") || line.contains(" - "), "{line}");
-    assert!(line.contains("420"));
-
-    let json: Value = serde_json::from_str(&report::render(&data, Format::Json)).unwrap();
-    assert_eq!(json["sections"][0]["rows"][0]["title"], nasty);
-    assert_eq!(json["sections"][1]["name"], "FOSTERING");
 }
 
 /// `chromium` on PATH, or a failure saying how to install it.

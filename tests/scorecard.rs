@@ -1,6 +1,6 @@
 //! The scorecard and the members behind a figure, against real servers.
 
-use caseflow_proto::v1;
+use caseflow_proto::v2;
 use caseflow_tests::*;
 use serde_json::json;
 
@@ -57,7 +57,7 @@ async fn scorecard_rows_carry_ytd_trend_dot_rag_and_members() {
 
     let card = cf
         .figures()
-        .get_scorecard(v1::GetScorecardRequest {
+        .get_scorecard(v2::GetScorecardRequest {
             la: "372".into(),
             month: String::new(),
             ..Default::default()
@@ -80,7 +80,11 @@ async fn scorecard_rows_carry_ytd_trend_dot_rag_and_members() {
     let ceased = row("6.4");
     let current = ceased.current.as_ref().unwrap();
     assert_eq!((current.numerator, current.ytd_numerator), (2, Some(4)));
-    assert_eq!(ceased.direction, "same", "2 in April, 2 in May");
+    assert_eq!(
+        ceased.direction(),
+        v2::Direction::Same,
+        "2 in April, 2 in May"
+    );
 
     let permanence = row("6.5");
     let current = permanence.current.as_ref().unwrap();
@@ -88,7 +92,7 @@ async fn scorecard_rows_carry_ytd_trend_dot_rag_and_members() {
     assert_eq!(current.value, Some(50.0));
     assert_eq!(current.ytd_value, Some(50.0));
     // 50.0% against green 35%+: green; the thresholds used come back with it.
-    assert_eq!(permanence.rag, "green");
+    assert_eq!(permanence.rag(), v2::Rag::Green);
     assert_eq!(permanence.thresholds.as_ref().unwrap().green, Some(35.0));
 
     let adopted = row("6.8");
@@ -97,10 +101,14 @@ async fn scorecard_rows_carry_ytd_trend_dot_rag_and_members() {
     assert_eq!(current.ytd_value, Some(25.0));
     // 50% in April to 0% in May: down, a decline for a high-polarity indicator.
     assert_eq!(
-        (adopted.direction.as_str(), adopted.judgement.as_str()),
-        ("down", "declined")
+        (adopted.direction(), adopted.judgement()),
+        (v2::Direction::Down, v2::Judgement::Declined)
     );
-    assert_eq!(adopted.rag, "", "no target configured for 6.8 here");
+    assert_eq!(
+        adopted.rag(),
+        v2::Rag::Unspecified,
+        "no target configured for 6.8 here"
+    );
 
     // Annual trend: the four financial years before 2018/19; in 2017/18 nobody ceased.
     let years: Vec<_> = ceased
@@ -224,14 +232,14 @@ async fn caseloads_join_children_and_workers() {
     publish(cf.log(), lines).await;
     cf.caught_up().await;
 
-    let values = |s: v1::GetSeriesResponse| -> Vec<Option<f64>> {
+    let values = |s: v2::GetSeriesResponse| -> Vec<Option<f64>> {
         s.months.iter().map(|m| m.value).collect()
     };
     let series = |ind: &str| {
         let mut f = cf.figures();
         let ind = ind.to_owned();
         async move {
-            f.get_series(v1::GetSeriesRequest {
+            f.get_series(v2::GetSeriesRequest {
                 la: "372".into(),
                 indicator: ind,
                 from_month: "2018-04".into(),
@@ -248,7 +256,7 @@ async fn caseloads_join_children_and_workers() {
 
     let card = cf
         .figures()
-        .get_scorecard(v1::GetScorecardRequest {
+        .get_scorecard(v2::GetScorecardRequest {
             la: "372".into(),
             month: "2018-05".into(),
             ..Default::default()
@@ -272,11 +280,11 @@ async fn caseloads_join_children_and_workers() {
 
     let b = cf
         .figures()
-        .get_breakdown(v1::GetBreakdownRequest {
+        .get_breakdown(v2::GetBreakdownRequest {
             la: "372".into(),
             indicator: "6.1".into(),
             month: "2018-04".into(),
-            dimension: "team_group".into(),
+            dimension: v2::Dimension::TeamGroup.into(),
         })
         .await
         .unwrap()
@@ -290,6 +298,21 @@ async fn caseloads_join_children_and_workers() {
         rows,
         vec![("No LAC team".to_owned(), 1), ("LAC 1-3".to_owned(), 3)]
     );
+    assert_eq!(b.breakdowns[0].dimension(), v2::Dimension::TeamGroup);
+    // The team-group breakdown is 6.1's only; a dimension this build does not know is refused.
+    for (indicator, dimension) in [("6.4", v2::Dimension::TeamGroup.into()), ("6.1", 99)] {
+        let refused = cf
+            .figures()
+            .get_breakdown(v2::GetBreakdownRequest {
+                la: "372".into(),
+                indicator: indicator.into(),
+                month: "2018-04".into(),
+                dimension,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{refused:?}");
+    }
 
     let got: Vec<_> = cf
         .members("372", "11.1", "2018-05")
@@ -312,7 +335,7 @@ async fn a_repeated_scorecard_is_the_same_until_figures_move() {
     let ask = || {
         let mut f = cf.figures();
         async move {
-            f.get_scorecard(v1::GetScorecardRequest {
+            f.get_scorecard(v2::GetScorecardRequest {
                 la: "372".into(),
                 month: "2018-05".into(),
                 ..Default::default()
@@ -322,7 +345,7 @@ async fn a_repeated_scorecard_is_the_same_until_figures_move() {
             .into_inner()
         }
     };
-    let ceased = |card: &v1::Scorecard| {
+    let ceased = |card: &v2::Scorecard| {
         let row = card
             .rows
             .iter()

@@ -1,6 +1,6 @@
 //! Publish -> project -> query round trips against a real nats-server.
 
-use caseflow_proto::v1;
+use caseflow_proto::v2;
 use caseflow_tests::*;
 use proptest::prelude::*;
 use serde_json::json;
@@ -47,7 +47,7 @@ async fn publish_project_query_round_trip() {
     // YTD of 6.3 in May 2018: April + May of 2018/19 = 1 (March belongs to 2017/18).
     let series = cf
         .figures()
-        .get_series(v1::GetSeriesRequest {
+        .get_series(v2::GetSeriesRequest {
             la: "372".into(),
             indicator: "6.3".into(),
             from_month: "2018-05".into(),
@@ -63,33 +63,33 @@ async fn publish_project_query_round_trip() {
     // Breakdown of May's 6.1: C1 is 5 (born July 2012) with legal status C1.
     let b = cf
         .figures()
-        .get_breakdown(v1::GetBreakdownRequest {
+        .get_breakdown(v2::GetBreakdownRequest {
             la: "372".into(),
             indicator: "6.1".into(),
             month: "2018-05".into(),
-            dimension: String::new(),
+            dimension: v2::Dimension::Unspecified.into(),
         })
         .await
         .unwrap()
         .into_inner();
     assert_eq!(b.total, 1);
-    let rows = |d: &str| -> Vec<(String, i64)> {
+    let rows = |d: v2::Dimension| -> Vec<(String, i64)> {
         b.breakdowns
             .iter()
-            .find(|x| x.dimension == d)
+            .find(|x| x.dimension() == d)
             .unwrap()
             .rows
             .iter()
             .map(|r| (r.category.clone(), r.count))
             .collect()
     };
-    assert_eq!(rows("age_band"), vec![("5-9".to_owned(), 1)]);
-    assert_eq!(rows("legal_status"), vec![("C1".to_owned(), 1)]);
+    assert_eq!(rows(v2::Dimension::AgeBand), vec![("5-9".to_owned(), 1)]);
+    assert_eq!(rows(v2::Dimension::LegalStatus), vec![("C1".to_owned(), 1)]);
 
     // The timeline of C2: ordered events, one closed period.
     let tl = cf
         .records()
-        .get_child_timeline(v1::GetChildTimelineRequest {
+        .get_child_timeline(v2::GetChildTimelineRequest {
             la: "372".into(),
             child_id: "C2".into(),
         })
@@ -105,7 +105,7 @@ async fn publish_project_query_round_trip() {
     assert!(
         tl.entries
             .iter()
-            .all(|e| e.stream_sequence > 0 && e.status == "applied")
+            .all(|e| e.stream_sequence > 0 && e.status() == v2::EntryStatus::Applied)
     );
     assert_eq!(tl.periods.len(), 1);
     assert_eq!(
@@ -121,7 +121,7 @@ async fn publish_project_query_round_trip() {
 
     let status = cf
         .operations()
-        .get_status(v1::GetStatusRequest {})
+        .get_status(v2::GetStatusRequest {})
         .await
         .unwrap()
         .into_inner();
@@ -133,7 +133,7 @@ async fn publish_project_query_round_trip() {
     let health = cf
         .health()
         .check(tonic_health::pb::HealthCheckRequest {
-            service: "caseflow.v1.Figures".into(),
+            service: "caseflow.v2.Figures".into(),
         })
         .await
         .unwrap()
@@ -215,7 +215,7 @@ async fn duplicates_are_absorbed_and_retractions_re_derive() {
     assert_eq!(cf.series("372", "6.4", "2018-05", "2018-05").await, vec![1]);
     let status = cf
         .operations()
-        .get_status(v1::GetStatusRequest {})
+        .get_status(v2::GetStatusRequest {})
         .await
         .unwrap()
         .into_inner();
@@ -267,7 +267,7 @@ async fn a_re_sent_id_with_other_content_keeps_the_first_copy_and_is_reported() 
     cf.caught_up().await;
     let kept = cf
         .records()
-        .get_child_timeline(v1::GetChildTimelineRequest {
+        .get_child_timeline(v2::GetChildTimelineRequest {
             la: "372".into(),
             child_id: "C2".into(),
         })
@@ -299,7 +299,7 @@ async fn a_re_sent_id_with_other_content_keeps_the_first_copy_and_is_reported() 
     );
     let issues = cf
         .operations()
-        .list_data_quality_issues(v1::ListDataQualityIssuesRequest {
+        .list_data_quality_issues(v2::ListDataQualityIssuesRequest {
             la: "372".into(),
             child_id: "C2".into(),
             limit: 0,
@@ -329,7 +329,7 @@ async fn a_re_sent_id_with_other_content_keeps_the_first_copy_and_is_reported() 
     // The child's timeline lists it too.
     let timeline = cf
         .records()
-        .get_child_timeline(v1::GetChildTimelineRequest {
+        .get_child_timeline(v2::GetChildTimelineRequest {
             la: "372".into(),
             child_id: "C2".into(),
         })
@@ -347,7 +347,7 @@ async fn a_re_sent_id_with_other_content_keeps_the_first_copy_and_is_reported() 
     // Both re-sends are duplicates; one of them conflicts.
     let status = cf
         .operations()
-        .get_status(v1::GetStatusRequest {})
+        .get_status(v2::GetStatusRequest {})
         .await
         .unwrap()
         .into_inner();
@@ -391,7 +391,7 @@ async fn late_events_fix_data_quality_issues_and_past_months() {
     let issues = |cf: &TestCaseflow| {
         let mut ops = cf.operations();
         async move {
-            ops.list_data_quality_issues(v1::ListDataQualityIssuesRequest {
+            ops.list_data_quality_issues(v2::ListDataQualityIssuesRequest {
                 la: "372".into(),
                 child_id: String::new(),
                 limit: 0,
@@ -543,7 +543,7 @@ async fn figures_as_known_at_a_moment_ignore_events_recorded_later() {
     cf.caught_up().await;
     let series = |indicator: &str, at: &str| {
         let mut figures = cf.figures();
-        let request = v1::GetSeriesRequest {
+        let request = v2::GetSeriesRequest {
             la: "372".into(),
             indicator: indicator.into(),
             from_month: "2018-05".into(),
@@ -575,7 +575,7 @@ async fn figures_as_known_at_a_moment_ignore_events_recorded_later() {
     // The scorecard as known on 5 June defaults to May, the last complete month then.
     let card = cf
         .figures()
-        .get_scorecard(v1::GetScorecardRequest {
+        .get_scorecard(v2::GetScorecardRequest {
             la: "372".into(),
             month: String::new(),
             as_known_at: "2018-06-05".into(),
@@ -593,7 +593,7 @@ async fn figures_as_known_at_a_moment_ignore_events_recorded_later() {
 
     let bad = cf
         .figures()
-        .get_series(v1::GetSeriesRequest {
+        .get_series(v2::GetSeriesRequest {
             la: "372".into(),
             indicator: "6.1".into(),
             as_known_at: "last tuesday".into(),

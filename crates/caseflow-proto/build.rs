@@ -1,11 +1,13 @@
-//! Compiles `proto/caseflow/v1/*.proto` with protox (no system protoc) into prost messages,
-//! tonic services, pbjson serde impls and an encoded descriptor set for gRPC reflection.
+//! Compiles `proto/caseflow/v1/events.proto` (the event contract) and
+//! `proto/caseflow/v2/service.proto` (the query and ingest API) with protox (no system protoc)
+//! into prost messages, tonic services, pbjson serde impls and an encoded descriptor set for
+//! gRPC reflection.
 
 use std::path::PathBuf;
 
 use prost::Message as _;
 
-const FILES: [&str; 2] = ["caseflow/v1/events.proto", "caseflow/v1/service.proto"];
+const FILES: [&str; 2] = ["caseflow/v1/events.proto", "caseflow/v2/service.proto"];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
@@ -28,6 +30,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     pbjson_build::Builder::new()
         .register_descriptors(&descriptor_bytes)?
         .ignore_unknown_fields()
-        .build(&[".caseflow.v1"])?;
+        .build(&[".caseflow.v1", ".caseflow.v2"])?;
     Ok(())
 }

@@ -16,8 +16,8 @@ use anyhow::Context as _;
 use caseflow_domain::Month;
 use caseflow_domain::calendar::{add_days, add_months, format_day};
 use caseflow_log::{Append, EmbeddedNats, EmbeddedOptions, EventLog, LogMessage};
-use caseflow_proto::v1;
-use caseflow_proto::v1::figures_client::FiguresClient;
+use caseflow_proto::v2;
+use caseflow_proto::v2::figures_client::FiguresClient;
 use caseflow_store::{ProjectionStore, SledStore};
 use futures::StreamExt;
 use tokio::sync::watch;
@@ -759,7 +759,7 @@ impl Query {
         match self {
             Query::Scorecard { la, month } => {
                 client
-                    .get_scorecard(v1::GetScorecardRequest {
+                    .get_scorecard(v2::GetScorecardRequest {
                         la: la.clone(),
                         month: month.clone(),
                         ..Default::default()
@@ -768,7 +768,7 @@ impl Query {
             }
             Query::Series { la } => {
                 client
-                    .get_series(v1::GetSeriesRequest {
+                    .get_series(v2::GetSeriesRequest {
                         la: la.clone(),
                         indicator: SERIES_INDICATOR.to_owned(),
                         ..Default::default()

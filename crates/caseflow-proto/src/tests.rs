@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::codec::{PAYLOADS, payload_fields};
 use crate::examples::{log_time, sample, subject};
-use crate::{Encoding, decode_event, event_to_json, event_to_proto, sniff, v1};
+use crate::{Encoding, decode_event, event_to_json, event_to_proto, sniff, v1, v2};
 
 fn json(s: &str) -> EventDraft {
     decode_event(s.as_bytes(), Some("application/json")).unwrap()
@@ -314,10 +314,66 @@ fn sniffs_content_type_then_first_byte() {
 
 #[test]
 fn descriptor_set_holds_both_files() {
-    for file in ["caseflow/v1/events.proto", "caseflow/v1/service.proto"] {
+    for file in ["caseflow/v1/events.proto", "caseflow/v2/service.proto"] {
         let found = crate::FILE_DESCRIPTOR_SET
             .windows(file.len())
             .any(|w| w == file.as_bytes());
         assert!(found, "{file}");
     }
+}
+
+/// The query API's enums in the proto3 JSON mapping: written by name, read by name or number,
+/// left out when UNSPECIFIED; a name that is not the enum's is an error.
+#[test]
+fn query_enums_are_spelled_by_name_in_json() {
+    let row = v2::ScorecardRow {
+        indicator: Some(v2::IndicatorInfo {
+            id: "6.8".into(),
+            title: "% of children adopted".into(),
+            polarity: v2::Polarity::High.into(),
+            basis: v2::Basis::InMonth.into(),
+            unit: v2::Unit::Percent.into(),
+        }),
+        direction: v2::Direction::Down.into(),
+        judgement: v2::Judgement::Declined.into(),
+        rag: v2::Rag::Unspecified.into(),
+        ..Default::default()
+    };
+    expect![[r#"
+        {
+          "indicator": {
+            "id": "6.8",
+            "title": "% of children adopted",
+            "polarity": "POLARITY_HIGH",
+            "basis": "BASIS_IN_MONTH",
+            "unit": "UNIT_PERCENT"
+          },
+          "direction": "DIRECTION_DOWN",
+          "judgement": "JUDGEMENT_DECLINED"
+        }"#]]
+    .assert_eq(&serde_json::to_string_pretty(&row).unwrap());
+
+    let request = |json: &str| serde_json::from_str::<v2::GetBreakdownRequest>(json);
+    let by_name = request(r#"{"la":"372","dimension":"DIMENSION_AGE_BAND"}"#).unwrap();
+    assert_eq!(by_name.dimension(), v2::Dimension::AgeBand);
+    assert_eq!(
+        request(r#"{"dimension":6}"#).unwrap().dimension(),
+        v2::Dimension::TeamGroup
+    );
+    assert_eq!(
+        request(r#"{"la":"372"}"#).unwrap().dimension(),
+        v2::Dimension::Unspecified
+    );
+    let error = request(r#"{"dimension":"age_band"}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("DIMENSION_AGE_BAND"), "{error}");
+
+    let entry = v2::TimelineEntry {
+        status: v2::EntryStatus::Retracted.into(),
+        detail: "E2".into(),
+        ..Default::default()
+    };
+    expect![[r#"{"status":"ENTRY_STATUS_RETRACTED","detail":"E2"}"#]]
+        .assert_eq(&serde_json::to_string(&entry).unwrap());
 }

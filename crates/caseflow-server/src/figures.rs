@@ -2,12 +2,12 @@
 
 use caseflow_domain::indicators::caseloads::{self, Caseloads};
 use caseflow_domain::indicators::{
-    Basis, Category, Dimension, Measure, MonthFigure, Polarity, Unit, derived_indicators,
-    financial_year_figure, is_derived, month_figure, value_in, value_of,
+    Category, Dimension, Measure, MonthFigure, derived_indicators, financial_year_figure,
+    is_derived, month_figure, value_in, value_of,
 };
-use caseflow_domain::scorecard::{Direction, Judgement, direction_of_travel, rag};
+use caseflow_domain::scorecard::{direction_of_travel, rag};
 use caseflow_domain::{FinancialYear, Indicator, Month};
-use caseflow_proto::v1::{self, figures_server::Figures};
+use caseflow_proto::v2::{self, figures_server::Figures};
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
@@ -15,43 +15,23 @@ use crate::{AppState, ServiceError, parse_la, parse_month};
 
 pub struct FiguresService(pub AppState);
 
-pub(crate) fn indicator_info(i: Indicator) -> v1::IndicatorInfo {
-    v1::IndicatorInfo {
+pub(crate) fn indicator_info(i: Indicator) -> v2::IndicatorInfo {
+    v2::IndicatorInfo {
         id: i.id().to_owned(),
         title: i.title().to_owned(),
-        polarity: match i.polarity() {
-            Polarity::Info => "info",
-            Polarity::High => "high",
-            Polarity::Low => "low",
-            Polarity::WithinRange => "within_range",
-        }
-        .to_owned(),
-        basis: match i.basis() {
-            Basis::MonthEnd => "month_end",
-            Basis::InMonth => "in_month",
-            Basis::Rolling12Months => "rolling_12_months",
-            Basis::YtdAverage => "ytd_average",
-            Basis::TermEnd => "term_end",
-        }
-        .to_owned(),
-        unit: match i.unit() {
-            Unit::Count => "count",
-            Unit::Percent => "percent",
-            Unit::RatePer10000 => "rate_per_10000",
-            Unit::AverageDays => "average_days",
-            Unit::AverageCount => "average_count",
-        }
-        .to_owned(),
+        polarity: v2::Polarity::from(i.polarity()).into(),
+        basis: v2::Basis::from(i.basis()).into(),
+        unit: v2::Unit::from(i.unit()).into(),
     }
 }
 
 /// A month's figure as sent.
-fn month_value(f: &MonthFigure, today: time::Date) -> v1::MonthValue {
+fn month_value(f: &MonthFigure, today: time::Date) -> v2::MonthValue {
     let (ytd_numerator, ytd_denominator) = match f.ytd {
         Some((n, d)) => (Some(n), d),
         None => (None, None),
     };
-    v1::MonthValue {
+    v2::MonthValue {
         month: f.month.to_string(),
         numerator: f.numerator,
         denominator: f.denominator,
@@ -83,6 +63,32 @@ pub(crate) fn parse_indicator(id: &str) -> Result<Indicator, ServiceError> {
                 known.join(", ")
             ))
         })
+}
+
+/// The breakdowns a request asks for: dimensions of the stored cells, and whether the team-group
+/// breakdown (6.1's, joined with workers) is among them. UNSPECIFIED asks for every one.
+fn dimensions(
+    indicator: Indicator,
+    requested: i32,
+) -> Result<(Vec<Dimension>, bool), ServiceError> {
+    let looked_after = indicator == Indicator::LookedAfter;
+    let requested = v2::Dimension::try_from(requested).map_err(|_| {
+        ServiceError::InvalidArgument(format!("dimension {requested} is not a known value"))
+    })?;
+    match requested {
+        v2::Dimension::Unspecified => Ok((Dimension::ALL.to_vec(), looked_after)),
+        v2::Dimension::TeamGroup if looked_after => Ok((Vec::new(), true)),
+        v2::Dimension::TeamGroup => Err(ServiceError::InvalidArgument(
+            "the DIMENSION_TEAM_GROUP breakdown is of 6.1 only".to_owned(),
+        )),
+        cells => Ok((
+            Dimension::ALL
+                .into_iter()
+                .filter(|d| v2::Dimension::from(*d) == cells)
+                .collect(),
+            false,
+        )),
+    }
 }
 
 /// Where a query's figures come from: the stored cells (everything known now), or a
@@ -175,7 +181,7 @@ impl FiguresService {
         })
     }
 
-    fn series(&self, r: v1::GetSeriesRequest) -> Result<v1::GetSeriesResponse, ServiceError> {
+    fn series(&self, r: v2::GetSeriesRequest) -> Result<v2::GetSeriesResponse, ServiceError> {
         let la = parse_la(&r.la)?;
         let indicator = parse_indicator(&r.indicator)?;
         let view = self.view(la, &r.as_known_at)?;
@@ -220,7 +226,7 @@ impl FiguresService {
                 })
                 .collect()
         };
-        Ok(v1::GetSeriesResponse {
+        Ok(v2::GetSeriesResponse {
             indicator: Some(indicator_info(indicator)),
             la: la.to_string(),
             months,
@@ -229,7 +235,7 @@ impl FiguresService {
 
     /// The scorecard `scorecard` would answer, when it is already computed for the figures the
     /// store has now (the store answers its progress from memory; nothing here blocks).
-    fn memoised_scorecard(&self, r: &v1::GetScorecardRequest) -> Option<v1::Scorecard> {
+    fn memoised_scorecard(&self, r: &v2::GetScorecardRequest) -> Option<v2::Scorecard> {
         if !r.as_known_at.is_empty() {
             return None;
         }
@@ -243,7 +249,7 @@ impl FiguresService {
         snapshot.memoised_scorecard(month, (self.0.clock)().date())
     }
 
-    fn scorecard(&self, r: v1::GetScorecardRequest) -> Result<v1::Scorecard, ServiceError> {
+    fn scorecard(&self, r: v2::GetScorecardRequest) -> Result<v2::Scorecard, ServiceError> {
         let la = parse_la(&r.la)?;
         let view = self.view(la, &r.as_known_at)?;
         let month = if r.month.is_empty() {
@@ -265,7 +271,7 @@ impl FiguresService {
         view: &View,
         la: caseflow_domain::La,
         month: Month,
-    ) -> Result<v1::Scorecard, ServiceError> {
+    ) -> Result<v2::Scorecard, ServiceError> {
         let year = month.financial_year();
         let today = view.today;
         let settings = &self.0.settings;
@@ -305,7 +311,7 @@ impl FiguresService {
                     let trend = trend_years
                         .iter()
                         .filter_map(|y| {
-                            figure(y.last_month()).map(|f| v1::YearValue {
+                            figure(y.last_month()).map(|f| v2::YearValue {
                                 year: y.to_string(),
                                 numerator: f.numerator,
                                 denominator: f.denominator,
@@ -326,7 +332,7 @@ impl FiguresService {
                 .iter()
                 .filter_map(|&y| {
                     financial_year_figure(figures, indicator, y, month, settings).map(|f| {
-                        v1::YearValue {
+                        v2::YearValue {
                             year: y.to_string(),
                             numerator: f.numerator,
                             denominator: f.denominator,
@@ -337,7 +343,7 @@ impl FiguresService {
                 .collect();
             rows.push(self.row(indicator, year, current, previous, trend, today));
         }
-        Ok(v1::Scorecard {
+        Ok(v2::Scorecard {
             la: la.to_string(),
             month: month.to_string(),
             financial_year: year.to_string(),
@@ -352,40 +358,29 @@ impl FiguresService {
         year: FinancialYear,
         current: MonthFigure,
         previous: MonthFigure,
-        trend: Vec<v1::YearValue>,
+        trend: Vec<v2::YearValue>,
         today: time::Date,
-    ) -> v1::ScorecardRow {
+    ) -> v2::ScorecardRow {
         let polarity = indicator.polarity();
         let dot = direction_of_travel(polarity, current.value, previous.value);
         let target = self.0.scorecard.target(indicator, year);
         let benchmark = self.0.scorecard.benchmark(indicator);
-        v1::ScorecardRow {
+        v2::ScorecardRow {
             indicator: Some(indicator_info(indicator)),
             current: Some(month_value(&current, today)),
             previous: Some(month_value(&previous, today)),
             trend,
             direction: dot
-                .map(|(d, _)| match d {
-                    Direction::Up => "up",
-                    Direction::Down => "down",
-                    Direction::Same => "same",
-                })
-                .unwrap_or_default()
-                .to_owned(),
+                .map_or(v2::Direction::Unspecified, |(d, _)| d.into())
+                .into(),
             judgement: dot
-                .map(|(_, j)| match j {
-                    Judgement::Improved => "improved",
-                    Judgement::Declined => "declined",
-                    Judgement::NoMovement => "no_movement",
-                    Judgement::NotJudged => "not_judged",
-                })
-                .unwrap_or_default()
-                .to_owned(),
+                .map_or(v2::Judgement::Unspecified, |(_, j)| j.into())
+                .into(),
             rag: target
                 .and_then(|t| rag(polarity, current.value, t))
-                .map(|r| r.name().to_owned())
-                .unwrap_or_default(),
-            thresholds: target.map(|t| v1::Thresholds {
+                .map_or(v2::Rag::Unspecified, v2::Rag::from)
+                .into(),
+            thresholds: target.map(|t| v2::Thresholds {
                 year: t.year.clone(),
                 green: t.green,
                 amber: t.amber,
@@ -393,7 +388,7 @@ impl FiguresService {
                 range_high: t.range.map(|r| r.1),
                 range_tolerance_percent: t.range_tolerance_percent,
             }),
-            benchmarks: benchmark.map(|b| v1::Benchmarks {
+            benchmarks: benchmark.map(|b| v2::Benchmarks {
                 stat_neighbour_average: b.stat_neighbour_average,
                 best_stat_neighbour: b.best_stat_neighbour,
                 national_average: b.national_average,
@@ -405,8 +400,8 @@ impl FiguresService {
 
     fn breakdown(
         &self,
-        r: v1::GetBreakdownRequest,
-    ) -> Result<v1::GetBreakdownResponse, ServiceError> {
+        r: v2::GetBreakdownRequest,
+    ) -> Result<v2::GetBreakdownResponse, ServiceError> {
         let la = parse_la(&r.la)?;
         let indicator = parse_indicator(&r.indicator)?;
         let month = if r.month.is_empty() {
@@ -414,26 +409,7 @@ impl FiguresService {
         } else {
             parse_month("month", &r.month)?
         };
-        let team_group = indicator == Indicator::LookedAfter
-            && (r.dimension.is_empty() || r.dimension == "team_group");
-        let dimensions: Vec<Dimension> = if r.dimension.is_empty() {
-            Dimension::ALL.to_vec()
-        } else if r.dimension == "team_group" {
-            if !team_group {
-                return Err(ServiceError::InvalidArgument(
-                    "the team_group breakdown is of 6.1 only".to_owned(),
-                ));
-            }
-            Vec::new()
-        } else {
-            vec![Dimension::from_name(&r.dimension).ok_or_else(|| {
-                ServiceError::InvalidArgument(format!(
-                    "dimension {:?} is not one of {}, team_group",
-                    r.dimension,
-                    Dimension::ALL.map(|d| d.name()).join(", ")
-                ))
-            })?]
-        };
+        let (dimensions, team_group) = dimensions(indicator, r.dimension)?;
         let cells = self
             .0
             .snapshot(la)?
@@ -444,7 +420,7 @@ impl FiguresService {
             .find(|(c, _)| c.measure == Measure::Numerator)
             .map_or(0, |(_, v)| *v);
         let percent = |count: i64| value_of(count, Some(total));
-        let mut breakdowns: Vec<v1::Breakdown> = dimensions
+        let mut breakdowns: Vec<v2::Breakdown> = dimensions
             .into_iter()
             .map(|d| {
                 let mut rows: Vec<(Category, i64)> = cells
@@ -455,11 +431,11 @@ impl FiguresService {
                     })
                     .collect();
                 rows.sort();
-                v1::Breakdown {
-                    dimension: d.name().to_owned(),
+                v2::Breakdown {
+                    dimension: v2::Dimension::from(d).into(),
                     rows: rows
                         .into_iter()
-                        .map(|(cat, count)| v1::BreakdownRow {
+                        .map(|(cat, count)| v2::BreakdownRow {
                             category: cat.label().to_owned(),
                             count,
                             percent: percent(count),
@@ -475,7 +451,7 @@ impl FiguresService {
                 .map(|c| {
                     c.children_by_group
                         .iter()
-                        .map(|(group, count)| v1::BreakdownRow {
+                        .map(|(group, count)| v2::BreakdownRow {
                             category: group.clone().unwrap_or_else(|| "No LAC team".to_owned()),
                             count: *count,
                             percent: percent(*count),
@@ -483,12 +459,12 @@ impl FiguresService {
                         .collect()
                 })
                 .unwrap_or_default();
-            breakdowns.push(v1::Breakdown {
-                dimension: "team_group".to_owned(),
+            breakdowns.push(v2::Breakdown {
+                dimension: v2::Dimension::TeamGroup.into(),
                 rows,
             });
         }
-        Ok(v1::GetBreakdownResponse {
+        Ok(v2::GetBreakdownResponse {
             la: la.to_string(),
             indicator: indicator.id().to_owned(),
             month: month.to_string(),
@@ -502,9 +478,9 @@ impl FiguresService {
 impl Figures for FiguresService {
     async fn list_indicators(
         &self,
-        _: Request<v1::ListIndicatorsRequest>,
-    ) -> Result<Response<v1::ListIndicatorsResponse>, Status> {
-        Ok(Response::new(v1::ListIndicatorsResponse {
+        _: Request<v2::ListIndicatorsRequest>,
+    ) -> Result<Response<v2::ListIndicatorsResponse>, Status> {
+        Ok(Response::new(v2::ListIndicatorsResponse {
             indicators: derived_indicators().map(indicator_info).collect(),
         }))
     }
@@ -512,8 +488,8 @@ impl Figures for FiguresService {
     #[instrument(skip_all, fields(la = %request.get_ref().la, indicator = %request.get_ref().indicator))]
     async fn get_series(
         &self,
-        request: Request<v1::GetSeriesRequest>,
-    ) -> Result<Response<v1::GetSeriesResponse>, Status> {
+        request: Request<v2::GetSeriesRequest>,
+    ) -> Result<Response<v2::GetSeriesResponse>, Status> {
         Ok(Response::new(
             crate::blocking(&self.0, move |state| {
                 FiguresService(state).series(request.into_inner())
@@ -525,8 +501,8 @@ impl Figures for FiguresService {
     #[instrument(skip_all, fields(la = %request.get_ref().la, month = %request.get_ref().month))]
     async fn get_scorecard(
         &self,
-        request: Request<v1::GetScorecardRequest>,
-    ) -> Result<Response<v1::Scorecard>, Status> {
+        request: Request<v2::GetScorecardRequest>,
+    ) -> Result<Response<v2::Scorecard>, Status> {
         // A scorecard already computed for the current figures is answered here, without a
         // hop to the blocking pool: the common case when a reporting tool polls.
         if let Some(scorecard) = self.memoised_scorecard(request.get_ref()) {
@@ -543,8 +519,8 @@ impl Figures for FiguresService {
     #[instrument(skip_all, fields(la = %request.get_ref().la, month = %request.get_ref().month))]
     async fn get_breakdown(
         &self,
-        request: Request<v1::GetBreakdownRequest>,
-    ) -> Result<Response<v1::GetBreakdownResponse>, Status> {
+        request: Request<v2::GetBreakdownRequest>,
+    ) -> Result<Response<v2::GetBreakdownResponse>, Status> {
         Ok(Response::new(
             crate::blocking(&self.0, move |state| {
                 FiguresService(state).breakdown(request.into_inner())

@@ -2,7 +2,7 @@
 
 use caseflow_domain::{Rejection, Timestamp};
 use caseflow_log::{Append, ContentType};
-use caseflow_proto::v1::{self, append_response::Outcome, ingest_server::Ingest};
+use caseflow_proto::v2::{self, append_response::Outcome, ingest_server::Ingest};
 use prost::Message;
 use tonic::{Request, Response, Status};
 use tracing::instrument;
@@ -16,8 +16,8 @@ impl Ingest for IngestService {
     #[instrument(skip_all)]
     async fn append(
         &self,
-        request: Request<v1::AppendRequest>,
-    ) -> Result<Response<v1::AppendResponse>, Status> {
+        request: Request<v2::AppendRequest>,
+    ) -> Result<Response<v2::AppendResponse>, Status> {
         let request = request.into_inner();
         let event = request.event.ok_or_else(|| {
             ServiceError::InvalidArgument("the request carries no event".to_owned())
@@ -29,8 +29,8 @@ impl Ingest for IngestService {
         let rejected = |subject: String, r: Rejection| {
             metrics.rejected(r.reason.code());
             metrics.ingest("rejected");
-            Ok(Response::new(v1::AppendResponse {
-                outcome: Some(Outcome::Rejection(v1::Rejection {
+            Ok(Response::new(v2::AppendResponse {
+                outcome: Some(Outcome::Rejection(v2::Rejection {
                     reason: r.reason.code().to_owned(),
                     message: r.message,
                     subject,
@@ -75,8 +75,8 @@ impl Ingest for IngestService {
         } else {
             "appended"
         });
-        Ok(Response::new(v1::AppendResponse {
-            outcome: Some(Outcome::Appended(v1::Appended {
+        Ok(Response::new(v2::AppendResponse {
+            outcome: Some(Outcome::Appended(v2::Appended {
                 subject: subject.to_string(),
                 stream_sequence: appended.sequence,
                 duplicate: appended.duplicate,

@@ -2,7 +2,7 @@
 
 use caseflow_domain::calendar::format_day;
 use caseflow_domain::{DataQualityIssue, EntityKind, Id, Subject, data_quality_issues};
-use caseflow_proto::v1::{self, operations_server::Operations};
+use caseflow_proto::v2::{self, operations_server::Operations};
 use caseflow_store::SubjectLog;
 use tonic::{Request, Response, Status};
 use tracing::instrument;
@@ -11,8 +11,8 @@ use crate::{AppState, ServiceError, parse_la};
 
 pub struct OperationsService(pub AppState);
 
-pub(crate) fn issue_to_proto(subject: &Subject, i: &DataQualityIssue) -> v1::DataQualityIssue {
-    v1::DataQualityIssue {
+pub(crate) fn issue_to_proto(subject: &Subject, i: &DataQualityIssue) -> v2::DataQualityIssue {
+    v2::DataQualityIssue {
         la: subject.la.to_string(),
         subject: subject.to_string(),
         reason: i.reason.code().to_owned(),
@@ -46,8 +46,8 @@ fn limit(requested: u32) -> usize {
 impl OperationsService {
     fn issues(
         &self,
-        r: v1::ListDataQualityIssuesRequest,
-    ) -> Result<v1::ListDataQualityIssuesResponse, ServiceError> {
+        r: v2::ListDataQualityIssuesRequest,
+    ) -> Result<v2::ListDataQualityIssuesResponse, ServiceError> {
         let la = parse_la(&r.la)?;
         let limit = limit(r.limit);
         let subjects = if r.child_id.is_empty() {
@@ -72,7 +72,7 @@ impl OperationsService {
                 issues.push(issue_to_proto(&subject, i));
             }
         }
-        Ok(v1::ListDataQualityIssuesResponse { issues })
+        Ok(v2::ListDataQualityIssuesResponse { issues })
     }
 }
 
@@ -81,8 +81,8 @@ impl Operations for OperationsService {
     #[instrument(skip_all)]
     async fn get_status(
         &self,
-        _: Request<v1::GetStatusRequest>,
-    ) -> Result<Response<v1::ProjectorStatus>, Status> {
+        _: Request<v2::GetStatusRequest>,
+    ) -> Result<Response<v2::ProjectorStatus>, Status> {
         let store = &self.0.store;
         let applied = store.applied_sequence().map_err(ServiceError::from)?;
         let counts = store.counts().map_err(ServiceError::from)?;
@@ -93,7 +93,7 @@ impl Operations for OperationsService {
             .last_sequence()
             .await
             .map_err(ServiceError::from)?;
-        Ok(Response::new(v1::ProjectorStatus {
+        Ok(Response::new(v2::ProjectorStatus {
             applied_sequence: applied,
             stream_last_sequence: last,
             lag: last.saturating_sub(applied),
@@ -109,8 +109,8 @@ impl Operations for OperationsService {
     #[instrument(skip_all)]
     async fn list_rejections(
         &self,
-        request: Request<v1::ListRejectionsRequest>,
-    ) -> Result<Response<v1::ListRejectionsResponse>, Status> {
+        request: Request<v2::ListRejectionsRequest>,
+    ) -> Result<Response<v2::ListRejectionsResponse>, Status> {
         let r = request.into_inner();
         let la = if r.la.is_empty() {
             None
@@ -122,10 +122,10 @@ impl Operations for OperationsService {
             .store
             .rejections(la, r.after_sequence, limit(r.limit))
             .map_err(ServiceError::from)?;
-        Ok(Response::new(v1::ListRejectionsResponse {
+        Ok(Response::new(v2::ListRejectionsResponse {
             rejections: records
                 .into_iter()
-                .map(|r| v1::Rejection {
+                .map(|r| v2::Rejection {
                     reason: r.reason,
                     message: r.message,
                     subject: r.subject,
@@ -140,8 +140,8 @@ impl Operations for OperationsService {
     #[instrument(skip_all, fields(la = %request.get_ref().la))]
     async fn list_data_quality_issues(
         &self,
-        request: Request<v1::ListDataQualityIssuesRequest>,
-    ) -> Result<Response<v1::ListDataQualityIssuesResponse>, Status> {
+        request: Request<v2::ListDataQualityIssuesRequest>,
+    ) -> Result<Response<v2::ListDataQualityIssuesResponse>, Status> {
         Ok(Response::new(
             crate::blocking(&self.0, move |state| {
                 OperationsService(state).issues(request.into_inner())

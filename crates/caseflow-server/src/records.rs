@@ -8,7 +8,7 @@ use caseflow_domain::indicators::{
 };
 use caseflow_domain::timeline::{EntryStatus, fold_child};
 use caseflow_domain::{EntityKind, Id, Month, Subject};
-use caseflow_proto::v1::{self, records_server::Records};
+use caseflow_proto::v2::{self, records_server::Records};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -24,7 +24,7 @@ const MEMBER_BUFFER: usize = 256;
 pub struct RecordsService(pub AppState);
 
 impl RecordsService {
-    fn timeline(&self, r: v1::GetChildTimelineRequest) -> Result<v1::ChildTimeline, ServiceError> {
+    fn timeline(&self, r: v2::GetChildTimelineRequest) -> Result<v2::ChildTimeline, ServiceError> {
         let la = parse_la(&r.la)?;
         let id = Id::parse(&r.child_id).ok_or_else(|| {
             ServiceError::InvalidArgument(format!("child_id {:?} is not a valid id", r.child_id))
@@ -45,15 +45,15 @@ impl RecordsService {
             .entries
             .iter()
             .map(|e| {
-                let (status, detail) = match &e.status {
-                    EntryStatus::Applied => ("applied", String::new()),
-                    EntryStatus::Retracted { by } => ("retracted", by.to_string()),
-                    EntryStatus::Flagged(reason) => ("flagged", reason.code().to_owned()),
+                let detail = match &e.status {
+                    EntryStatus::Applied => String::new(),
+                    EntryStatus::Retracted { by } => by.to_string(),
+                    EntryStatus::Flagged(reason) => reason.code().to_owned(),
                 };
-                v1::TimelineEntry {
+                v2::TimelineEntry {
                     stream_sequence: sequences.get(e.event.id.as_str()).copied().unwrap_or(0),
                     event: Some(caseflow_proto::event_to_proto(&e.event)),
-                    status: status.to_owned(),
+                    status: v2::EntryStatus::from(&e.status).into(),
                     detail,
                 }
             })
@@ -61,7 +61,7 @@ impl RecordsService {
         let periods = tl
             .periods
             .iter()
-            .map(|p| v1::PeriodOfCareView {
+            .map(|p| v2::PeriodOfCareView {
                 start: format_day(p.start),
                 end: p.end.map(format_day).unwrap_or_default(),
                 end_reason: p
@@ -72,7 +72,7 @@ impl RecordsService {
                 legal_statuses: p
                     .legal_statuses
                     .iter()
-                    .map(|s| v1::LegalStatusSpell {
+                    .map(|s| v2::LegalStatusSpell {
                         from: format_day(s.on),
                         legal_status: s.value.code().to_owned(),
                     })
@@ -80,7 +80,7 @@ impl RecordsService {
                 placements: p
                     .placements
                     .iter()
-                    .map(|s| v1::PlacementSpell {
+                    .map(|s| v2::PlacementSpell {
                         start: format_day(s.start),
                         placement: Some(caseflow_proto::placement_to_proto(&s.placement)),
                         same_carer: s.same_carer,
@@ -89,7 +89,7 @@ impl RecordsService {
                     .collect(),
             })
             .collect();
-        Ok(v1::ChildTimeline {
+        Ok(v2::ChildTimeline {
             la: la.to_string(),
             child_id: subject.id.to_string(),
             date_of_birth: tl.date_of_birth.map(format_day).unwrap_or_default(),
@@ -115,7 +115,7 @@ fn send_members(
     la: caseflow_domain::La,
     indicator: Indicator,
     month: Month,
-    tx: &mpsc::Sender<Result<v1::Member, Status>>,
+    tx: &mpsc::Sender<Result<v2::Member, Status>>,
 ) -> Result<(), ServiceError> {
     if caseflow_domain::indicators::caseloads::DERIVES.contains(&indicator) {
         return send_workers(state, la, indicator, month, tx);
@@ -145,7 +145,7 @@ fn send_members(
         if mine.is_empty() {
             continue;
         }
-        let member = v1::Member {
+        let member = v2::Member {
             subject: subject.to_string(),
             id: subject.id.to_string(),
             numerator: mine.iter().map(|e| e.numerator).sum(),
@@ -153,7 +153,7 @@ fn send_members(
             facts: mine
                 .iter()
                 .flat_map(|e| &e.facts)
-                .map(|f| v1::MemberFact {
+                .map(|f| v2::MemberFact {
                     name: f.name.to_owned(),
                     value: f.value.to_string(),
                 })
@@ -173,7 +173,7 @@ fn send_workers(
     la: caseflow_domain::La,
     indicator: Indicator,
     month: Month,
-    tx: &mpsc::Sender<Result<v1::Member, Status>>,
+    tx: &mpsc::Sender<Result<v2::Member, Status>>,
 ) -> Result<(), ServiceError> {
     let loads = state.caseloads(la, [month])?;
     let Some(c) = loads.get(&month) else {
@@ -189,11 +189,11 @@ fn send_workers(
             Indicator::AverageCaseload => (w.cases * 100, (w.state.fte * 100.0).round() as i64),
             _ => (w.cases, 0),
         };
-        let fact = |name: &str, value: String| v1::MemberFact {
+        let fact = |name: &str, value: String| v2::MemberFact {
             name: name.to_owned(),
             value,
         };
-        let member = v1::Member {
+        let member = v2::Member {
             subject: Subject::new(la, EntityKind::Worker, w.worker.clone()).to_string(),
             id: w.worker.to_string(),
             numerator,
@@ -215,12 +215,12 @@ fn send_workers(
 
 #[tonic::async_trait]
 impl Records for RecordsService {
-    type ListMembersStream = ReceiverStream<Result<v1::Member, Status>>;
+    type ListMembersStream = ReceiverStream<Result<v2::Member, Status>>;
 
     #[instrument(skip_all, fields(la = %request.get_ref().la, indicator = %request.get_ref().indicator, month = %request.get_ref().month))]
     async fn list_members(
         &self,
-        request: Request<v1::ListMembersRequest>,
+        request: Request<v2::ListMembersRequest>,
     ) -> Result<Response<Self::ListMembersStream>, Status> {
         let r = request.into_inner();
         let la = parse_la(&r.la)?;
@@ -245,8 +245,8 @@ impl Records for RecordsService {
     #[instrument(skip_all, fields(la = %request.get_ref().la))]
     async fn get_child_timeline(
         &self,
-        request: Request<v1::GetChildTimelineRequest>,
-    ) -> Result<Response<v1::ChildTimeline>, Status> {
+        request: Request<v2::GetChildTimelineRequest>,
+    ) -> Result<Response<v2::ChildTimeline>, Status> {
         Ok(Response::new(
             crate::blocking(&self.0, move |state| {
                 RecordsService(state).timeline(request.into_inner())

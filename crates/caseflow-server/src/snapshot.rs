@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use caseflow_domain::indicators::caseloads::{self, Caseloads};
 use caseflow_domain::{Figures, La, Month};
-use caseflow_proto::v1;
+use caseflow_proto::v2;
 use tracing::debug;
 
 use crate::{AppState, ServiceError};
@@ -23,7 +23,7 @@ pub struct Snapshot {
     pub figures: Figures,
     caseloads: Mutex<BTreeMap<Month, Arc<Caseloads>>>,
     /// Scorecards answered, by month and the day months count as complete from.
-    scorecards: Mutex<HashMap<(Month, time::Date), Arc<v1::Scorecard>>>,
+    scorecards: Mutex<HashMap<(Month, time::Date), Arc<v2::Scorecard>>>,
 }
 
 /// The latest snapshot of each authority asked about.
@@ -95,7 +95,7 @@ impl Snapshot {
         &self,
         month: Month,
         today: time::Date,
-    ) -> Option<v1::Scorecard> {
+    ) -> Option<v2::Scorecard> {
         self.scorecards
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -108,8 +108,8 @@ impl Snapshot {
         &self,
         month: Month,
         today: time::Date,
-        compute: impl FnOnce() -> Result<v1::Scorecard, ServiceError>,
-    ) -> Result<v1::Scorecard, ServiceError> {
+        compute: impl FnOnce() -> Result<v2::Scorecard, ServiceError>,
+    ) -> Result<v2::Scorecard, ServiceError> {
         let known = self
             .scorecards
             .lock()

@@ -9,7 +9,7 @@ use anyhow::Context;
 use caseflow_domain::{Month, Timestamp};
 use caseflow_log::{Append, ContentType, EventLog};
 use caseflow_projector::wait_until_applied;
-use caseflow_proto::v1;
+use caseflow_proto::v2;
 use caseflow_store::ProjectionStore;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::watch;
@@ -191,11 +191,11 @@ pub async fn rebuild(config: &Config) -> anyhow::Result<()> {
 
 /// `caseflow status`: asks a running server.
 pub async fn status(grpc: &str) -> anyhow::Result<()> {
-    let mut client = v1::operations_client::OperationsClient::connect(grpc.to_owned())
+    let mut client = v2::operations_client::OperationsClient::connect(grpc.to_owned())
         .await
         .with_context(|| format!("cannot reach caseflow at {grpc}"))?;
     let s = client
-        .get_status(v1::GetStatusRequest {})
+        .get_status(v2::GetStatusRequest {})
         .await?
         .into_inner();
     println!("applied sequence     {}", s.applied_sequence);
@@ -419,19 +419,26 @@ async fn demo_steps(
         crate::report::render_table(&data, std::io::IsTerminal::is_terminal(&std::io::stdout()))
     );
 
-    let mut figures = v1::figures_client::FiguresClient::connect(grpc.clone()).await?;
+    let mut figures = v2::figures_client::FiguresClient::connect(grpc.clone()).await?;
     let breakdown = figures
-        .get_breakdown(v1::GetBreakdownRequest {
+        .get_breakdown(v2::GetBreakdownRequest {
             la: "372".to_owned(),
             indicator: "6.1".to_owned(),
             month: last.to_string(),
-            dimension: String::new(),
+            dimension: v2::Dimension::Unspecified.into(),
         })
         .await?
         .into_inner();
     print!(
         "\n{}",
-        render_breakdown(&breakdown, &["age_band", "legal_status", "team_group"])
+        render_breakdown(
+            &breakdown,
+            &[
+                v2::Dimension::AgeBand,
+                v2::Dimension::LegalStatus,
+                v2::Dimension::TeamGroup
+            ]
+        )
     );
 
     std::fs::create_dir_all(&options.out_dir)?;
@@ -450,9 +457,9 @@ async fn demo_steps(
     let addr = running.grpc_addr;
     println!(
         "\nQuery the running server (gRPC reflection is on):\n  \
-         grpcurl -plaintext -d '{{\"la\":\"372\",\"month\":\"{last}\"}}' {addr} caseflow.v1.Figures/GetScorecard\n  \
-         grpcurl -plaintext -d '{{\"la\":\"372\",\"indicator\":\"6.7\"}}' {addr} caseflow.v1.Figures/GetSeries\n  \
-         grpcurl -plaintext -d '{{\"la\":\"372\",\"indicator\":\"6.15\",\"month\":\"{last}\"}}' {addr} caseflow.v1.Records/ListMembers\n  \
+         grpcurl -plaintext -d '{{\"la\":\"372\",\"month\":\"{last}\"}}' {addr} caseflow.v2.Figures/GetScorecard\n  \
+         grpcurl -plaintext -d '{{\"la\":\"372\",\"indicator\":\"6.7\"}}' {addr} caseflow.v2.Figures/GetSeries\n  \
+         grpcurl -plaintext -d '{{\"la\":\"372\",\"indicator\":\"6.15\",\"month\":\"{last}\"}}' {addr} caseflow.v2.Records/ListMembers\n  \
          cargo run -q -p caseflow -- report --grpc http://{addr} --format html > report.html\n  \
          cargo run -q -p caseflow -- status --grpc http://{addr}\n  \
          curl http://{addr}/metrics"
@@ -461,8 +468,9 @@ async fn demo_steps(
     Ok(())
 }
 
-/// A breakdown as aligned text.
-fn render_breakdown(b: &v1::GetBreakdownResponse, dimensions: &[&str]) -> String {
+/// `dimensions` of a breakdown as aligned text, each named as INDICATORS.md does
+/// (`DIMENSION_AGE_BAND` as `age_band`).
+fn render_breakdown(b: &v2::GetBreakdownResponse, dimensions: &[v2::Dimension]) -> String {
     let mut out = format!(
         "6.1 breakdown at the end of {} (total {}):\n",
         b.month, b.total
@@ -470,9 +478,11 @@ fn render_breakdown(b: &v1::GetBreakdownResponse, dimensions: &[&str]) -> String
     for d in b
         .breakdowns
         .iter()
-        .filter(|d| dimensions.contains(&d.dimension.as_str()))
+        .filter(|d| dimensions.contains(&d.dimension()))
     {
-        out.push_str(&format!("  {}:", d.dimension));
+        let name = d.dimension().as_str_name();
+        let name = name.strip_prefix("DIMENSION_").unwrap_or(name);
+        out.push_str(&format!("  {}:", name.to_ascii_lowercase()));
         for r in &d.rows {
             let pct = r.percent.map_or("-".to_owned(), |p| format!("{p:.1}%"));
             out.push_str(&format!("  {} {} ({pct})", r.category, r.count));
@@ -480,4 +490,45 @@ fn render_breakdown(b: &v1::GetBreakdownResponse, dimensions: &[&str]) -> String
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_breakdown_lists_the_asked_dimensions_by_their_names() {
+        let row = |category: &str, count, percent| v2::BreakdownRow {
+            category: category.to_owned(),
+            count,
+            percent,
+        };
+        let b = v2::GetBreakdownResponse {
+            la: "372".to_owned(),
+            indicator: "6.1".to_owned(),
+            month: "2018-05".to_owned(),
+            total: 4,
+            breakdowns: vec![
+                v2::Breakdown {
+                    dimension: v2::Dimension::AgeBand.into(),
+                    rows: vec![row("1-4", 1, Some(25.0)), row("16+", 3, Some(75.0))],
+                },
+                v2::Breakdown {
+                    dimension: v2::Dimension::Sex.into(),
+                    rows: vec![row("F", 4, Some(100.0))],
+                },
+                v2::Breakdown {
+                    dimension: v2::Dimension::TeamGroup.into(),
+                    rows: vec![row("No LAC team", 4, None)],
+                },
+            ],
+        };
+        let shown = [v2::Dimension::AgeBand, v2::Dimension::TeamGroup];
+        assert_eq!(
+            render_breakdown(&b, &shown),
+            "6.1 breakdown at the end of 2018-05 (total 4):\n  \
+             age_band:  1-4 1 (25.0%)  16+ 3 (75.0%)\n  \
+             team_group:  No LAC team 4 (-)\n"
+        );
+    }
 }
