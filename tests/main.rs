@@ -6,6 +6,7 @@ mod crash;
 mod demo;
 mod ingest;
 mod process;
+mod refusals;
 mod rejections;
 mod report;
 mod scorecard;
