@@ -353,10 +353,24 @@ async fn a_repeated_scorecard_is_the_same_until_figures_move() {
             .unwrap();
         row.current.as_ref().unwrap().numerator
     };
+    // (answered, computed) as the metrics count them.
+    let counted = || async {
+        let metrics = cf.metrics().await;
+        let count = |name| sample(&metrics, name, &[]).unwrap_or(0.0) as u64;
+        (
+            count("caseflow_scorecard_requests_total"),
+            count("caseflow_scorecards_computed_total"),
+        )
+    };
     let computed = ask().await;
     let memoised = ask().await;
     assert_eq!(memoised, computed);
     assert_eq!(ceased(&memoised), 2);
+    assert_eq!(
+        counted().await,
+        (2, 1),
+        "the second answer came from memory"
+    );
 
     publish(
         cf.log(),
@@ -371,4 +385,9 @@ async fn a_repeated_scorecard_is_the_same_until_figures_move() {
     let moved = ask().await;
     assert_eq!(ceased(&moved), 3, "the discharge of A5 in May is counted");
     assert_eq!(ask().await, moved);
+    assert_eq!(
+        counted().await,
+        (4, 2),
+        "computed again once, when the figures moved"
+    );
 }

@@ -272,6 +272,7 @@ impl FiguresService {
         la: caseflow_domain::La,
         month: Month,
     ) -> Result<v2::Scorecard, ServiceError> {
+        self.0.metrics.scorecard_computed();
         let year = month.financial_year();
         let today = view.today;
         let settings = &self.0.settings;
@@ -506,14 +507,15 @@ impl Figures for FiguresService {
         // A scorecard already computed for the current figures is answered here, without a
         // hop to the blocking pool: the common case when a reporting tool polls.
         if let Some(scorecard) = self.memoised_scorecard(request.get_ref()) {
+            self.0.metrics.scorecard_answered();
             return Ok(Response::new(scorecard));
         }
-        Ok(Response::new(
-            crate::blocking(&self.0, move |state| {
-                FiguresService(state).scorecard(request.into_inner())
-            })
-            .await?,
-        ))
+        let scorecard = crate::blocking(&self.0, move |state| {
+            FiguresService(state).scorecard(request.into_inner())
+        })
+        .await?;
+        self.0.metrics.scorecard_answered();
+        Ok(Response::new(scorecard))
     }
 
     #[instrument(skip_all, fields(la = %request.get_ref().la, month = %request.get_ref().month))]

@@ -26,6 +26,8 @@ pub struct Metrics {
     registry: Registry,
     rejections: RejectionCounter,
     ingest: Family<One, Counter>,
+    scorecard_requests: Counter,
+    scorecards_computed: Counter,
 }
 
 impl Default for Metrics {
@@ -56,11 +58,26 @@ impl Metrics {
             "Ingest.Append calls, by outcome (appended, duplicate, rejected, conflict, failed)",
             ingest.clone(),
         );
+        let scorecard_requests = Counter::default();
+        registry.register(
+            "scorecard_requests",
+            "Figures.GetScorecard calls answered",
+            scorecard_requests.clone(),
+        );
+        let scorecards_computed = Counter::default();
+        registry.register(
+            "scorecards_computed",
+            "Scorecards computed from the figures (the rest were answered from memory, until \
+             the figures move)",
+            scorecards_computed.clone(),
+        );
         let extra = more(&mut registry, rejections.clone());
         let metrics = Metrics {
             registry,
             rejections,
             ingest,
+            scorecard_requests,
+            scorecards_computed,
         };
         (metrics, extra)
     }
@@ -75,6 +92,16 @@ impl Metrics {
     /// Counts one `Ingest.Append` call by its outcome.
     pub fn ingest(&self, outcome: &'static str) {
         self.ingest.get_or_create(&[("outcome", outcome)]).inc();
+    }
+
+    /// Counts a `GetScorecard` answered.
+    pub fn scorecard_answered(&self) {
+        self.scorecard_requests.inc();
+    }
+
+    /// Counts a scorecard computed from the figures (not answered from memory).
+    pub fn scorecard_computed(&self) {
+        self.scorecards_computed.inc();
     }
 
     /// Every metric in the OpenMetrics text format.
