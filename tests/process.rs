@@ -56,16 +56,36 @@ struct Install {
 
 impl Install {
     fn new(nats_url: &str) -> Install {
+        Install::with_nats(&format!("url = {nats_url:?}"))
+    }
+
+    /// With its own embedded nats-server on `port` (0: any free port).
+    fn embedded(port: u16) -> Install {
+        Install::with_nats(&format!("embedded_port = {port}"))
+    }
+
+    fn with_nats(nats: &str) -> Install {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("caseflow.toml");
         let text = format!(
-            "data_dir = {data:?}\ntoday = \"{TODAY}\"\n\n[nats]\nurl = {nats_url:?}\n\n\
+            "data_dir = {data:?}\ntoday = \"{TODAY}\"\n\n[nats]\n{nats}\n\n\
              [grpc]\nlisten = \"127.0.0.1:0\"\n\n[projector]\nbatch_size = 64\nroll_chunk = 50\n\n\
              [store]\ncache_capacity_mib = 16\n",
             data = dir.path().join("data").display().to_string(),
         );
         std::fs::write(&config, text).unwrap();
         Install { dir, config }
+    }
+
+    /// Runs `caseflow serve` expecting it to refuse to start: its exit and what it said.
+    async fn refused_start(&self) -> String {
+        let run = self.command("serve").output();
+        let out = tokio::time::timeout(Duration::from_secs(10), run)
+            .await
+            .expect("a refused start must say so at once, not after a timeout")
+            .unwrap();
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
     }
 
     fn command(&self, subcommand: &str) -> Command {
@@ -85,10 +105,14 @@ impl Install {
     async fn serve(&self) -> Served {
         let mut child = self.command("serve").spawn().unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let grpc = tokio::time::timeout(Duration::from_secs(60), async {
+        let (grpc, nats) = tokio::time::timeout(Duration::from_secs(60), async {
             while let Some(line) = lines.next_line().await.unwrap() {
+                // "caseflow serving gRPC on ADDR (NATS URL); Ctrl-C to stop"
                 if let Some(rest) = line.strip_prefix("caseflow serving gRPC on ") {
-                    return rest.split_whitespace().next().unwrap().to_owned();
+                    let mut words = rest.split_whitespace();
+                    let grpc = words.next().unwrap().to_owned();
+                    let nats = words.nth(1).unwrap().trim_end_matches(");").to_owned();
+                    return (grpc, nats);
                 }
             }
             panic!("caseflow serve ended before it served");
@@ -100,6 +124,7 @@ impl Install {
         Served {
             child,
             grpc: format!("http://{grpc}"),
+            nats,
         }
     }
 
@@ -119,6 +144,8 @@ impl Install {
 struct Served {
     child: Child,
     grpc: String,
+    /// The NATS server it uses (its embedded one, or the configured one).
+    nats: String,
 }
 
 impl Served {
@@ -239,4 +266,72 @@ async fn rebuild_killed_midway_resumes_to_a_clean_rebuild() {
             "after a rebuild killed at {after:?}, the projections differ from a clean rebuild's"
         );
     }
+}
+
+/// Whether anything accepts connections at `nats://host:port`.
+fn listening(nats_url: &str) -> bool {
+    let addr = nats_url.trim_start_matches("nats://");
+    std::net::TcpStream::connect(addr).is_ok()
+}
+
+/// Waits up to five seconds for nothing to listen at `nats_url` any more.
+async fn gone(nats_url: &str) -> bool {
+    for _ in 0..100 {
+        if !listening(nats_url) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// Killed with SIGKILL, `caseflow serve` takes its embedded nats-server with it (no orphan keeps
+/// the port or the store), so it starts again at once; stopped with SIGTERM it exits 0 and
+/// stops the server too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_nats_server_never_outlives_caseflow() {
+    let install = Install::embedded(0);
+    let served = install.serve().await;
+    let nats = served.nats.clone();
+    assert!(listening(&nats), "the embedded server at {nats}");
+    served.kill().await;
+    assert!(
+        gone(&nats).await,
+        "nats-server outlived a SIGKILLed caseflow"
+    );
+
+    let served = install.serve().await;
+    let nats = served.nats.clone();
+    served.caught_up(0).await;
+    served.terminate().await;
+    assert!(gone(&nats).await, "nats-server outlived a stopped caseflow");
+}
+
+/// A start that would collide with what holds the port or the JetStream store refuses at once
+/// and says what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_on_a_taken_port_or_a_held_store_says_so_at_once() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let install = Install::embedded(port);
+    let said = install.refused_start().await;
+    assert!(
+        said.contains(&format!("port {port} on 127.0.0.1 is taken")),
+        "{said}"
+    );
+    drop(taken);
+
+    // A nats-server still running on this install's store (as one left behind would be).
+    let nats = TestNats::start();
+    let install = Install::embedded(0);
+    let store = install.dir.path().join("data").join("nats");
+    std::fs::create_dir_all(&store).unwrap();
+    std::fs::write(store.join("nats-server.pid"), nats.server.pid().to_string()).unwrap();
+    let said = install.refused_start().await;
+    let pid = nats.server.pid();
+    assert!(
+        said.contains(&format!("still held by nats-server process {pid}"))
+            && said.contains(&format!("kill {pid}")),
+        "{said}"
+    );
 }

@@ -4,12 +4,17 @@
 //! The server listens on loopback, stores JetStream data under a directory we own, and by
 //! default syncs every write to disk (`sync_interval: always`) so an acknowledged event
 //! survives a crash of the machine, not only of the process.
-//! It is stopped when the [`EmbeddedNats`] is dropped.
+//! It is stopped when the [`EmbeddedNats`] is dropped, and it dies with caseflow: on Linux it
+//! runs under `setpriv --pdeathsig KILL` (util-linux), started from a thread that lives as long
+//! as the server, so a caseflow killed with SIGKILL leaves no orphan holding the port or the
+//! store. Its process id is written beside the store (`nats-server.pid`); a start that finds
+//! that server still running, or its port taken, says so at once.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::mpsc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// How to start the server.
@@ -58,12 +63,27 @@ pub enum EmbeddedError {
     },
     #[error("nats-server did not report a client port within {0:?}; last output: {1}")]
     NotReady(Duration, String),
+    #[error(
+        "port {port} on {host} is taken (by an embedded nats-server left running after caseflow \
+         was killed, or another program; `ss -ltnp 'sport = :{port}'` shows which): stop it, or \
+         set nats.embedded_port to another port"
+    )]
+    PortTaken { host: String, port: u16 },
+    #[error(
+        "the JetStream store in {dir:?} is still held by nats-server process {pid} (left running \
+         after caseflow was killed?): stop it (`kill {pid}`) and start again"
+    )]
+    StoreHeld { dir: PathBuf, pid: u32 },
 }
 
 /// A running `nats-server`; killed on drop.
 #[derive(Debug)]
 pub struct EmbeddedNats {
-    child: Child,
+    /// The thread that started the server and stops it (the server's parent-death signal is
+    /// tied to it): told to stop by dropping `stop`.
+    keeper: Option<JoinHandle<()>>,
+    stop: Option<mpsc::Sender<()>>,
+    pid: u32,
     port: u16,
     host: String,
     options: EmbeddedOptions,
@@ -75,60 +95,44 @@ impl EmbeddedNats {
     /// Starts the server and waits until it accepts clients.
     pub fn start(options: EmbeddedOptions) -> Result<EmbeddedNats, EmbeddedError> {
         let config_path = write_config(&options)?;
-        let mut child = Command::new(&options.binary)
-            .arg("-c")
-            .arg(&config_path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
+        refuse_stale(&options)?;
+        let (started, from_keeper) = mpsc::channel();
+        let (stop, stopped) = mpsc::channel::<()>();
+        let command = server_command(&options, &config_path);
+        let keeper = std::thread::Builder::new()
+            .name("nats-server".to_owned())
+            .spawn(move || keep(command, &started, &stopped))
             .map_err(|source| EmbeddedError::Spawn {
                 binary: options.binary.clone(),
                 source,
             })?;
-        let stderr = child.stderr.take();
-        let (tx, rx) = mpsc::channel::<Result<u16, String>>();
-        // The reader thread hands back the port, then keeps draining the server's log so the
-        // pipe never fills; it ends when the server exits.
-        std::thread::spawn(move || {
-            let Some(stderr) = stderr else { return };
-            let mut last = String::new();
-            let mut sent = false;
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                tracing::debug!(target: "nats_server", "{line}");
-                if !sent {
-                    if let Some(port) = parse_client_port(&line) {
-                        sent = tx.send(Ok(port)).is_ok();
-                    } else {
-                        last = line;
-                    }
-                }
-            }
-            if !sent {
-                let _ = tx.send(Err(last));
-            }
-        });
-        let port = match rx.recv_timeout(READY_TIMEOUT) {
-            Ok(Ok(port)) => port,
-            Ok(Err(last)) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(EmbeddedError::NotReady(READY_TIMEOUT, last));
+        let (pid, stderr) = match from_keeper.recv() {
+            Ok(Ok(started)) => started,
+            Ok(Err(source)) => {
+                let _ = keeper.join();
+                return Err(EmbeddedError::Spawn {
+                    binary: options.binary.clone(),
+                    source,
+                });
             }
             Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(EmbeddedError::NotReady(READY_TIMEOUT, String::new()));
+                let _ = keeper.join();
+                return Err(EmbeddedError::NotReady(Duration::ZERO, String::new()));
             }
         };
-        tracing::info!(port, store = ?options.store_dir, "embedded nats-server started");
-        Ok(EmbeddedNats {
-            child,
-            port,
+        let mut server = EmbeddedNats {
+            keeper: Some(keeper),
+            stop: Some(stop),
+            pid,
+            port: 0,
             host: options.host.clone(),
             options,
-        })
+        };
+        // On failure `server` is dropped, which stops the process.
+        server.port = wait_for_port(stderr)?;
+        write_pid_file(&server.options.store_dir, pid);
+        tracing::info!(port = server.port, pid, store = ?server.options.store_dir, "embedded nats-server started");
+        Ok(server)
     }
 
     /// `nats://host:port`
@@ -138,7 +142,7 @@ impl EmbeddedNats {
 
     /// The nats-server process's id (to read its CPU time, say).
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid
     }
 
     pub fn port(&self) -> u16 {
@@ -149,10 +153,14 @@ impl EmbeddedNats {
         &self.options.store_dir
     }
 
-    /// Stops the server (as a crash would: acknowledged writes are already on disk).
+    /// Stops the server (as a crash would: acknowledged writes are already on disk) and waits
+    /// until it has exited.
     pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        drop(self.stop.take());
+        if let Some(keeper) = self.keeper.take() {
+            let _ = keeper.join();
+            remove_pid_file(&self.options.store_dir, self.pid);
+        }
     }
 
     /// Stops and starts the server again on the same port and store.
@@ -168,6 +176,142 @@ impl EmbeddedNats {
 impl Drop for EmbeddedNats {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// The command that runs the server: under `setpriv --pdeathsig KILL` where util-linux has it
+/// (Linux), so that the server is killed when the thread that started it ends, however caseflow
+/// ends; directly elsewhere.
+fn server_command(options: &EmbeddedOptions, config_path: &Path) -> Command {
+    let setpriv = Path::new("/usr/bin/setpriv");
+    let mut command = if setpriv.exists() {
+        let mut c = Command::new(setpriv);
+        c.args(["--pdeathsig", "KILL", "--"]).arg(&options.binary);
+        c
+    } else {
+        Command::new(&options.binary)
+    };
+    command
+        .arg("-c")
+        .arg(config_path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// The keeper thread: starts the server, hands back its pid and log, and kills it when told to
+/// stop (or when the [`EmbeddedNats`] is gone). Being the server's parent thread for its whole
+/// life, it is what the parent-death signal watches.
+fn keep(
+    mut command: Command,
+    started: &mpsc::Sender<std::io::Result<(u32, Option<ChildStderr>)>>,
+    stopped: &mpsc::Receiver<()>,
+) {
+    let mut child: Child = match command.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            let _ = started.send(Err(e));
+            return;
+        }
+    };
+    let stderr = child.stderr.take();
+    if started.send(Ok((child.id(), stderr))).is_err() {
+        let _ = child.kill();
+        let _ = child.wait();
+        return;
+    }
+    // Until told to stop (the sender dropped); an exit of the server itself is noticed too.
+    while let Err(mpsc::RecvTimeoutError::Timeout) =
+        stopped.recv_timeout(Duration::from_millis(500))
+    {
+        if let Ok(Some(status)) = child.try_wait() {
+            tracing::error!(%status, "the embedded nats-server exited by itself");
+            return;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Reads the server's log until it reports its client port; keeps draining it afterwards so the
+/// pipe never fills (the reader ends when the server exits).
+fn wait_for_port(stderr: Option<ChildStderr>) -> Result<u16, EmbeddedError> {
+    let (tx, rx) = mpsc::channel::<Result<u16, String>>();
+    std::thread::spawn(move || {
+        let Some(stderr) = stderr else { return };
+        let mut last = String::new();
+        let mut sent = false;
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            tracing::debug!(target: "nats_server", "{line}");
+            if !sent {
+                if let Some(port) = parse_client_port(&line) {
+                    sent = tx.send(Ok(port)).is_ok();
+                } else {
+                    last = line;
+                }
+            }
+        }
+        if !sent {
+            let _ = tx.send(Err(last));
+        }
+    });
+    match rx.recv_timeout(READY_TIMEOUT) {
+        Ok(Ok(port)) => Ok(port),
+        Ok(Err(last)) => Err(EmbeddedError::NotReady(READY_TIMEOUT, last)),
+        Err(_) => Err(EmbeddedError::NotReady(READY_TIMEOUT, String::new())),
+    }
+}
+
+/// Refuses at once to start where a server would fail or do harm: a fixed port already taken,
+/// or a store still held by the server a killed caseflow left running.
+fn refuse_stale(options: &EmbeddedOptions) -> Result<(), EmbeddedError> {
+    if let Some(pid) = live_server(&options.store_dir) {
+        return Err(EmbeddedError::StoreHeld {
+            dir: options.store_dir.clone(),
+            pid,
+        });
+    }
+    let taken = |port| {
+        std::net::TcpListener::bind((options.host.as_str(), port))
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::AddrInUse)
+    };
+    match options.port {
+        Some(port) if taken(port) => Err(EmbeddedError::PortTaken {
+            host: options.host.clone(),
+            port,
+        }),
+        _ => Ok(()),
+    }
+}
+
+const PID_FILE: &str = "nats-server.pid";
+
+/// The process recorded beside the store, if it is still a running nats-server.
+fn live_server(store_dir: &Path) -> Option<u32> {
+    let pid: u32 = std::fs::read_to_string(store_dir.join(PID_FILE))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    String::from_utf8_lossy(&cmdline)
+        .contains("nats-server")
+        .then_some(pid)
+}
+
+fn write_pid_file(store_dir: &Path, pid: u32) {
+    if let Err(error) = std::fs::write(store_dir.join(PID_FILE), pid.to_string()) {
+        tracing::warn!(%error, "cannot record the embedded nats-server's pid");
+    }
+}
+
+/// Removes the pid file if it still names `pid` (a newer server may have replaced it).
+fn remove_pid_file(store_dir: &Path, pid: u32) {
+    let path = store_dir.join(PID_FILE);
+    if std::fs::read_to_string(&path).is_ok_and(|p| p.trim() == pid.to_string()) {
+        let _ = std::fs::remove_file(path);
     }
 }
 

@@ -12,7 +12,7 @@ use caseflow_server::{AppState, Metrics};
 use caseflow_store::{ProjectionStore, SledStore};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::config::Config;
 
@@ -23,6 +23,8 @@ pub struct Running {
     pub log: EventLog,
     pub store: Arc<SledStore>,
     shutdown: watch::Sender<bool>,
+    /// How long calls in flight may take to finish on shutdown.
+    grace: Duration,
     projector: JoinHandle<()>,
     server: JoinHandle<anyhow::Result<()>>,
     embedded: Option<EmbeddedNats>,
@@ -111,6 +113,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         log,
         store,
         shutdown,
+        grace: Duration::from_secs(config.grpc.shutdown_grace_secs),
         projector,
         server,
         embedded,
@@ -142,14 +145,23 @@ impl Running {
         let _ = (&mut self.server).await;
     }
 
-    /// Stops the server and the projector (and the embedded NATS server, last).
+    /// Stops gracefully: the gRPC server takes no new calls and gives those in flight the
+    /// grace period, the projector stops at its last commit (every commit is atomic, so that is
+    /// always a consistent point), then the embedded NATS server stops.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
+        let served = match tokio::time::timeout(self.grace, &mut self.server).await {
+            Ok(served) => served?,
+            Err(_) => {
+                warn!(grace = ?self.grace, "calls still in flight after the grace period: cut");
+                self.server.abort();
+                Ok(())
+            }
+        };
         self.projector.await?;
-        self.server.await??;
         if let Some(mut nats) = self.embedded.take() {
             tokio::task::spawn_blocking(move || nats.stop()).await?;
         }
-        Ok(())
+        served
     }
 }

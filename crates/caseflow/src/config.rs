@@ -74,6 +74,8 @@ pub struct ProjectorConfig {
 pub struct GrpcConfig {
     /// Address the gRPC server listens on. Loopback by default.
     pub listen: SocketAddr,
+    /// On SIGTERM or SIGINT, how long calls in flight may take to finish before they are cut.
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for Config {
@@ -129,6 +131,7 @@ impl Default for GrpcConfig {
     fn default() -> Self {
         GrpcConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            shutdown_grace_secs: 10,
         }
     }
 }
@@ -141,6 +144,10 @@ const OVERRIDES: &[(&str, &str)] = &[
     ("CASEFLOW_NATS_SERVER_BINARY", "nats.server_binary"),
     ("CASEFLOW_NATS_EMBEDDED_PORT", "nats.embedded_port"),
     ("CASEFLOW_GRPC_LISTEN", "grpc.listen"),
+    (
+        "CASEFLOW_GRPC_SHUTDOWN_GRACE_SECS",
+        "grpc.shutdown_grace_secs",
+    ),
     (
         "CASEFLOW_STORE_CACHE_CAPACITY_MIB",
         "store.cache_capacity_mib",
@@ -190,6 +197,7 @@ impl Config {
             "nats.server_binary" => self.nats.server_binary = PathBuf::from(value),
             "nats.embedded_port" => self.nats.embedded_port = value.parse()?,
             "grpc.listen" => self.grpc.listen = value.parse()?,
+            "grpc.shutdown_grace_secs" => self.grpc.shutdown_grace_secs = value.parse()?,
             "store.cache_capacity_mib" => self.store.cache_capacity_mib = value.parse()?,
             "projector.batch_size" => self.projector.batch_size = value.parse()?,
             other => bail!("unknown field {other}"),
