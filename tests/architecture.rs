@@ -150,25 +150,31 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// Each workspace crate's normal dependencies, as its manifest declares them.
-fn declared_dependencies() -> BTreeMap<String, BTreeSet<String>> {
+/// What `cargo ARGS` prints, run in the workspace; fails the test with cargo's message.
+fn cargo(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO"))
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
+        .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "{}",
+        "cargo {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let metadata: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Each workspace crate's normal dependencies, as its manifest declares them.
+fn declared_dependencies() -> BTreeMap<String, BTreeSet<String>> {
+    let out = cargo(&[
+        "metadata",
+        "--format-version",
+        "1",
+        "--no-deps",
+        "--offline",
+    ]);
+    let metadata: serde_json::Value = serde_json::from_str(&out).unwrap();
     metadata["packages"]
         .as_array()
         .unwrap()
@@ -237,26 +243,16 @@ fn the_write_path_and_the_read_path_do_not_know_each_other() {
 
 #[test]
 fn the_domain_crate_has_no_io_dependencies() {
-    let out = Command::new(env!("CARGO"))
-        .args([
-            "tree",
-            "-p",
-            "caseflow-domain",
-            "-e",
-            "normal",
-            "--prefix",
-            "none",
-            "--offline",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let tree = String::from_utf8(out.stdout).unwrap();
+    let tree = cargo(&[
+        "tree",
+        "-p",
+        "caseflow-domain",
+        "-e",
+        "normal",
+        "--prefix",
+        "none",
+        "--offline",
+    ]);
     assert!(tree.contains("caseflow-domain"), "{tree}");
     for forbidden in ["tokio", "async-nats", "sled", "tonic", "prost", "mio"] {
         assert!(

@@ -143,6 +143,18 @@ impl TestCaseflow {
     }
 
     /// Every member behind `indicator` in `month` of `la`, as streamed.
+    /// A child's timeline (`Records/GetChildTimeline`), which must exist.
+    pub async fn timeline(&self, la: &str, child: &str) -> v2::ChildTimeline {
+        self.records()
+            .get_child_timeline(v2::GetChildTimelineRequest {
+                la: la.to_owned(),
+                child_id: child.to_owned(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
     pub async fn members(&self, la: &str, indicator: &str, month: &str) -> Vec<v2::Member> {
         let mut stream = self
             .records()

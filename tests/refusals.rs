@@ -62,18 +62,19 @@ fn not_a_moment(s: &str) -> (Code, String) {
     ))
 }
 
+/// C1, born 1 July 2012, admitted on 10 April 2018 (recorded at noon that day).
+fn one_child() -> Vec<String> {
+    vec![
+        registered("372", "C1", "c1-born", "2012-07-01"),
+        admitted("372", "C1", "c1-in", "2018-04-10", "C1"),
+    ]
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_invalid_argument_is_refused_with_its_code_and_message() {
     let nats = TestNats::start();
     let cf = TestCaseflow::start(&nats).await;
-    publish(
-        cf.log(),
-        vec![
-            registered("372", "C1", "c1-born", "2012-07-01"),
-            admitted("372", "C1", "c1-in", "2018-04-10", "C1"),
-        ],
-    )
-    .await;
+    publish(cf.log(), one_child()).await;
     cf.caught_up().await;
     let (mut figures, mut records, mut operations, mut ingest) =
         (cf.figures(), cf.records(), cf.operations(), cf.ingest());
@@ -243,14 +244,7 @@ async fn as_known_at_takes_every_form_of_a_moment() {
     let nats = TestNats::start();
     let cf = TestCaseflow::start(&nats).await;
     // C1 admitted on 10 April, recorded at noon UTC on 10 April (the builders' recording time).
-    publish(
-        cf.log(),
-        vec![
-            registered("372", "C1", "c1-born", "2012-07-01"),
-            admitted("372", "C1", "c1-in", "2018-04-10", "C1"),
-        ],
-    )
-    .await;
+    publish(cf.log(), one_child()).await;
     cf.caught_up().await;
     let figures = cf.figures();
     let at = |moment: &'static str| {

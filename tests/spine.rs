@@ -87,15 +87,7 @@ async fn publish_project_query_round_trip() {
     assert_eq!(rows(v2::Dimension::LegalStatus), vec![("C1".to_owned(), 1)]);
 
     // The timeline of C2: ordered events, one closed period.
-    let tl = cf
-        .records()
-        .get_child_timeline(v2::GetChildTimelineRequest {
-            la: "372".into(),
-            child_id: "C2".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let tl = cf.timeline("372", "C2").await;
     let ids: Vec<_> = tl
         .entries
         .iter()
@@ -266,14 +258,8 @@ async fn a_re_sent_id_with_other_content_keeps_the_first_copy_and_is_reported() 
     publish(cf.log(), three_children("372")).await;
     cf.caught_up().await;
     let kept = cf
-        .records()
-        .get_child_timeline(v2::GetChildTimelineRequest {
-            la: "372".into(),
-            child_id: "C2".into(),
-        })
+        .timeline("372", "C2")
         .await
-        .unwrap()
-        .into_inner()
         .entries
         .iter()
         .find(|e| e.event.as_ref().is_some_and(|ev| ev.event_id == "c2-out"))
@@ -327,15 +313,7 @@ async fn a_re_sent_id_with_other_content_keeps_the_first_copy_and_is_reported() 
         issue.message
     );
     // The child's timeline lists it too.
-    let timeline = cf
-        .records()
-        .get_child_timeline(v2::GetChildTimelineRequest {
-            la: "372".into(),
-            child_id: "C2".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let timeline = cf.timeline("372", "C2").await;
     assert!(
         timeline
             .issues

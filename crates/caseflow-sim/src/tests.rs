@@ -45,16 +45,23 @@ struct Folded {
     workers: BTreeMap<Id, Vec<Event>>,
 }
 
+/// The default settings with the seed report's LAC team groups (11.x): teams LAC1-3 and
+/// LAC4-5, as the simulator's workforce names them.
+fn seed_team_groups() -> Settings {
+    let mut settings = Settings::default();
+    settings.team_groups.insert(
+        "LAC 1-3".into(),
+        vec!["LAC1".into(), "LAC2".into(), "LAC3".into()],
+    );
+    settings
+        .team_groups
+        .insert("LAC 4-5".into(), vec!["LAC4".into(), "LAC5".into()]);
+    settings
+}
+
 impl Folded {
     fn of(authority: &Authority, today: Date) -> Folded {
-        let mut settings = Settings::default();
-        settings.team_groups.insert(
-            "LAC 1-3".into(),
-            vec!["LAC1".into(), "LAC2".into(), "LAC3".into()],
-        );
-        settings
-            .team_groups
-            .insert("LAC 4-5".into(), vec!["LAC4".into(), "LAC5".into()]);
+        let settings = seed_team_groups();
         let ctx = Context::new(settings.clone(), today);
         let mut by_subject: BTreeMap<Subject, Vec<Event>> = BTreeMap::new();
         for e in authority.valid_events() {

@@ -46,14 +46,7 @@ fn as_of() -> Date {
 /// The indicator settings: the defaults, the seed report's team groups (11.x) and an under-18
 /// population (6.2).
 fn golden_settings() -> Settings {
-    let mut settings = Settings::default();
-    settings.team_groups.insert(
-        "LAC 1-3".into(),
-        vec!["LAC1".into(), "LAC2".into(), "LAC3".into()],
-    );
-    settings
-        .team_groups
-        .insert("LAC 4-5".into(), vec!["LAC4".into(), "LAC5".into()]);
+    let mut settings = super::seed_team_groups();
     for year in ["2016/17", "2017/18", "2018/19"] {
         settings.population_under_18.insert(year.into(), 56_630);
     }

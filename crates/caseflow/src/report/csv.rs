@@ -107,10 +107,9 @@ fn number_of(n: Option<i64>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use caseflow_domain::indicators::{Polarity, Unit};
     use expect_test::expect;
 
-    use super::super::model::fixtures::{indicator, report, row};
+    use super::super::model::fixtures::{report, report_with_a_nasty_title};
     use super::*;
 
     #[test]
@@ -134,18 +133,7 @@ mod tests {
 
     #[test]
     fn quotes_are_doubled_and_missing_values_empty() {
-        let nasty = "<script>alert(\"x\")</script>, & 'more'";
-        let mut data = report();
-        data.scorecard.rows = vec![
-            row(
-                indicator("6.5", nasty, Polarity::High, Unit::Percent),
-                Some(75.0),
-            ),
-            row(
-                indicator("9.1", "Number in fostering", Polarity::High, Unit::Count),
-                Some(420.0),
-            ),
-        ];
+        let data = report_with_a_nasty_title();
         let csv = render(&data);
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(

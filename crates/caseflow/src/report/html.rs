@@ -298,7 +298,7 @@ mod tests {
     use caseflow_domain::indicators::{Polarity, Unit};
     use expect_test::expect;
 
-    use super::super::model::fixtures::{indicator, report, row};
+    use super::super::model::fixtures::{indicator, report, report_with_a_nasty_title, row};
     use super::*;
 
     #[test]
@@ -363,18 +363,7 @@ mod tests {
 
     #[test]
     fn text_is_escaped_and_missing_values_show_as_dashes() {
-        let nasty = "<script>alert(\"x\")</script>, & 'more'";
-        let mut data = report();
-        data.scorecard.rows = vec![
-            row(
-                indicator("6.5", nasty, Polarity::High, Unit::Percent),
-                Some(75.0),
-            ),
-            row(
-                indicator("9.1", "Number in fostering", Polarity::High, Unit::Count),
-                Some(420.0),
-            ),
-        ];
+        let mut data = report_with_a_nasty_title();
         data.series.clear();
         let html = render(&data);
         assert!(!html.contains("<script"), "unescaped title");

@@ -293,24 +293,11 @@ mod tests {
 
     #[test]
     fn text_is_kept_as_is_and_sections_follow_the_ids() {
-        use caseflow_domain::indicators::{Polarity, Unit};
+        use super::super::model::fixtures::{NASTY, report_with_a_nasty_title};
 
-        use super::super::model::fixtures::{indicator, row};
-
-        let nasty = "<script>alert(\"x\")</script>, & 'more'";
-        let mut data = report();
-        data.scorecard.rows = vec![
-            row(
-                indicator("6.5", nasty, Polarity::High, Unit::Percent),
-                Some(75.0),
-            ),
-            row(
-                indicator("9.1", "Number in fostering", Polarity::High, Unit::Count),
-                Some(420.0),
-            ),
-        ];
+        let data = report_with_a_nasty_title();
         let json: Value = serde_json::from_str(&render(&data)).unwrap();
-        assert_eq!(json["sections"][0]["rows"][0]["title"], nasty);
+        assert_eq!(json["sections"][0]["rows"][0]["title"], NASTY);
         assert_eq!(json["sections"][1]["name"], "FOSTERING");
         assert_eq!(json["sections"][1]["rows"][0]["value"], 420.0);
     }

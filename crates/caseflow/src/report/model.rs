@@ -295,6 +295,26 @@ pub(crate) mod fixtures {
         }
     }
 
+    /// A title with markup, quotes, a comma and an ampersand, as a careless catalogue could
+    /// hold.
+    pub(crate) const NASTY: &str = "<script>alert(\"x\")</script>, & 'more'";
+
+    /// [`report`] with two rows: 6.5 titled [`NASTY`] at 75%, and 9.1 (fostering) at 420.
+    pub(crate) fn report_with_a_nasty_title() -> ReportData {
+        let mut data = report();
+        data.scorecard.rows = vec![
+            row(
+                indicator("6.5", NASTY, Polarity::High, Unit::Percent),
+                Some(75.0),
+            ),
+            row(
+                indicator("9.1", "Number in fostering", Polarity::High, Unit::Count),
+                Some(420.0),
+            ),
+        ];
+        data
+    }
+
     /// Authority 372 in May 2018: 6.5 (a percentage, green, improved, with a trend and
     /// benchmarks), 6.4 (a count, amber, declined), 11.5 for one team group (a range, red, up
     /// but not judged), and the 13-month series of 6.5 and 6.4.
