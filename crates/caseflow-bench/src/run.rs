@@ -26,7 +26,7 @@ use tonic::transport::Channel;
 use caseflow::app;
 use caseflow::commands::appends_of;
 use caseflow::config::Config;
-use caseflow_projector::wait_until_applied;
+use caseflow_projector::{Projector, wait_until_applied};
 
 /// The targets, tolerances and benchmarks of the May 2018 report (as the demo uses them).
 const REPORT_SCORECARD: &str = include_str!("../../../deploy/scorecard-2018-19.toml");
@@ -400,6 +400,20 @@ struct Run {
     first: bool,
 }
 
+/// What every phase of one run shares.
+struct RunContext<'a> {
+    plan: &'a Plan,
+    workload: &'a Workload,
+    /// The run's empty directory.
+    dir: &'a Path,
+    /// The embedded nats-server, for its CPU time and disk reads.
+    server: Process,
+    /// The server's configuration: the workload's, with its data in `dir` and the embedded
+    /// NATS.
+    config: Config,
+}
+
+/// The phases of one run, in order, each recording its figures as soon as it has them.
 async fn measured_run(
     plan: &Plan,
     workload: &Workload,
@@ -414,19 +428,58 @@ async fn measured_run(
         first,
     } = run;
     let nats_url = &nats.url();
-    let server = &Process {
-        pid: nats.pid().to_string(),
-    };
     let mut config = workload.config_template.clone();
     config.data_dir = dir.join("serve");
     config.nats.url = nats_url.to_owned();
-    let total = appends.len() as f64;
+    let context = RunContext {
+        plan,
+        workload,
+        dir,
+        server: Process {
+            pid: nats.pid().to_string(),
+        },
+        config,
+    };
 
-    // (1) Ingest, end to end: publish everything and wait until the projector has applied it.
     let peak_reset = reset_peak_rss();
-    let running = app::start(&config).await?;
+    let running = app::start(&context.config).await?;
+    let ingested = ingest(&running, appends, plan.in_flight).await?;
+    ingested.record(results);
+    footprint(&running, first, peak_reset)?.record(results);
+    query_load(&context, &running, open_loops)
+        .await?
+        .record(plan, results);
+    running.shutdown().await?;
+    // The rebuild reads the stream through its own connection, once the server has stopped.
+    let log = EventLog::connect(nats_url, context.config.stream_settings()).await?;
+    let (rebuild, rebuilt) = rebuild(&context, &log, ingested.target).await?;
+    rebuild.record(results);
+    back_dated_vs_same_day(&context, &rebuilt)
+        .await?
+        .record(results);
+    Ok(())
+}
+
+/// What phase (1) measured.
+struct Ingested {
+    events: f64,
+    /// Until every append was acknowledged.
+    published: Duration,
+    /// Until the projector had applied the stream's last sequence.
+    projected: Duration,
+    /// The stream's last sequence.
+    target: u64,
+}
+
+/// (1) Ingest, end to end: publish everything and wait until the projector has applied it.
+async fn ingest(
+    running: &app::Running,
+    appends: Vec<Append>,
+    in_flight: usize,
+) -> anyhow::Result<Ingested> {
+    let events = appends.len() as f64;
     let t0 = Instant::now();
-    let acks = running.log.append_all(appends, plan.in_flight).await;
+    let acks = running.log.append_all(appends, in_flight).await;
     let published = t0.elapsed();
     let failed = acks.iter().filter(|a| a.is_err()).count();
     drop(acks);
@@ -435,44 +488,91 @@ async fn measured_run(
     wait_until_applied(&*running.store, target, Duration::from_secs(3600), |_| {})
         .await
         .context("the projector did not catch up within an hour")?;
-    let projected = t0.elapsed();
-    results.record(
-        "ingest: publish-to-projected",
-        "events/s",
-        total / projected.as_secs_f64(),
-    );
-    results.record(
-        "ingest: publish only (acknowledged appends)",
-        "events/s",
-        total / published.as_secs_f64(),
-    );
+    Ok(Ingested {
+        events,
+        published,
+        projected: t0.elapsed(),
+        target,
+    })
+}
 
-    // (5) Disk and memory after ingest.
-    let counts = running.store.counts()?;
-    let disk = running.store.size_on_disk()? as f64;
-    results.record(
-        "sled disk bytes per million events stored",
-        "MiB",
-        disk / counts.events_stored.max(1) as f64 * 1e6 / (1024.0 * 1024.0),
-    );
-    // Only the first run's: later runs start with what the allocator kept from earlier ones.
-    if first && let Some(kib) = peak_rss_kib() {
-        let name = if peak_reset {
-            "peak RSS of the caseflow process during ingest (first run)"
-        } else {
-            "peak RSS of the caseflow process since start (first run)"
-        };
-        results.record(name, "MiB", kib as f64 / 1024.0);
+impl Ingested {
+    fn record(&self, results: &mut Results) {
+        results.record(
+            "ingest: publish-to-projected",
+            "events/s",
+            self.events / self.projected.as_secs_f64(),
+        );
+        results.record(
+            "ingest: publish only (acknowledged appends)",
+            "events/s",
+            self.events / self.published.as_secs_f64(),
+        );
     }
+}
 
-    // (3) Query latency and throughput against the running server, on loopback, once the
-    // work the ingest left behind (sled writing back and cleaning segments, JetStream) is done.
-    let waited = until_quiet(&[Process::this(), server.clone()]).await;
-    results.record(
-        "wait for caseflow and nats-server to go quiet after ingest",
-        "s",
-        waited.as_secs_f64(),
-    );
+/// What phase (5) measured.
+struct Footprint {
+    disk_bytes: f64,
+    events_stored: u64,
+    /// The peak RSS in KiB (first run only), and whether it was reset before the ingest.
+    peak_rss: Option<(u64, bool)>,
+}
+
+/// (5) Disk and memory after ingest.
+fn footprint(running: &app::Running, first: bool, peak_reset: bool) -> anyhow::Result<Footprint> {
+    let counts = running.store.counts()?;
+    let disk_bytes = running.store.size_on_disk()? as f64;
+    // Only the first run's: later runs start with what the allocator kept from earlier ones.
+    let peak_rss = if first {
+        peak_rss_kib().map(|kib| (kib, peak_reset))
+    } else {
+        None
+    };
+    Ok(Footprint {
+        disk_bytes,
+        events_stored: counts.events_stored,
+        peak_rss,
+    })
+}
+
+impl Footprint {
+    fn record(&self, results: &mut Results) {
+        results.record(
+            "sled disk bytes per million events stored",
+            "MiB",
+            self.disk_bytes / self.events_stored.max(1) as f64 * 1e6 / (1024.0 * 1024.0),
+        );
+        if let Some((kib, peak_reset)) = self.peak_rss {
+            let name = if peak_reset {
+                "peak RSS of the caseflow process during ingest (first run)"
+            } else {
+                "peak RSS of the caseflow process since start (first run)"
+            };
+            results.record(name, "MiB", kib as f64 / 1024.0);
+        }
+    }
+}
+
+/// What phase (3) measured.
+struct QueryLoad {
+    /// How long caseflow and nats-server took to go quiet after ingest.
+    waited: Duration,
+    /// One closed loop per query.
+    closed: Vec<(&'static str, Load)>,
+    /// The open loops, of the scorecard query.
+    open: Vec<(&'static str, Load)>,
+}
+
+/// (3) Query latency and throughput against the running server, on loopback, once the work
+/// the ingest left behind (sled writing back and cleaning segments, JetStream) is done.
+async fn query_load(
+    context: &RunContext<'_>,
+    running: &app::Running,
+    open_loops: usize,
+) -> anyhow::Result<QueryLoad> {
+    let RunContext { plan, workload, .. } = context;
+    let waited = until_quiet(&[Process::this(), context.server.clone()]).await;
     let grpc = format!("http://{}", running.grpc_addr);
     let month = Month::of(workload.today).prev().to_string();
     let scorecard = Query::Scorecard {
@@ -482,189 +582,291 @@ async fn measured_run(
     let series = Query::Series {
         la: workload.la.clone(),
     };
+    let mut closed = Vec::new();
     for query in [&scorecard, &series] {
-        let closed = closed_loop(&grpc, query, plan).await?;
-        let name = query.name();
-        let what = format!("{} clients, closed loop", plan.clients);
-        results.record(&format!("{name} p50 ({what})"), "ms", closed.p(0.50));
-        results.record(&format!("{name} p99 ({what})"), "ms", closed.p(0.99));
-        results.record(&format!("{name} p999 ({what})"), "ms", closed.p(0.999));
-        results.record(&format!("{name} throughput ({what})"), "req/s", closed.rps);
+        closed.push((query.name(), closed_loop(&grpc, query, plan).await?));
     }
+    let mut open = Vec::new();
     for _ in 0..open_loops {
-        let open = open_loop(&grpc, &scorecard, plan).await?;
-        let what = format!("open loop at {} rps", plan.open_rps);
-        let name = scorecard.name();
-        results.record(&format!("{name} p50 ({what})"), "ms", open.p(0.50));
-        results.record(&format!("{name} p99 ({what})"), "ms", open.p(0.99));
-        results.record(&format!("{name} p999 ({what})"), "ms", open.p(0.999));
-        results.record(&format!("{name} achieved ({what})"), "req/s", open.rps);
-        results.record(
-            &format!("{name} not completed: not sent or abandoned ({what})"),
-            "requests",
-            open.dropped as f64,
-        );
+        open.push((scorecard.name(), open_loop(&grpc, &scorecard, plan).await?));
     }
-    running.shutdown().await?;
+    Ok(QueryLoad {
+        waited,
+        closed,
+        open,
+    })
+}
 
-    // (2) Rebuild: a raw consumer, then the projector into an empty store, same stream and
-    // batch settings.
-    let log = EventLog::connect(nats_url, config.stream_settings()).await?;
+impl QueryLoad {
+    fn record(&self, plan: &Plan, results: &mut Results) {
+        results.record(
+            "wait for caseflow and nats-server to go quiet after ingest",
+            "s",
+            self.waited.as_secs_f64(),
+        );
+        for (name, closed) in &self.closed {
+            let what = format!("{} clients, closed loop", plan.clients);
+            results.record(&format!("{name} p50 ({what})"), "ms", closed.p(0.50));
+            results.record(&format!("{name} p99 ({what})"), "ms", closed.p(0.99));
+            results.record(&format!("{name} p999 ({what})"), "ms", closed.p(0.999));
+            results.record(&format!("{name} throughput ({what})"), "req/s", closed.rps);
+        }
+        for (name, open) in &self.open {
+            let what = format!("open loop at {} rps", plan.open_rps);
+            results.record(&format!("{name} p50 ({what})"), "ms", open.p(0.50));
+            results.record(&format!("{name} p99 ({what})"), "ms", open.p(0.99));
+            results.record(&format!("{name} p999 ({what})"), "ms", open.p(0.999));
+            results.record(&format!("{name} achieved ({what})"), "req/s", open.rps);
+            results.record(
+                &format!("{name} not completed: not sent or abandoned ({what})"),
+                "requests",
+                open.dropped as f64,
+            );
+        }
+    }
+}
+
+/// CPU seconds, and bytes read from storage, of caseflow (sled) and of nats-server (the
+/// stream): so far, or during a pass.
+#[derive(Clone, Copy)]
+struct Usage {
+    cpu: (f64, f64),
+    disk: (f64, f64),
+}
+
+impl Usage {
+    fn now(server: &Process) -> Usage {
+        let us = Process::this();
+        let cpu = (us.seconds(), server.seconds());
+        let disk = (us.disk_read_bytes(), server.disk_read_bytes());
+        Usage { cpu, disk }
+    }
+
+    /// The usage from `self` until now.
+    fn since(self, server: &Process) -> Usage {
+        let now = Usage::now(server);
+        Usage {
+            cpu: (now.cpu.0 - self.cpu.0, now.cpu.1 - self.cpu.1),
+            disk: (now.disk.0 - self.disk.0, now.disk.1 - self.disk.1),
+        }
+    }
+}
+
+/// One pass over the stream: how long it took and what the two processes used.
+struct Pass {
+    took: Duration,
+    usage: Usage,
+}
+
+/// What phase (2) measured.
+struct Rebuild {
+    /// What memory the machine had left for the page cache when the passes began.
+    memory_available_mib: Option<f64>,
+    /// The stream's messages, each pass's whole input.
+    messages: f64,
+    raw: Pass,
+    reading: Pass,
+    replay: Pass,
+}
+
+/// The store the rebuild filled, and its projector.
+struct Rebuilt {
+    store: Arc<SledStore>,
+    projector: Projector,
+}
+
+/// (2) Rebuild: a raw consumer, then the projector into an empty store, same stream and
+/// batch settings.
+async fn rebuild(
+    context: &RunContext<'_>,
+    log: &EventLog,
+    target: u64,
+) -> anyhow::Result<(Rebuild, Rebuilt)> {
     // What memory the machine had left for the page cache when the passes began, and what
     // each process read from disk during each pass (what was not in the page cache).
-    if let Some(mib) = available_memory_mib() {
-        results.record("memory available before the rebuild passes", "MiB", mib);
-    }
-    let (us, raw_cpu) = (
-        Process::this(),
-        (Process::this().seconds(), server.seconds()),
-    );
-    // Bytes read from storage so far by caseflow (sled) and by nats-server (the stream).
-    let disk = || (Process::this().disk_read_bytes(), server.disk_read_bytes());
-    let since = |then: (f64, f64)| {
-        let now = disk();
-        (now.0 - then.0, now.1 - then.1)
+    let memory_available_mib = available_memory_mib();
+    let raw = raw_pass(log, target, context).await?;
+    let mut config = context.config.clone();
+    config.projector.batch_size = context.plan.batch_size;
+    let reading = reading_pass(&config, log, target, context).await?;
+    let (replay, rebuilt) = replay_pass(&config, log, target, context).await?;
+    let rebuild = Rebuild {
+        memory_available_mib,
+        messages: target as f64,
+        raw,
+        reading,
+        replay,
     };
-    let raw_disk = disk();
-    let raw = raw_consume(&log, target, plan.batch_size).await?;
-    let raw_cpu = (us.seconds() - raw_cpu.0, server.seconds() - raw_cpu.1);
-    let raw_disk = since(raw_disk);
-    let mut config = config.clone();
-    config.projector.batch_size = plan.batch_size;
-    // The projector's reading alone (pulling, decoding, validating into its backlog), storing
-    // and deriving nothing: the most the replay could reach with reading as it is.
-    let reading = {
-        let store = Arc::new(SledStore::open(
-            &dir.join("read-only"),
-            &config.sled_settings(),
-        )?);
-        let projector = app::projector(&config, store);
-        let cpu = (us.seconds(), server.seconds());
-        let disk = disk();
-        let t0 = Instant::now();
-        let mut read = 0;
-        projector
-            .read_only(&log, target, |backlog| read += backlog.len())
-            .await?;
-        let took = t0.elapsed();
-        let cpu = (us.seconds() - cpu.0, server.seconds() - cpu.1);
-        let disk = since(disk);
-        anyhow::ensure!(
-            read as u64 == target,
-            "the read-only pass read {read} of {target} messages"
-        );
-        (took, cpu, disk)
-    };
-    let (reading, reading_cpu, reading_disk) = reading;
+    Ok((rebuild, rebuilt))
+}
+
+/// A raw consumer reading the whole stream, doing nothing else.
+async fn raw_pass(log: &EventLog, target: u64, context: &RunContext<'_>) -> anyhow::Result<Pass> {
+    let before = Usage::now(&context.server);
+    let took = raw_consume(log, target, context.plan.batch_size).await?;
+    Ok(Pass {
+        took,
+        usage: before.since(&context.server),
+    })
+}
+
+/// The projector's reading alone (pulling, decoding, validating into its backlog), storing
+/// and deriving nothing: the most the replay could reach with reading as it is.
+async fn reading_pass(
+    config: &Config,
+    log: &EventLog,
+    target: u64,
+    context: &RunContext<'_>,
+) -> anyhow::Result<Pass> {
     let store = Arc::new(SledStore::open(
-        &dir.join("rebuild"),
+        &context.dir.join("read-only"),
         &config.sled_settings(),
     )?);
-    let projector = app::projector(&config, store.clone());
+    let projector = app::projector(config, store);
+    let before = Usage::now(&context.server);
+    let t0 = Instant::now();
+    let mut read = 0;
+    projector
+        .read_only(log, target, |backlog| read += backlog.len())
+        .await?;
+    let took = t0.elapsed();
+    let usage = before.since(&context.server);
+    anyhow::ensure!(
+        read as u64 == target,
+        "the read-only pass read {read} of {target} messages"
+    );
+    Ok(Pass { took, usage })
+}
+
+/// A fresh projector replaying the whole stream into an empty store.
+async fn replay_pass(
+    config: &Config,
+    log: &EventLog,
+    target: u64,
+    context: &RunContext<'_>,
+) -> anyhow::Result<(Pass, Rebuilt)> {
+    let store = Arc::new(SledStore::open(
+        &context.dir.join("rebuild"),
+        &config.sled_settings(),
+    )?);
+    let projector = app::projector(config, store.clone());
     let (stop, stop_rx) = watch::channel(false);
     let task_log = log.clone();
     let task_projector = projector.clone();
-    let replay_cpu = (us.seconds(), server.seconds());
-    let replay_disk = disk();
+    let before = Usage::now(&context.server);
     let t0 = Instant::now();
     let task = tokio::spawn(async move { task_projector.run(&task_log, stop_rx).await });
     wait_until_applied(&*store, target, Duration::from_secs(3600), |_| {})
         .await
         .context("the rebuild did not finish within an hour")?;
-    let replay = t0.elapsed();
-    let replay_cpu = (us.seconds() - replay_cpu.0, server.seconds() - replay_cpu.1);
-    let replay_disk = since(replay_disk);
+    let took = t0.elapsed();
+    let usage = before.since(&context.server);
     let _ = stop.send(true);
     task.await?;
-    let messages = target as f64;
-    let raw_rate = messages / raw.as_secs_f64();
-    let replay_rate = messages / replay.as_secs_f64();
-    results.record(
-        "rebuild: projector replay into empty store",
-        "events/s",
-        replay_rate,
-    );
-    results.record(
-        "rebuild: raw JetStream consumer, same stream and batch",
-        "events/s",
-        raw_rate,
-    );
-    results.record(
-        "rebuild: projector / raw consumer (same run)",
-        "%",
-        100.0 * replay_rate / raw_rate,
-    );
-    results.record(
-        "rebuild: projector's reading alone / raw consumer (same run)",
-        "%",
-        100.0 * raw.as_secs_f64() / reading.as_secs_f64(),
-    );
-    // Where the time goes: CPU per event of this process and of nats-server, and the ratio the
-    // projector would reach with its CPU (and nats-server's) spread over every core, waiting
-    // for nothing.
-    let per_event = |seconds: f64| 1e6 * seconds / messages;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    results.record(
-        "rebuild CPU: raw consumer, caseflow per event",
-        "µs",
-        per_event(raw_cpu.0),
-    );
-    results.record(
-        "rebuild CPU: raw consumer, nats-server per event",
-        "µs",
-        per_event(raw_cpu.1),
-    );
-    results.record(
-        "rebuild CPU: projector's reading alone, caseflow per event",
-        "µs",
-        per_event(reading_cpu.0),
-    );
-    results.record(
-        "rebuild CPU: projector's reading alone, nats-server per event",
-        "µs",
-        per_event(reading_cpu.1),
-    );
-    results.record(
-        "rebuild CPU: projector, caseflow per event",
-        "µs",
-        per_event(replay_cpu.0),
-    );
-    results.record(
-        "rebuild CPU: projector, nats-server per event",
-        "µs",
-        per_event(replay_cpu.1),
-    );
-    for (pass, bytes) in [
-        ("raw consumer", raw_disk),
-        ("projector's reading alone", reading_disk),
-        ("projector", replay_disk),
-    ] {
-        let mib = |b: f64| b / (1024.0 * 1024.0);
+    Ok((Pass { took, usage }, Rebuilt { store, projector }))
+}
+
+impl Rebuild {
+    fn record(&self, results: &mut Results) {
+        let Rebuild {
+            memory_available_mib,
+            messages,
+            raw,
+            reading,
+            replay,
+        } = self;
+        if let Some(mib) = *memory_available_mib {
+            results.record("memory available before the rebuild passes", "MiB", mib);
+        }
+        let raw_rate = messages / raw.took.as_secs_f64();
+        let replay_rate = messages / replay.took.as_secs_f64();
         results.record(
-            &format!("rebuild disk reads: {pass}, caseflow"),
-            "MiB",
-            mib(bytes.0),
+            "rebuild: projector replay into empty store",
+            "events/s",
+            replay_rate,
         );
         results.record(
-            &format!("rebuild disk reads: {pass}, nats-server"),
-            "MiB",
-            mib(bytes.1),
+            "rebuild: raw JetStream consumer, same stream and batch",
+            "events/s",
+            raw_rate,
+        );
+        results.record(
+            "rebuild: projector / raw consumer (same run)",
+            "%",
+            100.0 * replay_rate / raw_rate,
+        );
+        results.record(
+            "rebuild: projector's reading alone / raw consumer (same run)",
+            "%",
+            100.0 * raw.took.as_secs_f64() / reading.took.as_secs_f64(),
+        );
+        // Where the time goes: CPU per event of this process and of nats-server, and the ratio
+        // the projector would reach with its CPU (and nats-server's) spread over every core,
+        // waiting for nothing.
+        let per_event = |seconds: f64| 1e6 * seconds / messages;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let passes = [
+            ("raw consumer", raw.usage),
+            ("projector's reading alone", reading.usage),
+            ("projector", replay.usage),
+        ];
+        for (pass, usage) in passes {
+            results.record(
+                &format!("rebuild CPU: {pass}, caseflow per event"),
+                "µs",
+                per_event(usage.cpu.0),
+            );
+            results.record(
+                &format!("rebuild CPU: {pass}, nats-server per event"),
+                "µs",
+                per_event(usage.cpu.1),
+            );
+        }
+        for (pass, usage) in passes {
+            let mib = |b: f64| b / (1024.0 * 1024.0);
+            results.record(
+                &format!("rebuild disk reads: {pass}, caseflow"),
+                "MiB",
+                mib(usage.disk.0),
+            );
+            results.record(
+                &format!("rebuild disk reads: {pass}, nats-server"),
+                "MiB",
+                mib(usage.disk.1),
+            );
+        }
+        results.record(
+            "rebuild: projector / raw if its CPU were spread over every core",
+            "%",
+            100.0 * raw.took.as_secs_f64() / ((replay.usage.cpu.0 + replay.usage.cpu.1) / cores),
         );
     }
-    results.record(
-        "rebuild: projector / raw if its CPU were spread over every core",
-        "%",
-        100.0 * raw.as_secs_f64() / ((replay_cpu.0 + replay_cpu.1) / cores),
-    );
+}
 
-    // (4) Back-dated vs same-day: alternate single-event applies on the rebuilt store.
+/// What phase (4) measured: milliseconds per apply.
+struct Applies {
+    same_day: Series,
+    back_dated: Series,
+}
+
+/// (4) Back-dated vs same-day: alternate single-event applies on the rebuilt store.
+async fn back_dated_vs_same_day(
+    context: &RunContext<'_>,
+    rebuilt: &Rebuilt,
+) -> anyhow::Result<Applies> {
+    let RunContext { plan, workload, .. } = context;
     let back = add_months(workload.today, -36);
     let (mut same_day, mut back_dated) = (Series::default(), Series::default());
     let mut rejected = 0;
     for i in 0..plan.applies {
         for (kind, day) in [("same", workload.today), ("back", back)] {
-            let message = synthetic(workload, &format!("bench-{kind}-{i}"), day, store.as_ref())?;
-            let p = projector.clone();
+            let message = synthetic(
+                workload,
+                &format!("bench-{kind}-{i}"),
+                day,
+                rebuilt.store.as_ref(),
+            )?;
+            let p = rebuilt.projector.clone();
             let t = Instant::now();
             let report = tokio::task::spawn_blocking(move || p.apply(&[message])).await??;
             let ms = t.elapsed().as_secs_f64() * 1e3;
@@ -680,22 +882,30 @@ async fn measured_run(
         rejected == 0,
         "{rejected} synthetic events were rejected: the back-dated measurement is not valid"
     );
-    results.record(
-        "apply one same-day event (busiest child)",
-        "ms",
-        same_day.median(),
-    );
-    results.record(
-        "apply one event dated 3 years back (busiest child)",
-        "ms",
-        back_dated.median(),
-    );
-    results.record(
-        "back-dated / same-day apply (same run)",
-        "ratio",
-        back_dated.median() / same_day.median(),
-    );
-    Ok(())
+    Ok(Applies {
+        same_day,
+        back_dated,
+    })
+}
+
+impl Applies {
+    fn record(&self, results: &mut Results) {
+        results.record(
+            "apply one same-day event (busiest child)",
+            "ms",
+            self.same_day.median(),
+        );
+        results.record(
+            "apply one event dated 3 years back (busiest child)",
+            "ms",
+            self.back_dated.median(),
+        );
+        results.record(
+            "back-dated / same-day apply (same run)",
+            "ratio",
+            self.back_dated.median() / self.same_day.median(),
+        );
+    }
 }
 
 /// An event for the busiest child, occurring on `day`, recorded at noon today.
@@ -1106,7 +1316,7 @@ const CURVE: &[(&str, &str)] = &[
     ),
 ];
 
-/// The BENCHMARKS.md text.
+/// The BENCHMARKS.md text: its generated sections, then the hand-written part (`kept`).
 fn document(
     options: &BenchOptions,
     plan: &Plan,
@@ -1116,6 +1326,20 @@ fn document(
     kept: Option<String>,
 ) -> String {
     let mut out = String::new();
+    write_header(&mut out, options, took);
+    write_machine(&mut out);
+    write_workload(&mut out, plan);
+    write_scale_curve(&mut out, measured, peak_rss_mib);
+    write_scenario_results(&mut out, measured);
+    write_micro_benchmarks(&mut out);
+    write_how_measured(&mut out, plan);
+    write_not_measured(&mut out, plan);
+    write_kept(&mut out, kept);
+    out
+}
+
+/// The title, when and how the document was generated, and the commands that regenerate it.
+fn write_header(out: &mut String, options: &BenchOptions, took: Duration) {
     let mode = if options.quick { "quick" } else { "full" };
     let mut command = format!(
         "cargo run --release -p caseflow-bench --{}",
@@ -1154,14 +1378,20 @@ fn document(
         out,
         "`nats-server` must be on `PATH` (`./dev bench` sees to it).\n"
     );
+}
 
+/// The machine the figures were measured on.
+fn write_machine(out: &mut String) {
     let _ = writeln!(out, "## Machine\n");
     let _ = writeln!(out, "| | |\n|---|---|");
     for (k, v) in machine() {
         let _ = writeln!(out, "| {k} | {v} |");
     }
     let _ = writeln!(out);
+}
 
+/// What is simulated, appended and measured.
+fn write_workload(out: &mut String, plan: &Plan) {
     let _ = writeln!(out, "## Workload\n");
     let _ = writeln!(
         out,
@@ -1189,7 +1419,10 @@ fn document(
          the runs. Ratios are computed within each run, then summarised the same way. The \
          150-authority scenario runs once (about 20 minutes here), so it has no spread.\n"
     );
+}
 
+/// The headline figures of each scenario, side by side ([`CURVE`]).
+fn write_scale_curve(out: &mut String, measured: &[Measured], peak_rss_mib: Option<f64>) {
     let _ = writeln!(out, "## Scale curve\n");
     let _ = writeln!(
         out,
@@ -1218,7 +1451,10 @@ fn document(
             fmt_value(mib)
         );
     }
+}
 
+/// Every figure of each scenario: median, spread and runs.
+fn write_scenario_results(out: &mut String, measured: &[Measured]) {
     for m in measured {
         let _ = writeln!(out, "## Results: {}\n", m.scenario.title());
         let _ = writeln!(
@@ -1241,12 +1477,18 @@ fn document(
         }
         let _ = writeln!(out);
     }
+}
 
+/// The Criterion micro-benchmarks' results, read from the target directory.
+fn write_micro_benchmarks(out: &mut String) {
     let target_dir =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
     let micro = crate::micro::read_results(&target_dir.join("criterion"));
     let _ = writeln!(out, "{}", crate::micro::markdown(&micro));
+}
 
+/// How each figure is measured.
+fn write_how_measured(out: &mut String, plan: &Plan) {
     let _ = writeln!(out, "## How each figure is measured\n");
     let _ = writeln!(
         out,
@@ -1318,6 +1560,10 @@ fn document(
          /proc/self/clear_refs where allowed). It includes the simulated events held in memory \
          and the load generator, and excludes nats-server, a separate process.\n"
     );
+}
+
+/// What the figures leave out.
+fn write_not_measured(out: &mut String, plan: &Plan) {
     let _ = writeln!(out, "## Not measured\n");
     let _ = writeln!(
         out,
@@ -1327,6 +1573,11 @@ fn document(
          - The open loop at rates other than {} rps.\n",
         plan.open_rps
     );
+}
+
+/// The marker, then the hand-written part kept from the previous document (or its first
+/// heading).
+fn write_kept(out: &mut String, kept: Option<String>) {
     let _ = writeln!(out, "{KEPT_MARKER}");
     match kept {
         Some(k) => out.push_str(k.trim_start_matches('\n')),
@@ -1334,5 +1585,4 @@ fn document(
             let _ = writeln!(out, "\n## Improvements, before and after\n");
         }
     }
-    out
 }

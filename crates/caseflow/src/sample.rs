@@ -77,6 +77,9 @@ impl Writer {
     }
 }
 
+/// The first day the sample covers.
+const SAMPLE_START: Date = date!(2015 - 04 - 01);
+
 /// The sample as JSON lines.
 pub fn sample_events() -> Vec<String> {
     let mut rng = Rng(372);
@@ -84,123 +87,193 @@ pub fn sample_events() -> Vec<String> {
         lines: Vec::new(),
         n: 0,
     };
-    let start = date!(2015 - 04 - 01);
-    let span = days_between(start, SAMPLE_END);
     for c in 0..160 {
         let child = format!("C{:05}", c + 1);
-        let admitted = add_days(start, rng.below(span as u64) as i64);
-        let age_years = rng.pick(&[("0", 12), ("2", 15), ("7", 18), ("12", 35), ("16", 20)]);
-        let age: i64 = age_years.parse().unwrap_or(0);
-        let born = add_days(admitted, -(age * 365 + rng.below(300) as i64 + 20));
-        let sex = if rng.chance(55) { "M" } else { "F" };
+        child_history(&mut rng, &mut w, &child);
+    }
+    resent_and_retracted(&mut w);
+    invalid_events(&mut w);
+    w.lines
+}
+
+/// One child's period of care, as drawn.
+struct Period<'a> {
+    child: &'a str,
+    admitted: Date,
+    /// The legal status on admission.
+    status: &'static str,
+    /// Days from admission to discharge (which may fall after the sample).
+    stay: i64,
+    ends: Date,
+    /// The last day of the period within the sample.
+    last_day: Date,
+}
+
+/// One child's events: registration and admission, reviews and visits, perhaps a change of
+/// legal status and a placement move, and the discharge if it falls within the sample.
+fn child_history(rng: &mut Rng, w: &mut Writer, child: &str) {
+    let (admitted, status) = register_and_admit(rng, w, child);
+    let stay = stay_days(rng);
+    let ends = add_days(admitted, stay);
+    let period = Period {
+        child,
+        admitted,
+        status,
+        stay,
+        ends,
+        last_day: ends.min(SAMPLE_END),
+    };
+    reviews(rng, w, &period);
+    visits(rng, w, &period);
+    legal_status_change(rng, w, &period);
+    placement_move(rng, w, &period);
+    discharge(rng, w, &period);
+}
+
+/// The child's registration and the start of their period of care: the day admitted and the
+/// legal status.
+fn register_and_admit(rng: &mut Rng, w: &mut Writer, child: &str) -> (Date, &'static str) {
+    let span = days_between(SAMPLE_START, SAMPLE_END);
+    let admitted = add_days(SAMPLE_START, rng.below(span as u64) as i64);
+    let age_years = rng.pick(&[("0", 12), ("2", 15), ("7", 18), ("12", 35), ("16", 20)]);
+    let age: i64 = age_years.parse().unwrap_or(0);
+    let born = add_days(admitted, -(age * 365 + rng.below(300) as i64 + 20));
+    let sex = if rng.chance(55) { "M" } else { "F" };
+    w.event(
+        child,
+        born.max(date!(1990 - 01 - 01)),
+        2,
+        (
+            "childRegistered",
+            json!({"dateOfBirth": format_day(born), "sex": sex}),
+        ),
+    );
+    let status = rng.pick(&[
+        ("C1", 35),
+        ("V2", 30),
+        ("E1", 5),
+        ("C2", 10),
+        ("V3", 4),
+        ("L1", 6),
+        ("J1", 2),
+    ]);
+    let placement = rng.pick(&[
+        ("U6", 45),
+        ("U3", 15),
+        ("K2", 12),
+        ("U4", 10),
+        ("P1", 8),
+        ("H5", 5),
+        ("R1", 5),
+    ]);
+    let provider = rng.pick(&[("PR1", 60), ("PR4", 30), ("PR5", 10)]);
+    w.event(child, admitted, rng.below(10) as i64, (
+        "periodOfCareStarted",
+        json!({"legalStatus": status, "categoryOfNeed": "N1",
+               "placement": {"type": placement, "provider": provider, "carerId": format!("H{:04}", rng.below(150))}}),
+    ));
+    (admitted, status)
+}
+
+/// How long the stay lasts: many short, some for years; some still open at the end of the
+/// sample.
+fn stay_days(rng: &mut Rng) -> i64 {
+    (match rng.below(10) {
+        0..=3 => 20 + rng.below(150),
+        4..=6 => 150 + rng.below(500),
+        _ => 600 + rng.below(1200),
+    }) as i64
+}
+
+/// Reviews: the first within 20 working days, roughly, then every five to seven months.
+fn reviews(rng: &mut Rng, w: &mut Writer, period: &Period<'_>) {
+    let mut d = add_days(period.admitted, 18 + rng.below(14) as i64);
+    while d < period.last_day {
         w.event(
-            &child,
-            born.max(date!(1990 - 01 - 01)),
-            2,
-            (
-                "childRegistered",
-                json!({"dateOfBirth": format_day(born), "sex": sex}),
-            ),
+            period.child,
+            d,
+            rng.below(20) as i64,
+            ("reviewHeld", json!({"participation": "PN1"})),
         );
-        let status = rng.pick(&[
-            ("C1", 35),
-            ("V2", 30),
-            ("E1", 5),
-            ("C2", 10),
-            ("V3", 4),
-            ("L1", 6),
-            ("J1", 2),
-        ]);
-        let placement = rng.pick(&[
-            ("U6", 45),
-            ("U3", 15),
-            ("K2", 12),
-            ("U4", 10),
-            ("P1", 8),
-            ("H5", 5),
-            ("R1", 5),
-        ]);
-        let provider = rng.pick(&[("PR1", 60), ("PR4", 30), ("PR5", 10)]);
-        w.event(&child, admitted, rng.below(10) as i64, (
-            "periodOfCareStarted",
-            json!({"legalStatus": status, "categoryOfNeed": "N1",
-                   "placement": {"type": placement, "provider": provider, "carerId": format!("H{:04}", rng.below(150))}}),
-        ));
-        // Stays: many short, some for years; some still open at the end of the sample.
-        let stay = match rng.below(10) {
-            0..=3 => 20 + rng.below(150),
-            4..=6 => 150 + rng.below(500),
-            _ => 600 + rng.below(1200),
-        } as i64;
-        let ends = add_days(admitted, stay);
-        let last_day = ends.min(SAMPLE_END);
-        // reviews (first within 20 working days, roughly), visits every ~6 weeks
-        let mut d = add_days(admitted, 18 + rng.below(14) as i64);
-        while d < last_day {
+        d = add_days(d, 150 + rng.below(60) as i64);
+    }
+}
+
+/// Visits, about every six weeks.
+fn visits(rng: &mut Rng, w: &mut Writer, period: &Period<'_>) {
+    let mut d = add_days(period.admitted, 5 + rng.below(5) as i64);
+    while d < period.last_day {
+        w.event(
+            period.child,
+            d,
+            rng.below(7) as i64,
+            ("visitMade", json!({"seenAlone": rng.chance(60)})),
+        );
+        d = add_days(d, 30 + rng.below(25) as i64);
+    }
+}
+
+/// An interim care order (C1) of a stay over four months becomes a full care order (C2).
+fn legal_status_change(rng: &mut Rng, w: &mut Writer, period: &Period<'_>) {
+    if period.status == "C1" && period.stay > 120 {
+        let on = add_days(period.admitted, 90 + rng.below(60) as i64);
+        if on < period.last_day {
             w.event(
-                &child,
-                d,
-                rng.below(20) as i64,
-                ("reviewHeld", json!({"participation": "PN1"})),
-            );
-            d = add_days(d, 150 + rng.below(60) as i64);
-        }
-        let mut d = add_days(admitted, 5 + rng.below(5) as i64);
-        while d < last_day {
-            w.event(
-                &child,
-                d,
-                rng.below(7) as i64,
-                ("visitMade", json!({"seenAlone": rng.chance(60)})),
-            );
-            d = add_days(d, 30 + rng.below(25) as i64);
-        }
-        if status == "C1" && stay > 120 {
-            let on = add_days(admitted, 90 + rng.below(60) as i64);
-            if on < last_day {
-                w.event(
-                    &child,
-                    on,
-                    rng.below(30) as i64,
-                    ("legalStatusChanged", json!({"legalStatus": "C2"})),
-                );
-            }
-        }
-        if stay > 200 && rng.chance(50) {
-            let on = add_days(admitted, 60 + rng.below(stay as u64 - 60) as i64);
-            if on < last_day {
-                let to = rng.pick(&[("U6", 50), ("U4", 20), ("K2", 20), ("U3", 10)]);
-                w.event(
-                    &child,
-                    on,
-                    rng.below(14) as i64,
-                    (
-                        "placementChanged",
-                        json!({"placement": {"type": to, "provider": "PR1"}, "reason": "CARPL"}),
-                    ),
-                );
-            }
-        }
-        if ends <= SAMPLE_END {
-            let reason = rng.pick(&[
-                ("E4A", 30),
-                ("E13", 15),
-                ("E11", 8),
-                ("E45", 6),
-                ("E41", 5),
-                ("E5", 10),
-                ("E17", 8),
-                ("E8", 18),
-            ]);
-            w.event(
-                &child,
-                ends,
-                rng.below(25) as i64,
-                ("periodOfCareEnded", json!({"reason": reason})),
+                period.child,
+                on,
+                rng.below(30) as i64,
+                ("legalStatusChanged", json!({"legalStatus": "C2"})),
             );
         }
     }
-    // A re-sent event (absorbed), a discharge recorded in error, retracted and re-entered.
+}
+
+/// Half the stays over 200 days move placement once.
+fn placement_move(rng: &mut Rng, w: &mut Writer, period: &Period<'_>) {
+    if period.stay > 200 && rng.chance(50) {
+        let on = add_days(
+            period.admitted,
+            60 + rng.below(period.stay as u64 - 60) as i64,
+        );
+        if on < period.last_day {
+            let to = rng.pick(&[("U6", 50), ("U4", 20), ("K2", 20), ("U3", 10)]);
+            w.event(
+                period.child,
+                on,
+                rng.below(14) as i64,
+                (
+                    "placementChanged",
+                    json!({"placement": {"type": to, "provider": "PR1"}, "reason": "CARPL"}),
+                ),
+            );
+        }
+    }
+}
+
+/// The end of the period of care, if it falls within the sample.
+fn discharge(rng: &mut Rng, w: &mut Writer, period: &Period<'_>) {
+    if period.ends <= SAMPLE_END {
+        let reason = rng.pick(&[
+            ("E4A", 30),
+            ("E13", 15),
+            ("E11", 8),
+            ("E45", 6),
+            ("E41", 5),
+            ("E5", 10),
+            ("E17", 8),
+            ("E8", 18),
+        ]);
+        w.event(
+            period.child,
+            period.ends,
+            rng.below(25) as i64,
+            ("periodOfCareEnded", json!({"reason": reason})),
+        );
+    }
+}
+
+/// A re-sent event (absorbed), a discharge recorded in error, retracted and re-entered.
+fn resent_and_retracted(w: &mut Writer) {
     if let Some(first) = w.lines.get(1).cloned() {
         w.lines.push(first);
     }
@@ -219,7 +292,10 @@ pub fn sample_events() -> Vec<String> {
             json!({"retractedEventId": wrong, "reason": "wrong child"}),
         ),
     );
-    // Invalid events: each must be refused with its own reason.
+}
+
+/// Invalid events: each must be refused with its own reason.
+fn invalid_events(w: &mut Writer) {
     w.event(
         "C00008",
         date!(2018 - 05 - 10),
@@ -239,5 +315,4 @@ pub fn sample_events() -> Vec<String> {
         json!({"eventId": "S999999", "la": "372", "childId": "C00010", "occurredOn": "2018-02-30", "visitMade": {}})
             .to_string(),
     );
-    w.lines
 }
