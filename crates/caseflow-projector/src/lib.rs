@@ -18,6 +18,8 @@ mod error;
 mod follow;
 mod metrics;
 mod projector;
+#[cfg(test)]
+mod tests;
 mod wait;
 
 pub use backlog::Backlog;
