@@ -137,7 +137,8 @@ impl Running {
     }
 
     /// Stops abruptly, as a crash would: tasks are aborted mid-work, nothing is flushed beyond
-    /// what the projector already committed. For tests of crash recovery.
+    /// what the projector already committed. For tests of crash recovery (feature `testing`).
+    #[cfg(feature = "testing")]
     pub async fn kill(mut self) {
         self.projector.abort();
         self.server.abort();
