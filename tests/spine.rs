@@ -21,12 +21,18 @@ fn three_children(la: &str) -> Vec<String> {
     ]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn publish_project_query_round_trip() {
+/// A NATS server and caseflow that has projected [`three_children`] of authority 372.
+async fn three_children_projected() -> (TestNats, TestCaseflow) {
     let nats = TestNats::start();
     let cf = TestCaseflow::start(&nats).await;
     publish(cf.log(), three_children("372")).await;
     cf.caught_up().await;
+    (nats, cf)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_project_query_round_trip() {
+    let (_nats, cf) = three_children_projected().await;
 
     // 6.1 at month end: March: C2; April: C1, C2; May: C1 only (C2 left on the 31st).
     assert_eq!(
@@ -188,10 +194,7 @@ async fn reading_alone_reads_what_the_projector_settles_and_stores_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicates_are_absorbed_and_retractions_re_derive() {
-    let nats = TestNats::start();
-    let cf = TestCaseflow::start(&nats).await;
-    publish(cf.log(), three_children("372")).await;
-    cf.caught_up().await;
+    let (nats, cf) = three_children_projected().await;
 
     // The discharge of C2 re-sent without Nats-Msg-Id (as if after JetStream's duplicate
     // window): it reaches the stream, and caseflow ignores it.
@@ -253,10 +256,7 @@ async fn duplicates_are_absorbed_and_retractions_re_derive() {
 /// `conflicting_duplicate` issue names both stream sequences.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_re_sent_id_with_other_content_keeps_the_first_copy_and_is_reported() {
-    let nats = TestNats::start();
-    let cf = TestCaseflow::start(&nats).await;
-    publish(cf.log(), three_children("372")).await;
-    cf.caught_up().await;
+    let (nats, cf) = three_children_projected().await;
     let kept = cf
         .timeline("372", "C2")
         .await
