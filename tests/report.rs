@@ -165,8 +165,10 @@ async fn the_report_renders_every_format_from_a_running_server() {
     publish(cf.log(), scenario()).await;
     cf.caught_up().await;
 
-    let grpc = format!("http://{}", cf.running.grpc_addr);
-    let data = report::fetch(&grpc, "372", None).await.unwrap();
+    let server = caseflow::client::Server::plain(&format!("http://{}", cf.running.grpc_addr))
+        .await
+        .unwrap();
+    let data = report::fetch(&server, "372", None).await.unwrap();
     let card = &data.scorecard;
     // Today is 5 June 2018: the report is of May.
     assert_eq!(card.month.to_string(), "2018-05");
@@ -368,9 +370,10 @@ async fn the_html_report_renders_in_headless_chromium() {
     let published = caseflow::commands::publish_lines(cf.log(), lines, now, 256).await;
     assert!(published.failed.is_empty(), "{published:?}");
     cf.caught_up().await;
-    let data = report::fetch(&format!("http://{}", cf.running.grpc_addr), "372", None)
+    let server = caseflow::client::Server::plain(&format!("http://{}", cf.running.grpc_addr))
         .await
         .unwrap();
+    let data = report::fetch(&server, "372", None).await.unwrap();
     cf.stop().await;
     let sections = sections_of(&data.scorecard);
     assert!(sections.len() >= 5, "{sections:?}");

@@ -5,6 +5,7 @@
 //! the stream in order from any sequence, and runs an embedded `nats-server` when asked.
 //! It knows nothing of event contents: payloads are bytes.
 
+pub mod audit;
 pub mod embedded;
 
 use std::time::Duration;
@@ -15,6 +16,7 @@ use futures::stream::{FuturesOrdered, StreamExt};
 use futures::{Stream, TryStreamExt};
 use tracing::{debug, info, instrument};
 
+pub use audit::{AuditEntry, AuditFrom, AuditTrail};
 pub use embedded::{EmbeddedError, EmbeddedNats, EmbeddedOptions};
 
 /// Stream settings (EVENTS.md section 1).

@@ -18,6 +18,27 @@ pub enum ServiceError {
     Unavailable(String),
     #[error("{0}")]
     Internal(String),
+    /// No credentials, or credentials that do not verify.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller's grants do not cover what it asked.
+    #[error("{0}")]
+    PermissionDenied(String),
+}
+
+impl ServiceError {
+    /// The gRPC code's name in snake case, as the audit trail records outcomes.
+    pub fn code_name(&self) -> &'static str {
+        match self {
+            ServiceError::InvalidArgument(_) => "invalid_argument",
+            ServiceError::NotFound(_) => "not_found",
+            ServiceError::Conflict(_) => "aborted",
+            ServiceError::Unavailable(_) => "unavailable",
+            ServiceError::Internal(_) => "internal",
+            ServiceError::Unauthenticated(_) => "unauthenticated",
+            ServiceError::PermissionDenied(_) => "permission_denied",
+        }
+    }
 }
 
 impl From<ServiceError> for Status {
@@ -28,6 +49,8 @@ impl From<ServiceError> for Status {
             ServiceError::Conflict(_) => Code::Aborted,
             ServiceError::Unavailable(_) => Code::Unavailable,
             ServiceError::Internal(_) => Code::Internal,
+            ServiceError::Unauthenticated(_) => Code::Unauthenticated,
+            ServiceError::PermissionDenied(_) => Code::PermissionDenied,
         };
         if code == Code::Internal {
             tracing::error!(error = %e, "internal error serving a request");

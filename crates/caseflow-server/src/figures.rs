@@ -475,6 +475,13 @@ impl FiguresService {
     }
 }
 
+/// The caller may see the figures of authority `la`.
+fn allowed<T>(request: &Request<T>, la: &str) -> Result<(), Status> {
+    let caller = crate::Caller::of(request)?;
+    caller.require(crate::Role::Figures, crate::parse_la(la)?)?;
+    Ok(())
+}
+
 #[tonic::async_trait]
 impl Figures for FiguresService {
     async fn list_indicators(
@@ -491,6 +498,7 @@ impl Figures for FiguresService {
         &self,
         request: Request<v2::GetSeriesRequest>,
     ) -> Result<Response<v2::GetSeriesResponse>, Status> {
+        allowed(&request, &request.get_ref().la)?;
         Ok(Response::new(
             crate::blocking(&self.0, move |state| {
                 FiguresService(state).series(request.into_inner())
@@ -504,6 +512,7 @@ impl Figures for FiguresService {
         &self,
         request: Request<v2::GetScorecardRequest>,
     ) -> Result<Response<v2::Scorecard>, Status> {
+        allowed(&request, &request.get_ref().la)?;
         // A scorecard already computed for the current figures is answered here, without a
         // hop to the blocking pool: the common case when a reporting tool polls.
         if let Some(scorecard) = self.memoised_scorecard(request.get_ref()) {
@@ -523,6 +532,7 @@ impl Figures for FiguresService {
         &self,
         request: Request<v2::GetBreakdownRequest>,
     ) -> Result<Response<v2::GetBreakdownResponse>, Status> {
+        allowed(&request, &request.get_ref().la)?;
         Ok(Response::new(
             crate::blocking(&self.0, move |state| {
                 FiguresService(state).breakdown(request.into_inner())

@@ -18,6 +18,7 @@ impl Ingest for IngestService {
         &self,
         request: Request<v2::AppendRequest>,
     ) -> Result<Response<v2::AppendResponse>, Status> {
+        let caller = crate::Caller::of(&request)?;
         let request = request.into_inner();
         let event = request.event.ok_or_else(|| {
             ServiceError::InvalidArgument("the request carries no event".to_owned())
@@ -44,6 +45,8 @@ impl Ingest for IngestService {
             Ok(s) => s,
             Err(r) => return rejected(String::new(), r),
         };
+        // A case system appends only for the authorities it is granted.
+        caller.require(crate::Role::Ingest, subject.la)?;
         // Without recordedAt, an event is recorded when the log stamps it: now, on the wall
         // clock (the injected clock is the reporting day, which may be in the past).
         let now = Timestamp::from_offset(time::OffsetDateTime::now_utc());

@@ -5,6 +5,8 @@
 //! types and call the store and the log; every failure goes through [`ServiceError`], whose one
 //! `From` impl is the table of gRPC status codes.
 
+pub mod audit;
+pub mod auth;
 mod error;
 mod figures;
 mod ingest;
@@ -27,6 +29,8 @@ use caseflow_store::ProjectionStore;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
+pub use audit::{Auditor, Caller};
+pub use auth::{Authenticator, Principal, Role};
 pub use error::ServiceError;
 pub use metrics::Metrics;
 pub use snapshot::FiguresCache;
@@ -53,6 +57,10 @@ pub struct AppState {
     pub figures_cache: Arc<FiguresCache>,
     /// What `GET /metrics` serves (shared with the projector).
     pub metrics: Arc<Metrics>,
+    /// Who may call (every caller, when authentication is off).
+    pub auth: Arc<Authenticator>,
+    /// Where reads of personal data are recorded before they are answered.
+    pub auditor: Auditor,
 }
 
 impl AppState {
@@ -102,16 +110,56 @@ impl AppState {
 pub enum ServerError {
     #[error("gRPC transport: {0}")]
     Transport(#[from] tonic::transport::Error),
+    #[error("TLS: {0}")]
+    Tls(String),
     #[error("reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+}
+
+/// The server's certificate and key (PEM), and the CA client certificates must be signed by
+/// (mutual TLS) if any.
+#[derive(Clone)]
+pub struct ServerTls {
+    pub certificate: Vec<u8>,
+    pub key: Vec<u8>,
+    pub client_ca: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for ServerTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerTls")
+            .field("mutual", &self.client_ca.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Who may read `GET /metrics` (which carries counts, never personal data).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MetricsAccess {
+    /// Callers on this machine only.
+    #[default]
+    Loopback,
+    /// Callers authenticated with the `operations` role (for any authority).
+    Token,
+    /// Anyone who can reach the port.
+    Open,
+}
+
+/// How the server is exposed.
+#[derive(Clone, Debug, Default)]
+pub struct ServeOptions {
+    pub tls: Option<ServerTls>,
+    pub metrics: MetricsAccess,
 }
 
 /// Serves every service on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServerError> {
+    use tonic::service::interceptor::InterceptedService;
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_serving::<IngestServer<ingest::IngestService>>()
@@ -130,29 +178,73 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
     let metrics = state.metrics.clone();
+    let guard = |role| audit::Guard {
+        auth: state.auth.clone(),
+        role,
+    };
     let mut routes = tonic::service::Routes::builder();
+    // Health answers anyone (load balancers); every other service sits behind its guard.
     routes
         .add_service(health_service)
-        .add_service(reflection)
-        .add_service(IngestServer::new(ingest::IngestService(state.clone())))
-        .add_service(FiguresServer::new(figures::FiguresService(state.clone())))
-        .add_service(RecordsServer::new(records::RecordsService(state.clone())))
-        .add_service(OperationsServer::new(operations::OperationsService(state)));
-    // Prometheus scrapes `GET /metrics` over HTTP/1.1 on the same port.
+        .add_service(InterceptedService::new(reflection, guard(None)))
+        .add_service(IngestServer::with_interceptor(
+            ingest::IngestService(state.clone()),
+            guard(Some(Role::Ingest)),
+        ))
+        .add_service(FiguresServer::with_interceptor(
+            figures::FiguresService(state.clone()),
+            guard(Some(Role::Figures)),
+        ))
+        .add_service(RecordsServer::with_interceptor(
+            records::RecordsService(state.clone()),
+            guard(Some(Role::Records)),
+        ))
+        .add_service(OperationsServer::with_interceptor(
+            operations::OperationsService(state.clone()),
+            guard(Some(Role::Operations)),
+        ));
+    // Prometheus scrapes `GET /metrics` over HTTP on the same port.
+    let auth = state.auth.clone();
+    let access = options.metrics;
     let routes = routes.routes().into_axum_router().route(
         "/metrics",
-        axum::routing::get(move || {
-            let text = metrics.render();
-            async move {
-                (
-                    [(axum::http::header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
-                    text,
-                )
-            }
+        axum::routing::get(move |request: axum::extract::Request| {
+            use axum::http::{StatusCode, header::CONTENT_TYPE};
+            let answer = match metrics_allowed(access, &auth, &request) {
+                Ok(()) => (
+                    StatusCode::OK,
+                    [(CONTENT_TYPE, metrics::CONTENT_TYPE)],
+                    metrics.render(),
+                ),
+                Err(why) => (
+                    StatusCode::FORBIDDEN,
+                    [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+                    format!("{why}\n"),
+                ),
+            };
+            async move { answer }
         }),
     );
-    tracing::info!(addr = ?listener.local_addr().ok(), "gRPC server listening (and GET /metrics)");
-    tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = &options.tls {
+        let mut config = tonic::transport::ServerTlsConfig::new().identity(
+            tonic::transport::Identity::from_pem(&tls.certificate, &tls.key),
+        );
+        if let Some(ca) = &tls.client_ca {
+            config = config.client_ca_root(tonic::transport::Certificate::from_pem(ca));
+        }
+        builder = builder
+            .tls_config(config)
+            .map_err(|e| ServerError::Tls(e.to_string()))?;
+    }
+    tracing::info!(
+        addr = ?listener.local_addr().ok(),
+        tls = options.tls.is_some(),
+        mutual_tls = options.tls.as_ref().is_some_and(|t| t.client_ca.is_some()),
+        authentication = state.auth.enabled(),
+        "gRPC server listening (and GET /metrics)"
+    );
+    builder
         .accept_http1(true)
         .trace_fn(|req| tracing::info_span!("grpc", path = %req.uri().path()))
         .add_routes(routes.into())
@@ -163,6 +255,44 @@ pub async fn serve(
         )
         .await?;
     Ok(())
+}
+
+/// Whether `request` may read `/metrics`.
+fn metrics_allowed(
+    access: MetricsAccess,
+    auth: &Authenticator,
+    request: &axum::extract::Request,
+) -> Result<(), String> {
+    use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+    match access {
+        MetricsAccess::Open => Ok(()),
+        MetricsAccess::Loopback => {
+            let ext = request.extensions();
+            let peer = ext
+                .get::<TcpConnectInfo>()
+                .and_then(TcpConnectInfo::remote_addr)
+                .or_else(|| {
+                    ext.get::<TlsConnectInfo<TcpConnectInfo>>()
+                        .and_then(|i| i.get_ref().remote_addr())
+                });
+            match peer {
+                Some(p) if p.ip().is_loopback() => Ok(()),
+                _ => Err("/metrics is served to this machine only (grpc.metrics = \"loopback\")"
+                    .to_owned()),
+            }
+        }
+        MetricsAccess::Token => {
+            let metadata = tonic::metadata::MetadataMap::from_headers(request.headers().clone());
+            let principal = auth
+                .authenticate(&metadata, None)
+                .map_err(|e| e.to_string())?;
+            if principal.has(Role::Operations) {
+                Ok(())
+            } else {
+                Err("/metrics needs the operations role".to_owned())
+            }
+        }
+    }
 }
 
 /// Runs a handler's body on the blocking pool: they read sled and may fold a whole authority

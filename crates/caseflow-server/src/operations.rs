@@ -7,7 +7,12 @@ use caseflow_store::SubjectLog;
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
+use crate::audit::{Caller, Subject as AuditSubject};
+use crate::auth::Role;
 use crate::{AppState, ServiceError, parse_la};
+
+const LIST_REJECTIONS: &str = "/caseflow.v2.Operations/ListRejections";
+const LIST_DATA_QUALITY_ISSUES: &str = "/caseflow.v2.Operations/ListDataQualityIssues";
 
 pub struct OperationsService(pub AppState);
 
@@ -111,17 +116,55 @@ impl Operations for OperationsService {
         &self,
         request: Request<v2::ListRejectionsRequest>,
     ) -> Result<Response<v2::ListRejectionsResponse>, Status> {
+        let caller = Caller::of(&request)?;
         let r = request.into_inner();
         let la = if r.la.is_empty() {
             None
         } else {
             Some(parse_la(&r.la)?)
         };
-        let records = self
-            .0
-            .store
-            .rejections(la, r.after_sequence, limit(r.limit))
-            .map_err(ServiceError::from)?;
+        let about = AuditSubject {
+            la,
+            ..Default::default()
+        };
+        let auditor = &self.0.auditor;
+        if let Some(la) = la
+            && let Err(e) = caller.require(Role::Operations, la)
+        {
+            return Err(auditor
+                .refused(&caller, LIST_REJECTIONS, &about, e)
+                .await
+                .into());
+        }
+        let limit = limit(r.limit);
+        let principal = caller.principal.clone();
+        let records = crate::blocking(&self.0, move |state| {
+            // Without an authority, a caller whose grants cover only some sees only theirs
+            // (rejections whose subject names no authority are for all-authority operators).
+            if la.is_some() || principal.may_all(Role::Operations) {
+                return Ok(state.store.rejections(la, r.after_sequence, limit)?);
+            }
+            let mut found = Vec::new();
+            let mut after = r.after_sequence;
+            loop {
+                let page = state.store.rejections(None, after, 1000)?;
+                let Some(last) = page.last() else { break };
+                after = last.sequence;
+                found.extend(
+                    page.into_iter()
+                        .filter(|x| x.la.is_some_and(|la| principal.may(Role::Operations, la))),
+                );
+                if found.len() >= limit {
+                    found.truncate(limit);
+                    break;
+                }
+            }
+            Ok(found)
+        })
+        .await?;
+        auditor
+            .record(&caller, LIST_REJECTIONS, &about, records.len())
+            .await?;
         Ok(Response::new(v2::ListRejectionsResponse {
             rejections: records
                 .into_iter()
@@ -142,11 +185,104 @@ impl Operations for OperationsService {
         &self,
         request: Request<v2::ListDataQualityIssuesRequest>,
     ) -> Result<Response<v2::ListDataQualityIssuesResponse>, Status> {
-        Ok(Response::new(
-            crate::blocking(&self.0, move |state| {
-                OperationsService(state).issues(request.into_inner())
-            })
-            .await?,
-        ))
+        let caller = Caller::of(&request)?;
+        let r = request.into_inner();
+        let la = parse_la(&r.la)?;
+        let about = AuditSubject {
+            la: Some(la),
+            child_id: r.child_id.clone(),
+            ..Default::default()
+        };
+        let auditor = &self.0.auditor;
+        if let Err(e) = caller.require(Role::Operations, la) {
+            return Err(auditor
+                .refused(&caller, LIST_DATA_QUALITY_ISSUES, &about, e)
+                .await
+                .into());
+        }
+        let answer =
+            crate::blocking(&self.0, move |state| OperationsService(state).issues(r)).await?;
+        auditor
+            .record(&caller, LIST_DATA_QUALITY_ISSUES, &about, answer.issues.len())
+            .await?;
+        Ok(Response::new(answer))
     }
+
+    #[instrument(skip_all, fields(la = %request.get_ref().la))]
+    async fn list_audit(
+        &self,
+        request: Request<v2::ListAuditRequest>,
+    ) -> Result<Response<v2::ListAuditResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let r = request.into_inner();
+        let la = if r.la.is_empty() {
+            None
+        } else {
+            Some(parse_la(&r.la)?)
+        };
+        match la {
+            Some(la) => caller.require(Role::Audit, la)?,
+            None if caller.principal.has(Role::Audit) => {}
+            None => {
+                return Err(ServiceError::PermissionDenied(format!(
+                    "{} does not hold the audit role",
+                    caller.principal.who
+                ))
+                .into());
+            }
+        }
+        let from = if r.since.is_empty() {
+            caseflow_log::AuditFrom::After(r.after_sequence)
+        } else {
+            caseflow_log::AuditFrom::Since(parse_since(&r.since)?)
+        };
+        let principal = caller.principal.clone();
+        let la_text = la.map(|la| la.to_string());
+        let keep = move |record: &v2::AuditRecord| {
+            record.sequence > r.after_sequence
+                && (r.child_id.is_empty() || record.child_id == r.child_id)
+                && (r.who.is_empty() || record.who == r.who)
+                && match caseflow_domain::La::parse(&record.la) {
+                    Some(la) => principal.may(Role::Audit, la),
+                    None => principal.may_all(Role::Audit),
+                }
+        };
+        let entries = self
+            .0
+            .auditor
+            .trail()
+            .read(la_text.as_deref(), from, limit(r.limit), |sequence, bytes| {
+                decode_audit(sequence, bytes).is_some_and(|record| keep(&record))
+            })
+            .await
+            .map_err(ServiceError::from)?;
+        Ok(Response::new(v2::ListAuditResponse {
+            records: entries
+                .iter()
+                .filter_map(|e| decode_audit(e.sequence, &e.payload))
+                .collect(),
+        }))
+    }
+}
+
+fn decode_audit(sequence: u64, bytes: &[u8]) -> Option<v2::AuditRecord> {
+    use prost::Message;
+    let mut record = v2::AuditRecord::decode(bytes).ok()?;
+    record.sequence = sequence;
+    Some(record)
+}
+
+/// `YYYY-MM-DD` (midnight UTC) or RFC 3339.
+fn parse_since(s: &str) -> Result<time::OffsetDateTime, ServiceError> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(at) = time::OffsetDateTime::parse(s, &Rfc3339) {
+        return Ok(at);
+    }
+    caseflow_domain::calendar::parse_day(s)
+        .map(|d| d.midnight().assume_utc())
+        .map_err(|_| {
+            ServiceError::InvalidArgument(format!(
+                "since {s:?} is neither YYYY-MM-DD nor an RFC 3339 moment"
+            ))
+        })
 }

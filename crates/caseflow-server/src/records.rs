@@ -9,17 +9,17 @@ use caseflow_domain::indicators::{
 use caseflow_domain::timeline::{EntryStatus, fold_child};
 use caseflow_domain::{EntityKind, Id, Month, Subject};
 use caseflow_proto::v2::{self, records_server::Records};
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
+use crate::audit::{Caller, Subject as AuditSubject};
+use crate::auth::Role;
 use crate::figures::parse_indicator;
 use crate::operations::{conflict_issues, issue_to_proto};
 use crate::{AppState, ServiceError, parse_la, parse_month};
 
-/// Members are sent as they are found; this many wait for a slow reader at most.
-const MEMBER_BUFFER: usize = 256;
+const LIST_MEMBERS: &str = "/caseflow.v2.Records/ListMembers";
+const GET_CHILD_TIMELINE: &str = "/caseflow.v2.Records/GetChildTimeline";
 
 pub struct RecordsService(pub AppState);
 
@@ -108,18 +108,19 @@ impl RecordsService {
     }
 }
 
-/// Sends every member of `indicator` in `month` of `la` to `tx`, re-deriving each subject with
-/// the projector's settings and day so the members add up to the stored figure.
-fn send_members(
+/// Every member of `indicator` in `month` of `la`, re-deriving each subject with the
+/// projector's settings and day so the members add up to the stored figure. All are found
+/// before any is sent: the audit record, written first, says how many.
+fn members(
     state: &AppState,
     la: caseflow_domain::La,
     indicator: Indicator,
     month: Month,
-    tx: &mpsc::Sender<Result<v2::Member, Status>>,
-) -> Result<(), ServiceError> {
+) -> Result<Vec<v2::Member>, ServiceError> {
     if caseflow_domain::indicators::caseloads::DERIVES.contains(&indicator) {
-        return send_workers(state, la, indicator, month, tx);
+        return workers(state, la, indicator, month);
     }
+    let mut found = Vec::new();
     let ctx = Context::new((*state.settings).clone(), state.as_of()?);
     let kind = if is_household_indicator(indicator) {
         EntityKind::Household
@@ -159,25 +160,23 @@ fn send_members(
                 })
                 .collect(),
         };
-        if tx.blocking_send(Ok(member)).is_err() {
-            return Ok(()); // the caller went away
-        }
+        found.push(member);
     }
-    Ok(())
+    Ok(found)
 }
 
 /// The workers behind a caseload figure: counted workers (qualified, with cases) in LAC team
 /// groups, with their team, FTE and cases.
-fn send_workers(
+fn workers(
     state: &AppState,
     la: caseflow_domain::La,
     indicator: Indicator,
     month: Month,
-    tx: &mpsc::Sender<Result<v2::Member, Status>>,
-) -> Result<(), ServiceError> {
+) -> Result<Vec<v2::Member>, ServiceError> {
     let loads = state.caseloads(la, [month])?;
+    let mut found = Vec::new();
     let Some(c) = loads.get(&month) else {
-        return Ok(());
+        return Ok(found);
     };
     for w in c
         .workers
@@ -206,24 +205,33 @@ fn send_workers(
                 fact("agency", w.state.agency.to_string()),
             ],
         };
-        if tx.blocking_send(Ok(member)).is_err() {
-            break;
-        }
+        found.push(member);
     }
-    Ok(())
+    Ok(found)
 }
 
 #[tonic::async_trait]
 impl Records for RecordsService {
-    type ListMembersStream = ReceiverStream<Result<v2::Member, Status>>;
+    type ListMembersStream = tokio_stream::Iter<std::vec::IntoIter<Result<v2::Member, Status>>>;
 
     #[instrument(skip_all, fields(la = %request.get_ref().la, indicator = %request.get_ref().indicator, month = %request.get_ref().month))]
     async fn list_members(
         &self,
         request: Request<v2::ListMembersRequest>,
     ) -> Result<Response<Self::ListMembersStream>, Status> {
+        let caller = Caller::of(&request)?;
         let r = request.into_inner();
         let la = parse_la(&r.la)?;
+        let about = AuditSubject {
+            la: Some(la),
+            indicator: r.indicator.clone(),
+            month: r.month.clone(),
+            ..Default::default()
+        };
+        let auditor = &self.0.auditor;
+        if let Err(e) = caller.require(Role::Records, la) {
+            return Err(auditor.refused(&caller, LIST_MEMBERS, &about, e).await.into());
+        }
         let indicator = parse_indicator(&r.indicator)?;
         if indicator == Indicator::Rate {
             return Err(ServiceError::InvalidArgument(
@@ -232,14 +240,14 @@ impl Records for RecordsService {
             .into());
         }
         let month = parse_month("month", &r.month)?;
-        let (tx, rx) = mpsc::channel(MEMBER_BUFFER);
-        let state = self.0.clone();
-        tokio::task::spawn_blocking(move || {
-            if let Err(e) = send_members(&state, la, indicator, month, &tx) {
-                let _ = tx.blocking_send(Err(e.into()));
-            }
-        });
-        Ok(Response::new(ReceiverStream::new(rx)))
+        let found =
+            crate::blocking(&self.0, move |state| members(&state, la, indicator, month)).await?;
+        auditor
+            .record(&caller, LIST_MEMBERS, &about, found.len())
+            .await?;
+        Ok(Response::new(tokio_stream::iter(
+            found.into_iter().map(Ok).collect::<Vec<_>>(),
+        )))
     }
 
     #[instrument(skip_all, fields(la = %request.get_ref().la))]
@@ -247,11 +255,33 @@ impl Records for RecordsService {
         &self,
         request: Request<v2::GetChildTimelineRequest>,
     ) -> Result<Response<v2::ChildTimeline>, Status> {
-        Ok(Response::new(
-            crate::blocking(&self.0, move |state| {
-                RecordsService(state).timeline(request.into_inner())
-            })
-            .await?,
-        ))
+        let caller = Caller::of(&request)?;
+        let r = request.into_inner();
+        let la = parse_la(&r.la)?;
+        let about = AuditSubject {
+            la: Some(la),
+            child_id: r.child_id.clone(),
+            ..Default::default()
+        };
+        let auditor = &self.0.auditor;
+        if let Err(e) = caller.require(Role::Records, la) {
+            return Err(auditor
+                .refused(&caller, GET_CHILD_TIMELINE, &about, e)
+                .await
+                .into());
+        }
+        match crate::blocking(&self.0, move |state| RecordsService(state).timeline(r)).await {
+            Ok(timeline) => {
+                auditor
+                    .record(&caller, GET_CHILD_TIMELINE, &about, timeline.entries.len())
+                    .await?;
+                Ok(Response::new(timeline))
+            }
+            Err(e @ ServiceError::NotFound(_)) => Err(auditor
+                .refused(&caller, GET_CHILD_TIMELINE, &about, e)
+                .await
+                .into()),
+            Err(e) => Err(e.into()),
+        }
     }
 }

@@ -68,12 +68,58 @@ pub fn open_store(config: &Config) -> anyhow::Result<SledStore> {
     })
 }
 
+/// Refuses to expose the gRPC port beyond this machine without TLS and authentication, unless
+/// `grpc.insecure_allow_remote` says so (then warns at every start).
+pub fn check_exposure(config: &Config, authentication: bool) -> anyhow::Result<()> {
+    let listen = config.grpc.listen;
+    let secured = config.grpc.tls.is_some() && authentication;
+    if listen.ip().is_loopback() {
+        if !authentication {
+            warn!(
+                %listen,
+                "authentication is off: every program on this machine may call every service \
+                 (configure [auth] to require credentials; see docs/security.md)"
+            );
+        }
+        return Ok(());
+    }
+    if secured {
+        return Ok(());
+    }
+    if config.grpc.insecure_allow_remote {
+        warn!(
+            %listen,
+            tls = config.grpc.tls.is_some(),
+            authentication,
+            "listening beyond loopback without TLS and authentication \
+             (grpc.insecure_allow_remote = true): children's records are exposed to the network"
+        );
+        return Ok(());
+    }
+    anyhow::bail!(
+        "refusing to listen on {listen} without TLS and authentication: children's records would \
+         be open to the network. Set [grpc.tls] cert_file and key_file, and at least one of \
+         [auth.jwt], [[auth.service_tokens]] or [[auth.certificates]] (docs/security.md); or \
+         listen on 127.0.0.1; or set grpc.insecure_allow_remote = true to accept the risk"
+    )
+}
+
 /// Starts everything `caseflow serve` runs.
 pub async fn start(config: &Config) -> anyhow::Result<Running> {
+    let auth = caseflow_server::Authenticator::new(config.auth_settings()?);
+    check_exposure(config, auth.enabled())?;
+    let serve_options = caseflow_server::ServeOptions {
+        tls: config.server_tls()?,
+        metrics: config.metrics_access()?,
+    };
     let (nats_url, embedded) = nats(config).await?;
     let log = EventLog::connect(&nats_url, config.stream_settings())
         .await
         .context("cannot open the event log")?;
+    let audit = log
+        .audit_trail(&config.nats.audit_stream)
+        .await
+        .context("cannot open the audit trail")?;
     let store = Arc::new(open_store(config)?);
     let clock = clock(config);
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -97,10 +143,12 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         scorecard: Arc::new(config.scorecard.clone()),
         figures_cache: Arc::default(),
         metrics: metrics.clone(),
+        auth: Arc::new(auth),
+        auditor: caseflow_server::Auditor::new(audit),
     };
     let mut server_rx = shutdown_rx;
     let server = tokio::spawn(async move {
-        caseflow_server::serve(listener, state, async move {
+        caseflow_server::serve(listener, state, serve_options, async move {
             let _ = server_rx.wait_for(|stop| *stop).await;
         })
         .await

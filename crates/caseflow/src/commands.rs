@@ -190,11 +190,9 @@ pub async fn rebuild(config: &Config) -> anyhow::Result<()> {
 }
 
 /// `caseflow status`: asks a running server.
-pub async fn status(grpc: &str) -> anyhow::Result<()> {
-    let mut client = v2::operations_client::OperationsClient::connect(grpc.to_owned())
-        .await
-        .with_context(|| format!("cannot reach caseflow at {grpc}"))?;
-    let s = client
+pub async fn status(server: &crate::client::Server) -> anyhow::Result<()> {
+    let s = server
+        .operations()
         .get_status(v2::GetStatusRequest {})
         .await?
         .into_inner();
@@ -205,6 +203,59 @@ pub async fn status(grpc: &str) -> anyhow::Result<()> {
     println!("events stored        {}", s.events_stored);
     println!("rejections           {}", s.rejections);
     println!("duplicates absorbed  {}", s.duplicates);
+    Ok(())
+}
+
+/// `caseflow audit`: every audit record matching `filter`, oldest first, as a table or JSON
+/// lines.
+pub async fn audit(
+    server: &crate::client::Server,
+    mut filter: v2::ListAuditRequest,
+    json: bool,
+) -> anyhow::Result<()> {
+    let mut operations = server.operations();
+    filter.limit = 1000;
+    if !json {
+        println!(
+            "{:<6} {:<20} {:<24} {:<14} {:<38} {:<4} {:<10} {:>7}  outcome",
+            "seq", "at", "who", "credential", "method", "la", "about", "records"
+        );
+    }
+    loop {
+        let page = operations
+            .list_audit(filter.clone())
+            .await
+            .context("ListAudit")?
+            .into_inner()
+            .records;
+        let Some(last) = page.last() else { break };
+        filter.after_sequence = last.sequence;
+        // Paging continues by sequence from the first page on.
+        filter.since.clear();
+        for r in &page {
+            if json {
+                println!("{}", serde_json::to_string(r)?);
+            } else {
+                let about = if r.child_id.is_empty() {
+                    format!("{} {}", r.indicator, r.month).trim().to_owned()
+                } else {
+                    r.child_id.clone()
+                };
+                println!(
+                    "{:<6} {:<20} {:<24} {:<14} {:<38} {:<4} {:<10} {:>7}  {}",
+                    r.sequence,
+                    r.at.get(..19).unwrap_or(&r.at),
+                    r.who,
+                    r.credential,
+                    r.method.trim_start_matches("/caseflow.v2."),
+                    r.la,
+                    about,
+                    r.records,
+                    r.outcome
+                );
+            }
+        }
+    }
     Ok(())
 }
 
@@ -410,17 +461,17 @@ async fn demo_steps(
         .await?;
     bar.finish();
 
-    let grpc = format!("http://{}", running.grpc_addr);
+    let server = crate::client::Server::plain(&format!("http://{}", running.grpc_addr)).await?;
     let today = config.today().context("the demo has a fixed today")?;
     let last = Month::of(today).prev();
-    let data = crate::report::fetch(&grpc, "372", Some(&last.to_string())).await?;
+    let data = crate::report::fetch(&server, "372", Some(&last.to_string())).await?;
     print!(
         "\n{}",
         crate::report::render_table(&data, std::io::IsTerminal::is_terminal(&std::io::stdout()))
     );
 
-    let mut figures = v2::figures_client::FiguresClient::connect(grpc.clone()).await?;
-    let breakdown = figures
+    let breakdown = server
+        .figures()
         .get_breakdown(v2::GetBreakdownRequest {
             la: "372".to_owned(),
             indicator: "6.1".to_owned(),

@@ -30,6 +30,8 @@ pub struct Config {
     /// More targets and benchmarks from a file of the same form, e.g.
     /// `deploy/scorecard-2018-19.toml`, added to those above.
     pub scorecard_file: Option<PathBuf>,
+    /// Who may call the gRPC services (nothing configured: everyone, on loopback only).
+    pub auth: AuthConfig,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -47,6 +49,8 @@ pub struct NatsConfig {
     pub duplicate_window_secs: u64,
     /// Stream replicas: 1 on a single server, 3 on a cluster.
     pub replicas: usize,
+    /// The audit trail's JetStream stream (same replicas as the event stream).
+    pub audit_stream: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -76,6 +80,92 @@ pub struct GrpcConfig {
     pub listen: SocketAddr,
     /// On SIGTERM or SIGINT, how long calls in flight may take to finish before they are cut.
     pub shutdown_grace_secs: u64,
+    /// TLS for the gRPC port (and /metrics).
+    pub tls: Option<GrpcTlsConfig>,
+    /// Listen on a non-loopback address without TLS and authentication (refused otherwise).
+    pub insecure_allow_remote: bool,
+    /// Who may read `GET /metrics`: "loopback", "token" (the operations role) or "open".
+    pub metrics: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrpcTlsConfig {
+    /// The server's certificate chain (PEM).
+    pub cert_file: PathBuf,
+    /// The server's private key (PEM).
+    pub key_file: PathBuf,
+    /// Set: clients must present a certificate signed by this CA (mutual TLS).
+    pub client_ca_file: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Bearer JWTs from the organisation's identity provider.
+    pub jwt: Option<JwtConfig>,
+    /// Service tokens for case systems and scripts (`caseflow service-token` makes one).
+    pub service_tokens: Vec<ServiceTokenConfig>,
+    /// Verified client certificates (needs `grpc.tls.client_ca_file`), by subject.
+    pub certificates: Vec<CertificateConfig>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtConfig {
+    /// The identity provider's signing keys, as a JWKS document saved to a file.
+    pub jwks_file: PathBuf,
+    /// The `iss` every token must carry.
+    pub issuer: String,
+    /// The `aud` every token must carry.
+    pub audience: String,
+    /// Clock skew allowed on `exp` and `nbf`, in seconds.
+    #[serde(default = "default_leeway")]
+    pub leeway_secs: u64,
+    /// The claim naming the caller in the audit trail.
+    #[serde(default = "default_who_claim")]
+    pub who_claim: String,
+    /// The claim carrying caseflow role names.
+    #[serde(default = "default_roles_claim")]
+    pub roles_claim: String,
+    /// The claim carrying authority codes (or "*").
+    #[serde(default = "default_authorities_claim")]
+    pub authorities_claim: String,
+}
+
+fn default_leeway() -> u64 {
+    60
+}
+fn default_who_claim() -> String {
+    "sub".to_owned()
+}
+fn default_roles_claim() -> String {
+    "roles".to_owned()
+}
+fn default_authorities_claim() -> String {
+    "caseflow_authorities".to_owned()
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceTokenConfig {
+    /// Who the token is, in the audit trail.
+    pub name: String,
+    /// `sha256:<hex>` of the token; the token itself is never stored.
+    pub hash: String,
+    pub roles: Vec<String>,
+    /// Authority codes, or `["*"]` for all.
+    pub authorities: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateConfig {
+    /// The certificate's subject, e.g. "CN=reporting.example.gov.uk, O=Example Council".
+    pub subject: String,
+    pub roles: Vec<String>,
+    /// Authority codes, or `["*"]` for all.
+    pub authorities: Vec<String>,
 }
 
 impl Default for Config {
@@ -90,6 +180,7 @@ impl Default for Config {
             indicators: Default::default(),
             scorecard: Default::default(),
             scorecard_file: None,
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -103,6 +194,7 @@ impl Default for NatsConfig {
             stream: "CASEFLOW_EVENTS".to_owned(),
             duplicate_window_secs: 120,
             replicas: 1,
+            audit_stream: "CASEFLOW_AUDIT".to_owned(),
         }
     }
 }
@@ -132,6 +224,9 @@ impl Default for GrpcConfig {
         GrpcConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
             shutdown_grace_secs: 10,
+            tls: None,
+            insecure_allow_remote: false,
+            metrics: "loopback".to_owned(),
         }
     }
 }
@@ -221,6 +316,17 @@ impl Config {
         if self.store.cache_capacity_mib == 0 {
             bail!("store.cache_capacity_mib must be at least 1");
         }
+        self.metrics_access()?;
+        self.grants_check()?;
+        if !self.auth.certificates.is_empty()
+            && self
+                .grpc
+                .tls
+                .as_ref()
+                .is_none_or(|t| t.client_ca_file.is_none())
+        {
+            bail!("auth.certificates needs grpc.tls.client_ca_file (mutual TLS)");
+        }
         let problems = self.scorecard.problems();
         if !problems.is_empty() {
             bail!("scorecard settings: {}", problems.join("; "));
@@ -276,5 +382,124 @@ impl Config {
         caseflow_store::SledSettings {
             cache_capacity_bytes: self.store.cache_capacity_mib * 1024 * 1024,
         }
+    }
+}
+
+/// Reads a role list and an authority list into grants.
+fn grants(
+    roles: &[String],
+    authorities: &[String],
+) -> anyhow::Result<Vec<caseflow_server::auth::Grant>> {
+    use caseflow_server::auth::{Authorities, Grant, Role};
+    let roles = roles
+        .iter()
+        .map(|r| {
+            Role::parse(r).with_context(|| {
+                format!("unknown role {r:?} (roles: figures, records, ingest, operations, audit)")
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if authorities.is_empty() {
+        bail!("authorities is empty: list authority codes, or [\"*\"] for all");
+    }
+    let authorities = Authorities::parse(authorities).map_err(anyhow::Error::msg)?;
+    Ok(Grant::each(&roles, &authorities))
+}
+
+impl Config {
+    /// Who may read `/metrics`.
+    pub fn metrics_access(&self) -> anyhow::Result<caseflow_server::MetricsAccess> {
+        use caseflow_server::MetricsAccess;
+        Ok(match self.grpc.metrics.as_str() {
+            "loopback" => MetricsAccess::Loopback,
+            "token" => MetricsAccess::Token,
+            "open" => MetricsAccess::Open,
+            other => bail!("grpc.metrics {other:?} must be \"loopback\", \"token\" or \"open\""),
+        })
+    }
+
+    fn grants_check(&self) -> anyhow::Result<()> {
+        for t in &self.auth.service_tokens {
+            grants(&t.roles, &t.authorities)
+                .with_context(|| format!("auth.service_tokens {:?}", t.name))?;
+            if caseflow_server::auth::parse_service_token_hash(&t.hash).is_none() {
+                bail!(
+                    "auth.service_tokens {:?}: hash must be sha256:<64 hex digits> \
+                     (`caseflow service-token` prints one)",
+                    t.name
+                );
+            }
+        }
+        for c in &self.auth.certificates {
+            grants(&c.roles, &c.authorities)
+                .with_context(|| format!("auth.certificates {:?}", c.subject))?;
+        }
+        Ok(())
+    }
+
+    /// The authentication settings, with the JWKS file read.
+    pub fn auth_settings(&self) -> anyhow::Result<caseflow_server::auth::AuthSettings> {
+        use caseflow_server::auth::{AuthSettings, CertificateGrant, JwtSettings, ServiceToken};
+        let jwt = match &self.auth.jwt {
+            None => None,
+            Some(j) => {
+                let text = std::fs::read_to_string(&j.jwks_file).with_context(|| {
+                    format!("cannot read auth.jwt.jwks_file {}", j.jwks_file.display())
+                })?;
+                let jwks = serde_json::from_str(&text).with_context(|| {
+                    format!("auth.jwt.jwks_file {} is not a JWKS document", j.jwks_file.display())
+                })?;
+                Some(JwtSettings {
+                    jwks,
+                    issuer: j.issuer.clone(),
+                    audience: j.audience.clone(),
+                    leeway_secs: j.leeway_secs,
+                    who_claim: j.who_claim.clone(),
+                    roles_claim: j.roles_claim.clone(),
+                    authorities_claim: j.authorities_claim.clone(),
+                })
+            }
+        };
+        let mut service_tokens = Vec::new();
+        for t in &self.auth.service_tokens {
+            service_tokens.push(ServiceToken {
+                name: t.name.clone(),
+                sha256: caseflow_server::auth::parse_service_token_hash(&t.hash)
+                    .with_context(|| format!("auth.service_tokens {:?}: bad hash", t.name))?,
+                grants: grants(&t.roles, &t.authorities)?,
+            });
+        }
+        let mut certificates = Vec::new();
+        for c in &self.auth.certificates {
+            certificates.push(CertificateGrant {
+                subject: c.subject.clone(),
+                grants: grants(&c.roles, &c.authorities)?,
+            });
+        }
+        Ok(AuthSettings {
+            jwt,
+            service_tokens,
+            certificates,
+        })
+    }
+
+    /// The gRPC server's TLS material, read from the configured files.
+    pub fn server_tls(&self) -> anyhow::Result<Option<caseflow_server::ServerTls>> {
+        let Some(tls) = &self.grpc.tls else {
+            return Ok(None);
+        };
+        let read = |what: &str, path: &Path| {
+            std::fs::read(path)
+                .with_context(|| format!("cannot read grpc.tls.{what} {}", path.display()))
+        };
+        Ok(Some(caseflow_server::ServerTls {
+            certificate: read("cert_file", &tls.cert_file)?,
+            key: read("key_file", &tls.key_file)?,
+            client_ca: tls
+                .client_ca_file
+                .as_deref()
+                .map(|p| read("client_ca_file", p))
+                .transpose()?,
+        }))
     }
 }

@@ -3,8 +3,10 @@
 //! `main` parses the command line and calls [`run`]; tests call the same functions.
 
 pub mod app;
+pub mod client;
 pub mod commands;
 pub mod config;
+pub mod devauth;
 pub mod report;
 pub mod sample;
 
@@ -19,6 +21,8 @@ pub struct Cli {
     /// TOML configuration file (see deploy/caseflow.toml); CASEFLOW_* variables override it.
     #[arg(long, short, global = true, env = "CASEFLOW_CONFIG")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub connection: client::Connection,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -37,11 +41,7 @@ pub enum Command {
     /// Wipe the projections and replay the whole stream.
     Rebuild,
     /// Show the projector's progress, from a running server.
-    Status {
-        /// The server's address; default: `http://` + the configured `grpc.listen`.
-        #[arg(long)]
-        grpc: Option<String>,
-    },
+    Status,
     /// Start everything, publish a simulated authority's history, print its scorecard and write
     /// its report.
     Demo {
@@ -67,9 +67,52 @@ pub enum Command {
         month: Option<String>,
         #[arg(long, value_enum, default_value_t = report::Format::Table)]
         format: report::Format,
-        /// The server's address; default: `http://` + the configured `grpc.listen`.
+    },
+    /// List the audit trail of reads of personal data, from a running server (the audit role).
+    Audit {
+        /// Only this authority.
         #[arg(long)]
-        grpc: Option<String>,
+        la: Option<String>,
+        /// Only from this day (YYYY-MM-DD) or moment (RFC 3339) on.
+        #[arg(long)]
+        since: Option<String>,
+        /// Only about this child.
+        #[arg(long)]
+        child: Option<String>,
+        /// Only this caller.
+        #[arg(long)]
+        who: Option<String>,
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a token for trying the secured mode locally: creates a signing key, its JWKS and
+    /// a local CA and server certificate under <data_dir>/dev-auth on first use.
+    DevToken {
+        /// Roles: figures, records, ingest, operations, audit.
+        #[arg(long, value_delimiter = ',', default_value = "figures")]
+        roles: Vec<String>,
+        /// Authority codes, or * for all.
+        #[arg(long = "la", value_delimiter = ',', default_value = "372")]
+        authorities: Vec<String>,
+        /// Who the token names.
+        #[arg(long, default_value = "developer")]
+        who: String,
+        /// Hours until it expires.
+        #[arg(long, default_value_t = 8)]
+        hours: u64,
+    },
+    /// Make a service token for a case system or script: prints the token once, and the
+    /// configuration entry (which holds only its hash).
+    ServiceToken {
+        /// Its name in the audit trail, e.g. "mosaic-372".
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<String>,
+        /// Authority codes, or * for all.
+        #[arg(long = "la", value_delimiter = ',')]
+        authorities: Vec<String>,
     },
     /// Simulate authorities' histories: JSON lines to a file, or appended straight to NATS.
     Simulate {
@@ -104,9 +147,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
         }
         Command::Rebuild => commands::rebuild(&config).await?,
-        Command::Status { grpc } => {
-            let grpc = grpc.unwrap_or_else(|| format!("http://{}", config.grpc.listen));
-            commands::status(&grpc).await?
+        Command::Status => {
+            commands::status(&client::Server::connect(&cli.connection, &config).await?).await?
+        }
+        Command::Audit {
+            la,
+            since,
+            child,
+            who,
+            json,
+        } => {
+            let server = client::Server::connect(&cli.connection, &config).await?;
+            let filter = caseflow_proto::v2::ListAuditRequest {
+                la: la.unwrap_or_default(),
+                since: since.unwrap_or_default(),
+                child_id: child.unwrap_or_default(),
+                who: who.unwrap_or_default(),
+                ..Default::default()
+            };
+            commands::audit(&server, filter, json).await?
+        }
+        Command::DevToken {
+            roles,
+            authorities,
+            who,
+            hours,
+        } => {
+            let files = devauth::DevFiles::of(&config);
+            let token = files.token(&who, &roles, &authorities, hours)?;
+            eprintln!(
+                "caseflow: a development token (not for production). To accept it, add to the \
+                 configuration:\n\n{}\nand call with --ca-file {} --token <token>.\n",
+                files.config_snippet(),
+                files.ca().display()
+            );
+            println!("{token}");
+        }
+        Command::ServiceToken {
+            name,
+            roles,
+            authorities,
+        } => {
+            let (token, hash) = devauth::new_service_token();
+            eprintln!(
+                "caseflow: add to the configuration (it holds only the hash; the token is shown \
+                 once, below):\n\n[[auth.service_tokens]]\nname = {name:?}\nhash = {hash:?}\n\
+                 roles = {roles:?}\nauthorities = {authorities:?}\n"
+            );
+            println!("{token}");
         }
         Command::Demo {
             exit,
@@ -141,10 +229,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             la,
             month,
             format,
-            grpc,
         } => {
-            let grpc = grpc.unwrap_or_else(|| format!("http://{}", config.grpc.listen));
-            let data = report::fetch(&grpc, &la, month.as_deref()).await?;
+            let server = client::Server::connect(&cli.connection, &config).await?;
+            let data = report::fetch(&server, &la, month.as_deref()).await?;
             let out = match format {
                 report::Format::Table => report::render_table(
                     &data,

@@ -10,17 +10,17 @@ use anyhow::{Context, anyhow, bail};
 use caseflow_domain::{FinancialYear, La, Month};
 use caseflow_proto::{WireEnum, read_enum, v2};
 
+use crate::client::Server;
+
 use super::model::{
     Benchmarks, IndicatorInfo, MonthValue, ReportData, Row, Scorecard, Series, Thresholds, Travel,
     YearValue,
 };
 
-/// Asks the server at `grpc` (e.g. `http://127.0.0.1:50051`) for the scorecard of `la` and
-/// `month` (`YYYY-MM`; `None`: the last complete month) and each indicator's 13-month series.
-pub async fn fetch(grpc: &str, la: &str, month: Option<&str>) -> anyhow::Result<ReportData> {
-    let mut figures = v2::figures_client::FiguresClient::connect(grpc.to_owned())
-        .await
-        .with_context(|| format!("cannot reach caseflow at {grpc}"))?;
+/// Asks `server` for the scorecard of `la` and `month` (`YYYY-MM`; `None`: the last complete
+/// month) and each indicator's 13-month series.
+pub async fn fetch(server: &Server, la: &str, month: Option<&str>) -> anyhow::Result<ReportData> {
+    let mut figures = server.figures();
     let answer = figures
         .get_scorecard(v2::GetScorecardRequest {
             la: la.to_owned(),
