@@ -10,5 +10,6 @@ mod refusals;
 mod rejections;
 mod report;
 mod scorecard;
+mod security;
 mod spine;
 mod store;

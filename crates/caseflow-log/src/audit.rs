@@ -69,10 +69,7 @@ impl AuditTrail {
             name: name.to_owned(),
             detail: e.to_string(),
         };
-        let mut stream = js
-            .get_or_create_stream(wanted)
-            .await
-            .map_err(|e| err(&e))?;
+        let mut stream = js.get_or_create_stream(wanted).await.map_err(|e| err(&e))?;
         let info = stream.info().await.map_err(|e| err(&e))?;
         let c = &info.config;
         if c.storage != stream::StorageType::File
@@ -130,7 +127,12 @@ impl AuditTrail {
             detail: e.to_string(),
         };
         let mut stream = self.js.get_stream(&self.name).await.map_err(|e| err(&e))?;
-        let last = stream.info().await.map_err(|e| err(&e))?.state.last_sequence;
+        let last = stream
+            .info()
+            .await
+            .map_err(|e| err(&e))?
+            .state
+            .last_sequence;
         let deliver_policy = match from {
             AuditFrom::After(after) if after >= last => return Ok(Vec::new()),
             AuditFrom::After(after) => consumer::DeliverPolicy::ByStartSequence {

@@ -31,23 +31,39 @@ pub struct Caller {
 impl Caller {
     /// The caller the guard put on `request`.
     pub fn of<T>(request: &Request<T>) -> Result<Caller, Status> {
-        request.extensions().get::<Caller>().cloned().ok_or_else(|| {
-            Status::unauthenticated("the call reached a service without passing its guard")
-        })
+        request
+            .extensions()
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| {
+                Status::unauthenticated("the call reached a service without passing its guard")
+            })
     }
 
     pub fn require(&self, role: Role, la: La) -> Result<(), ServiceError> {
         self.principal.require(role, la)
     }
+
+    /// `PERMISSION_DENIED` unless the caller holds `role` for some authority.
+    pub fn require_role(&self, role: Role) -> Result<(), ServiceError> {
+        if self.principal.has(role) {
+            Ok(())
+        } else {
+            Err(ServiceError::PermissionDenied(format!(
+                "{} does not hold the {role} role",
+                self.principal.who
+            )))
+        }
+    }
 }
 
-/// The interceptor in front of a service: authenticates the caller, refuses one who holds
-/// `role` for no authority at all, and leaves the [`Caller`] on the request for the handler's
-/// checks of authority scope. `role: None` (reflection) needs only a valid credential.
+/// The interceptor in front of a service: authenticates the caller, refuses one who holds none
+/// of `roles` for any authority, and leaves the [`Caller`] on the request for the handler's
+/// checks of role and authority scope. No roles (reflection): a valid credential is enough.
 #[derive(Clone)]
 pub struct Guard {
     pub auth: Arc<Authenticator>,
-    pub role: Option<Role>,
+    pub roles: &'static [Role],
 }
 
 impl Interceptor for Guard {
@@ -57,13 +73,13 @@ impl Interceptor for Guard {
             .auth
             .authenticate(request.metadata(), certificates.as_deref().map(Vec::as_slice))
             .inspect_err(|e| tracing::info!(peer = ?request.remote_addr(), reason = %e, "call refused: not authenticated"))?;
-        if let Some(role) = self.role
-            && !principal.has(role)
-        {
-            tracing::info!(who = %principal.who, %role, "call refused: role not held");
+        if !self.roles.is_empty() && !self.roles.iter().any(|&r| principal.has(r)) {
+            let roles: Vec<&str> = self.roles.iter().map(|r| r.name()).collect();
+            tracing::info!(who = %principal.who, ?roles, "call refused: role not held");
             return Err(ServiceError::PermissionDenied(format!(
-                "{} does not hold the {role} role",
-                principal.who
+                "{} does not hold the {} role",
+                principal.who,
+                roles.join(" or ")
             ))
             .into());
         }

@@ -466,9 +466,7 @@ fn verify_jwt(settings: &JwtSettings, token: &str) -> Result<Principal, ServiceE
     };
     let declared = jwk.common.key_algorithm.map(|a| format!("{a:?}"));
     if !fits || declared.is_some_and(|d| d != format!("{alg:?}")) {
-        return Err(refuse(format!(
-            "key {kid:?} is not an {alg:?} key"
-        )));
+        return Err(refuse(format!("key {kid:?} is not an {alg:?} key")));
     }
     let key = DecodingKey::from_jwk(jwk)
         .map_err(|e| refuse(format!("key {kid:?} cannot be used: {e}")))?;
@@ -508,8 +506,12 @@ fn verify_jwt(settings: &JwtSettings, token: &str) -> Result<Principal, ServiceE
         .filter_map(|r| Role::parse(&r))
         .collect();
     let codes: Vec<String> = words(claims.get(&settings.authorities_claim)).collect();
-    let authorities = Authorities::parse(&codes)
-        .map_err(|e| refuse(format!("the token's {} claim: {e}", settings.authorities_claim)))?;
+    let authorities = Authorities::parse(&codes).map_err(|e| {
+        refuse(format!(
+            "the token's {} claim: {e}",
+            settings.authorities_claim
+        ))
+    })?;
     Ok(Principal {
         who,
         credential: Credential::Jwt,
@@ -542,12 +544,7 @@ pub fn certificate_subject(der: &[u8]) -> Option<String> {
 /// Subjects compare without the spaces around separators, case-sensitively otherwise.
 fn normalise_subject(s: &str) -> String {
     s.split(',')
-        .map(|part| {
-            part.split('=')
-                .map(str::trim)
-                .collect::<Vec<_>>()
-                .join("=")
-        })
+        .map(|part| part.split('=').map(str::trim).collect::<Vec<_>>().join("="))
         .collect::<Vec<_>>()
         .join(",")
 }

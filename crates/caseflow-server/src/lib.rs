@@ -178,30 +178,31 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
     let metrics = state.metrics.clone();
-    let guard = |role| audit::Guard {
+    let guard = |roles| audit::Guard {
         auth: state.auth.clone(),
-        role,
+        roles,
     };
     let mut routes = tonic::service::Routes::builder();
     // Health answers anyone (load balancers); every other service sits behind its guard.
     routes
         .add_service(health_service)
-        .add_service(InterceptedService::new(reflection, guard(None)))
+        .add_service(InterceptedService::new(reflection, guard(&[])))
         .add_service(IngestServer::with_interceptor(
             ingest::IngestService(state.clone()),
-            guard(Some(Role::Ingest)),
+            guard(&[Role::Ingest]),
         ))
         .add_service(FiguresServer::with_interceptor(
             figures::FiguresService(state.clone()),
-            guard(Some(Role::Figures)),
+            guard(&[Role::Figures]),
         ))
         .add_service(RecordsServer::with_interceptor(
             records::RecordsService(state.clone()),
-            guard(Some(Role::Records)),
+            guard(&[Role::Records]),
         ))
         .add_service(OperationsServer::with_interceptor(
             operations::OperationsService(state.clone()),
-            guard(Some(Role::Operations)),
+            // ListAudit is for the audit role; the other calls check operations.
+            guard(&[Role::Operations, Role::Audit]),
         ));
     // Prometheus scrapes `GET /metrics` over HTTP on the same port.
     let auth = state.auth.clone();
@@ -277,8 +278,10 @@ fn metrics_allowed(
                 });
             match peer {
                 Some(p) if p.ip().is_loopback() => Ok(()),
-                _ => Err("/metrics is served to this machine only (grpc.metrics = \"loopback\")"
-                    .to_owned()),
+                _ => Err(
+                    "/metrics is served to this machine only (grpc.metrics = \"loopback\")"
+                        .to_owned(),
+                ),
             }
         }
         MetricsAccess::Token => {

@@ -86,8 +86,9 @@ impl Operations for OperationsService {
     #[instrument(skip_all)]
     async fn get_status(
         &self,
-        _: Request<v2::GetStatusRequest>,
+        request: Request<v2::GetStatusRequest>,
     ) -> Result<Response<v2::ProjectorStatus>, Status> {
+        Caller::of(&request)?.require_role(Role::Operations)?;
         let store = &self.0.store;
         let applied = store.applied_sequence().map_err(ServiceError::from)?;
         let counts = store.counts().map_err(ServiceError::from)?;
@@ -128,9 +129,11 @@ impl Operations for OperationsService {
             ..Default::default()
         };
         let auditor = &self.0.auditor;
-        if let Some(la) = la
-            && let Err(e) = caller.require(Role::Operations, la)
-        {
+        let allowed = match la {
+            Some(la) => caller.require(Role::Operations, la),
+            None => caller.require_role(Role::Operations),
+        };
+        if let Err(e) = allowed {
             return Err(auditor
                 .refused(&caller, LIST_REJECTIONS, &about, e)
                 .await
@@ -203,7 +206,12 @@ impl Operations for OperationsService {
         let answer =
             crate::blocking(&self.0, move |state| OperationsService(state).issues(r)).await?;
         auditor
-            .record(&caller, LIST_DATA_QUALITY_ISSUES, &about, answer.issues.len())
+            .record(
+                &caller,
+                LIST_DATA_QUALITY_ISSUES,
+                &about,
+                answer.issues.len(),
+            )
             .await?;
         Ok(Response::new(answer))
     }
@@ -222,14 +230,7 @@ impl Operations for OperationsService {
         };
         match la {
             Some(la) => caller.require(Role::Audit, la)?,
-            None if caller.principal.has(Role::Audit) => {}
-            None => {
-                return Err(ServiceError::PermissionDenied(format!(
-                    "{} does not hold the audit role",
-                    caller.principal.who
-                ))
-                .into());
-            }
+            None => caller.require_role(Role::Audit)?,
         }
         let from = if r.since.is_empty() {
             caseflow_log::AuditFrom::After(r.after_sequence)
@@ -251,9 +252,12 @@ impl Operations for OperationsService {
             .0
             .auditor
             .trail()
-            .read(la_text.as_deref(), from, limit(r.limit), |sequence, bytes| {
-                decode_audit(sequence, bytes).is_some_and(|record| keep(&record))
-            })
+            .read(
+                la_text.as_deref(),
+                from,
+                limit(r.limit),
+                |sequence, bytes| decode_audit(sequence, bytes).is_some_and(|record| keep(&record)),
+            )
             .await
             .map_err(ServiceError::from)?;
         Ok(Response::new(v2::ListAuditResponse {

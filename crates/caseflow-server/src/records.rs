@@ -230,7 +230,10 @@ impl Records for RecordsService {
         };
         let auditor = &self.0.auditor;
         if let Err(e) = caller.require(Role::Records, la) {
-            return Err(auditor.refused(&caller, LIST_MEMBERS, &about, e).await.into());
+            return Err(auditor
+                .refused(&caller, LIST_MEMBERS, &about, e)
+                .await
+                .into());
         }
         let indicator = parse_indicator(&r.indicator)?;
         if indicator == Indicator::Rate {

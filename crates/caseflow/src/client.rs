@@ -49,7 +49,10 @@ impl Bearer {
 }
 
 impl Interceptor for Bearer {
-    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
         if let Some(value) = &self.0 {
             request
                 .metadata_mut()
@@ -123,6 +126,11 @@ impl Server {
         })
     }
 
+    /// The channel, without credentials (e.g. for the health service).
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+
     fn authed(&self) -> Authed {
         InterceptedService::new(self.channel.clone(), self.bearer.clone())
     }
@@ -133,6 +141,10 @@ impl Server {
 
     pub fn records(&self) -> v2::records_client::RecordsClient<Authed> {
         v2::records_client::RecordsClient::new(self.authed())
+    }
+
+    pub fn ingest(&self) -> v2::ingest_client::IngestClient<Authed> {
+        v2::ingest_client::IngestClient::new(self.authed())
     }
 
     pub fn operations(&self) -> v2::operations_client::OperationsClient<Authed> {

@@ -447,7 +447,10 @@ impl Config {
                     format!("cannot read auth.jwt.jwks_file {}", j.jwks_file.display())
                 })?;
                 let jwks = serde_json::from_str(&text).with_context(|| {
-                    format!("auth.jwt.jwks_file {} is not a JWKS document", j.jwks_file.display())
+                    format!(
+                        "auth.jwt.jwks_file {} is not a JWKS document",
+                        j.jwks_file.display()
+                    )
                 })?;
                 Some(JwtSettings {
                     jwks,

@@ -57,7 +57,8 @@ impl DevFiles {
         if !self.signing_key().exists() || !self.jwks().exists() {
             let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
             let der = key.serialize_der();
-            let mut jwk = Jwk::from_encoding_key(&EncodingKey::from_ec_der(&der), Algorithm::ES256)?;
+            let mut jwk =
+                Jwk::from_encoding_key(&EncodingKey::from_ec_der(&der), Algorithm::ES256)?;
             jwk.common.key_id = Some(DEV_KID.to_owned());
             jwk.common.key_algorithm = Some(KeyAlgorithm::ES256);
             jwk.common.public_key_use = Some(PublicKeyUse::Signature);
@@ -69,8 +70,10 @@ impl DevFiles {
         }
         if !self.ca().exists() || !self.server_cert().exists() || !self.server_key().exists() {
             let ca = Authority::new("caseflow development CA")?;
-            let (cert, key) =
-                ca.issue("localhost", &["localhost".to_owned(), "127.0.0.1".to_owned()])?;
+            let (cert, key) = ca.issue(
+                "localhost",
+                &["localhost".to_owned(), "127.0.0.1".to_owned()],
+            )?;
             std::fs::write(self.ca(), ca.certificate.pem())?;
             std::fs::write(self.server_cert(), cert.pem())?;
             write_secret(&self.server_key(), key.serialize_pem().as_bytes())?;

@@ -225,11 +225,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let sim = commands::last_years(sim, years);
             commands::simulate(&config, &sim, out.as_deref(), in_flight).await?
         }
-        Command::Report {
-            la,
-            month,
-            format,
-        } => {
+        Command::Report { la, month, format } => {
             let server = client::Server::connect(&cli.connection, &config).await?;
             let data = report::fetch(&server, &la, month.as_deref()).await?;
             let out = match format {
