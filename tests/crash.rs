@@ -204,6 +204,9 @@ impl ProjectionStore for CrashingStore {
     fn fingerprint(&self) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.fingerprint()
     }
+    fn stream_mark(&self) -> Result<Option<caseflow_store::StreamMark>, StoreError> {
+        self.inner.stream_mark()
+    }
     fn month_end_cases(
         &self,
         la: La,

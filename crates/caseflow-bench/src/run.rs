@@ -931,6 +931,7 @@ fn synthetic(
         payload: serde_json::to_vec(&json)?.into(),
         content_type: Some("application/json".to_owned()),
         published: time::OffsetDateTime::now_utc(),
+        message_id: None,
         pending: 0,
     })
 }

@@ -111,9 +111,26 @@ pub struct LogMessage {
     pub content_type: Option<String>,
     /// When the server received it.
     pub published: time::OffsetDateTime,
+    /// The `Nats-Msg-Id` it was published with (caseflow publishes the event id).
+    pub message_id: Option<String>,
     /// Messages after this one in the stream when it was delivered (0: the reader is at the
     /// end).
     pub pending: u64,
+}
+
+/// What the stream is now: when it was created and the sequences it holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamState {
+    pub created: time::OffsetDateTime,
+    pub first_sequence: u64,
+    pub last_sequence: u64,
+}
+
+/// Enough of a message to tell whether the one at a sequence is still the one read there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageMark {
+    pub message_id: Option<String>,
+    pub payload_len: usize,
 }
 
 /// The event log: a connection and the stream.
@@ -329,6 +346,47 @@ impl EventLog {
             .and_then(|m| async move { to_log_message(m) }))
     }
 
+    /// When the stream was created and the sequences it holds; `None` when it does not exist.
+    pub async fn stream_state(&self) -> Result<Option<StreamState>, LogError> {
+        let mut stream = match self.js.get_stream(&self.settings.name).await {
+            Ok(stream) => stream,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    context::GetStreamErrorKind::JetStream(j)
+                        if j.error_code() == async_nats::jetstream::ErrorCode::STREAM_NOT_FOUND
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(self.read_err(&e)),
+        };
+        let info = stream.info().await.map_err(|e| self.read_err(&e))?;
+        Ok(Some(StreamState {
+            created: info.created,
+            first_sequence: info.state.first_sequence,
+            last_sequence: info.state.last_sequence,
+        }))
+    }
+
+    /// The message id (`Nats-Msg-Id`) and payload length of the message at `sequence`; `None`
+    /// when the stream holds no message there.
+    pub async fn message_at(&self, sequence: u64) -> Result<Option<MessageMark>, LogError> {
+        let stream = self
+            .js
+            .get_stream(&self.settings.name)
+            .await
+            .map_err(|e| self.read_err(&e))?;
+        match stream.get_raw_message(sequence).await {
+            Ok(m) => Ok(Some(MessageMark {
+                message_id: m.headers.get("Nats-Msg-Id").map(|v| v.as_str().to_owned()),
+                payload_len: m.payload.len(),
+            })),
+            Err(e) if e.kind() == stream::RawMessageErrorKind::NoMessageFound => Ok(None),
+            Err(e) => Err(self.read_err(&e)),
+        }
+    }
+
     /// The underlying client, for health checks.
     pub fn client(&self) -> &async_nats::Client {
         &self.client
@@ -348,18 +406,22 @@ fn to_log_message(m: jetstream::Message) -> Result<LogMessage, LogError> {
         detail: format!("message without stream info: {e}"),
     })?;
     let (sequence, published) = (info.stream_sequence, info.published);
-    let content_type = m
-        .message
-        .headers
-        .as_ref()
-        .and_then(|h| h.get("Content-Type"))
-        .map(|v| v.as_str().to_owned());
+    let header = |name: &str| {
+        m.message
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(name))
+            .map(|v| v.as_str().to_owned())
+    };
+    let content_type = header("Content-Type");
+    let message_id = header("Nats-Msg-Id");
     Ok(LogMessage {
         sequence,
         subject: m.message.subject.to_string(),
         payload: m.message.payload.clone(),
         content_type,
         published,
+        message_id,
         pending: info.pending,
     })
 }

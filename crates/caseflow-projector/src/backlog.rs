@@ -22,6 +22,8 @@ pub struct Backlog {
     messages: usize,
     /// The stream sequence of the last message read into it.
     last_sequence: u64,
+    /// That message's id and payload length.
+    pub(crate) last_mark: Option<(Option<String>, usize)>,
 }
 
 impl Backlog {
@@ -48,6 +50,7 @@ impl Backlog {
     pub(crate) fn absorb(&mut self, m: &LogMessage) {
         self.messages += 1;
         self.last_sequence = m.sequence;
+        self.last_mark = Some((m.message_id.clone(), m.payload.len()));
         match accept(m) {
             Err((event_id, rejection)) => {
                 debug!(seq = m.sequence, subject = %m.subject, reason = %rejection.reason, "event rejected");

@@ -13,6 +13,9 @@ pub enum ProjectorError {
     Log(#[from] LogError),
     #[error("the stream of messages ended")]
     StreamEnded,
+    /// The stream no longer holds what the projections were built from.
+    #[error("{0}")]
+    LostHistory(String),
     #[error("a projector task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
     #[error("still waiting after {0:?}")]

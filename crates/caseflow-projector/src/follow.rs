@@ -6,7 +6,10 @@ use std::time::Duration;
 use caseflow_log::{EventLog, LogError, LogMessage};
 use futures::StreamExt;
 use tokio::sync::watch;
-use tracing::{debug, warn};
+use tracing::{debug, error, warn};
+
+/// How often a following projector checks that the stream still holds its history.
+pub const HISTORY_CHECK: Duration = Duration::from_secs(5);
 
 use crate::backlog::Backlog;
 use crate::{Projector, ProjectorError};
@@ -21,6 +24,14 @@ impl Projector {
             }
             match self.follow(log, &mut shutdown).await {
                 Ok(()) => return,
+                Err(ProjectorError::LostHistory(reason)) => {
+                    error!(%reason, "the stream has lost the history the figures were built from: not applying");
+                    self.report_history(Some(reason));
+                    if !self.wait_for_history(log, &mut shutdown).await {
+                        return;
+                    }
+                    self.report_history(None);
+                }
                 Err(error) => {
                     warn!(%error, ?backoff, "projector interrupted; resuming from the last stored sequence");
                     tokio::select! {
@@ -29,6 +40,22 @@ impl Projector {
                     }
                     backoff = (backoff * 2).min(Duration::from_secs(5));
                 }
+            }
+        }
+    }
+
+    /// Checks the stream every [`HISTORY_CHECK`] until it holds the projections' history again
+    /// (restored), or the projections were rebuilt. False when shut down first.
+    async fn wait_for_history(&self, log: &EventLog, shutdown: &mut watch::Receiver<bool>) -> bool {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(HISTORY_CHECK) => {}
+                _ = shutdown.changed() => return false,
+            }
+            match self.check_history(log).await {
+                Ok(()) => return true,
+                Err(ProjectorError::LostHistory(reason)) => self.report_history(Some(reason)),
+                Err(error) => warn!(%error, "cannot check the stream's history"),
             }
         }
     }
@@ -50,17 +77,24 @@ impl Projector {
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(), ProjectorError> {
         self.blocking(|p| Ok(p.ensure_fingerprint()?)).await?;
+        self.check_history(log).await?;
+        self.report_history(None);
         self.blocking(|p| Ok(p.roll_day()?)).await?;
         let start = self.store.applied_sequence()? + 1;
         self.metrics.set_applied(start - 1);
         let mut reading = self.reading(log, start).await?;
         let mut tick = tokio::time::interval(Duration::from_secs(60));
+        let mut history = tokio::time::interval(HISTORY_CHECK);
         let mut backlog = Backlog::default();
         loop {
             let chunk = tokio::select! {
                 _ = shutdown.changed() => return Ok(()),
                 _ = tick.tick() => {
                     self.blocking(|p| Ok(p.roll_day()?)).await?;
+                    continue;
+                }
+                _ = history.tick() => {
+                    self.check_history(log).await?;
                     continue;
                 }
                 chunk = reading.chunks.recv() => chunk,

@@ -7,6 +7,8 @@
 //!   the figure cells moved by the difference of its contributions (`derive.rs`).
 //! - [`Projector::roll_day`] re-derives every subject when the day changes.
 //! - [`wait_until_applied`] waits until the projections have caught up with a sequence.
+//! - `history.rs` notices when the stream no longer holds what the projections were built
+//!   from ([`Projector::condition`]).
 //!
 //! The store is storage; what is derived, and how a change becomes a difference of cells,
 //! is decided here and in `caseflow-domain`. Nothing here serves queries.
@@ -16,6 +18,7 @@ mod clock;
 mod derive;
 mod error;
 mod follow;
+mod history;
 mod metrics;
 mod projector;
 #[cfg(test)]
@@ -25,6 +28,7 @@ mod wait;
 pub use backlog::Backlog;
 pub use clock::{Clock, clock_on, fixed_clock, system_clock};
 pub use error::ProjectorError;
+pub use follow::HISTORY_CHECK;
 pub use metrics::{ProjectorMetrics, RejectionCounter, Settled};
 pub use projector::{BatchReport, Projector, ProjectorSettings};
 pub use wait::{wait_until, wait_until_applied};

@@ -46,6 +46,7 @@ pub struct ProjectorMetrics {
     applied: Gauge,
     read: Gauge,
     day_rolls: Counter,
+    history_lost: Gauge,
 }
 
 impl Default for ProjectorMetrics {
@@ -99,6 +100,13 @@ impl ProjectorMetrics {
             "Times every subject was re-derived because the day changed",
             day_rolls.clone(),
         );
+        let history_lost = Gauge::default();
+        registry.register(
+            "projector_history_lost",
+            "1 while the stream no longer holds the history the figures were built from \
+             (caseflow rebuild recovers), else 0",
+            history_lost.clone(),
+        );
         ProjectorMetrics {
             rejections,
             events,
@@ -107,6 +115,7 @@ impl ProjectorMetrics {
             applied,
             read,
             day_rolls,
+            history_lost,
         }
     }
 
@@ -131,6 +140,11 @@ impl ProjectorMetrics {
         self.subjects.inc_by(settled.subjects);
         self.settle.observe(took.as_secs_f64());
         self.set_applied(settled.applied_sequence);
+    }
+
+    /// Records whether the stream has lost the history the figures were built from.
+    pub(crate) fn set_history_lost(&self, lost: bool) {
+        self.history_lost.set(i64::from(lost));
     }
 
     /// Records the applied sequence (after a settle, or as found on start).

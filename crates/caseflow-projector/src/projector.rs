@@ -16,14 +16,14 @@
 //! derived once, not a hundred times, and nothing is written while reading.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use caseflow_domain::Subject;
 use caseflow_domain::indicators::{CaseloadPart, Context};
 use caseflow_domain::settings::Settings;
 use caseflow_log::LogMessage;
 use caseflow_store::{
-    Conflict, EncodedLog, ProjectionBatch, ProjectionStore, StoreError, StoredEvent,
+    Conflict, EncodedLog, ProjectionBatch, ProjectionStore, StoreError, StoredEvent, StreamMark,
 };
 use rustc_hash::FxHashMap;
 use tracing::{info, instrument, warn};
@@ -81,6 +81,10 @@ pub struct Projector {
     /// The stream sequence of the last message read (stored or held in the backlog).
     read: Arc<AtomicU64>,
     pub(crate) metrics: ProjectorMetrics,
+    /// The creation time (Unix nanoseconds) of the stream being read; `i64::MIN` until known.
+    pub(crate) stream_created: Arc<AtomicI64>,
+    /// Why the figures are not current (the stream lost their history), if they are not.
+    pub(crate) condition: Arc<tokio::sync::watch::Sender<Option<String>>>,
 }
 
 /// One subject re-derived while settling: its states before and after, its log when it
@@ -108,7 +112,15 @@ impl Projector {
             settings,
             read: Arc::default(),
             metrics: ProjectorMetrics::default(),
+            stream_created: Arc::new(AtomicI64::new(i64::MIN)),
+            condition: Arc::new(tokio::sync::watch::Sender::new(None)),
         }
+    }
+
+    /// Why the figures are not current, when they are not (the stream no longer holds the
+    /// history they were built from); `None` while all is well.
+    pub fn condition(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+        self.condition.subscribe()
     }
 
     /// Counts what the projector does in `metrics` (the server's, served at `GET /metrics`).
@@ -215,6 +227,16 @@ impl Projector {
             return Ok(report);
         }
         let ctx = self.context();
+        let created = self.stream_created.load(Ordering::Relaxed);
+        let stream_mark = (created != i64::MIN).then(|| {
+            let (message_id, payload_len) = backlog.last_mark.clone().unwrap_or_default();
+            StreamMark {
+                stream_created_nanos: i128::from(created),
+                sequence: backlog.last_sequence(),
+                message_id,
+                payload_len: payload_len as u64,
+            }
+        });
         let mut rejections = backlog.rejections;
         let chunk = self.settings.roll_chunk.max(1);
         let chunks = backlog.events.len().div_ceil(chunk).max(1);
@@ -244,6 +266,7 @@ impl Projector {
             if i + 1 == chunks {
                 batch.rejections = std::mem::take(&mut rejections);
                 batch.applied_sequence = Some(report.last_sequence);
+                batch.stream_mark = stream_mark.clone();
             } else {
                 // The figures move with the last chunk, all at once.
                 batch.stage = true;

@@ -433,6 +433,7 @@ fn stream(history: &History, order: &[usize]) -> Vec<LogMessage> {
                 payload: o.payload.clone(),
                 content_type: o.content_type.clone(),
                 published: o.published,
+                message_id: None,
                 pending: (order.len() - i - 1) as u64,
             }
         })

@@ -64,6 +64,9 @@ impl Caller {
 pub struct Guard {
     pub auth: Arc<Authenticator>,
     pub roles: &'static [Role],
+    /// Set for services that serve figures: while it holds a reason, calls are refused with
+    /// `FAILED_PRECONDITION` (the figures are not current).
+    pub current: Option<tokio::sync::watch::Receiver<Option<String>>>,
 }
 
 impl Interceptor for Guard {
@@ -80,6 +83,14 @@ impl Interceptor for Guard {
                 "{} does not hold the {} role",
                 principal.who,
                 roles.join(" or ")
+            ))
+            .into());
+        }
+        if let Some(current) = &self.current
+            && let Some(reason) = current.borrow().as_ref()
+        {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "the figures are not current: {reason}"
             ))
             .into());
         }

@@ -24,6 +24,9 @@ pub enum ServiceError {
     /// The caller's grants do not cover what it asked.
     #[error("{0}")]
     PermissionDenied(String),
+    /// The figures are not current (the stream lost their history).
+    #[error("{0}")]
+    FailedPrecondition(String),
 }
 
 impl ServiceError {
@@ -37,6 +40,7 @@ impl ServiceError {
             ServiceError::Internal(_) => "internal",
             ServiceError::Unauthenticated(_) => "unauthenticated",
             ServiceError::PermissionDenied(_) => "permission_denied",
+            ServiceError::FailedPrecondition(_) => "failed_precondition",
         }
     }
 }
@@ -51,6 +55,7 @@ impl From<ServiceError> for Status {
             ServiceError::Internal(_) => Code::Internal,
             ServiceError::Unauthenticated(_) => Code::Unauthenticated,
             ServiceError::PermissionDenied(_) => Code::PermissionDenied,
+            ServiceError::FailedPrecondition(_) => Code::FailedPrecondition,
         };
         if code == Code::Internal {
             tracing::error!(error = %e, "internal error serving a request");

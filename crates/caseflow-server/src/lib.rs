@@ -61,6 +61,8 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// Where reads of personal data are recorded before they are answered.
     pub auditor: Auditor,
+    /// Why the figures are not current, when they are not (the projector's condition).
+    pub condition: tokio::sync::watch::Receiver<Option<String>>,
 }
 
 impl AppState {
@@ -178,31 +180,62 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
     let metrics = state.metrics.clone();
-    let guard = |roles| audit::Guard {
+    let guard = |roles, figures: bool| audit::Guard {
         auth: state.auth.clone(),
         roles,
+        current: figures.then(|| state.condition.clone()),
     };
+    // Health follows the figures: NOT_SERVING (overall, Figures and Records) while they are not
+    // current; Ingest and Operations go on.
+    let mut condition = state.condition.clone();
+    let reporter = health.clone();
+    tokio::spawn(async move {
+        loop {
+            let current = condition.borrow_and_update().is_none();
+            let status = if current {
+                tonic_health::ServingStatus::Serving
+            } else {
+                tonic_health::ServingStatus::NotServing
+            };
+            reporter.set_service_status("", status).await;
+            reporter
+                .set_service_status(
+                    <FiguresServer<figures::FiguresService> as tonic::server::NamedService>::NAME,
+                    status,
+                )
+                .await;
+            reporter
+                .set_service_status(
+                    <RecordsServer<records::RecordsService> as tonic::server::NamedService>::NAME,
+                    status,
+                )
+                .await;
+            if condition.changed().await.is_err() {
+                return;
+            }
+        }
+    });
     let mut routes = tonic::service::Routes::builder();
     // Health answers anyone (load balancers); every other service sits behind its guard.
     routes
         .add_service(health_service)
-        .add_service(InterceptedService::new(reflection, guard(&[])))
+        .add_service(InterceptedService::new(reflection, guard(&[], false)))
         .add_service(IngestServer::with_interceptor(
             ingest::IngestService(state.clone()),
-            guard(&[Role::Ingest]),
+            guard(&[Role::Ingest], false),
         ))
         .add_service(FiguresServer::with_interceptor(
             figures::FiguresService(state.clone()),
-            guard(&[Role::Figures]),
+            guard(&[Role::Figures], true),
         ))
         .add_service(RecordsServer::with_interceptor(
             records::RecordsService(state.clone()),
-            guard(&[Role::Records]),
+            guard(&[Role::Records], true),
         ))
         .add_service(OperationsServer::with_interceptor(
             operations::OperationsService(state.clone()),
             // ListAudit is for the audit role; the other calls check operations.
-            guard(&[Role::Operations, Role::Audit]),
+            guard(&[Role::Operations, Role::Audit], false),
         ));
     // Prometheus scrapes `GET /metrics` over HTTP on the same port.
     let auth = state.auth.clone();

@@ -10,6 +10,7 @@ pub const CASES: u8 = b'A';
 pub const WORKERS: u8 = b'W';
 pub const AS_OF: &[u8] = b"Mas_of";
 pub const COUNTS: &[u8] = b"Mcounts";
+pub const STREAM_MARK: &[u8] = b"Mstream_mark";
 pub const REJECTION_END: &[u8] = b"S";
 /// Aggregate changes of staged batches, published together (`P` + u64 order).
 pub const STAGED: u8 = b'P';

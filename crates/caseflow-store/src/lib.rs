@@ -26,7 +26,7 @@ mod tests;
 
 /// The version of the store's layout and record encodings. Projections written with another
 /// version are rebuilt from the event log (it is part of the projector's fingerprint).
-pub const FORMAT_VERSION: u32 = 8;
+pub const FORMAT_VERSION: u32 = 9;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -39,7 +39,8 @@ use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
 pub use records::{
-    CellRow, Conflict, Counters, Counts, EncodedLog, RejectionRecord, StoredEvent, SubjectLog,
+    CellRow, Conflict, Counters, Counts, EncodedLog, RejectionRecord, StoredEvent, StreamMark,
+    SubjectLog,
 };
 use records::{Staged, corrupt_key, decode, encode};
 
@@ -65,6 +66,8 @@ pub struct ProjectionBatch {
     pub as_of: Option<time::Date>,
     /// Set to record what the projections were derived with (see [`ProjectionStore::fingerprint`]).
     pub fingerprint: Option<Vec<u8>>,
+    /// Set with the applied sequence: the stream and message it was read to.
+    pub stream_mark: Option<StreamMark>,
     /// Keeps this batch's changes to what figures read (cells, month-end cases, workers'
     /// records) aside, to be published with the next batch that is not staged: a settle or a
     /// day roll in several chunks then moves the figures all at once, with its last commit,
@@ -117,6 +120,8 @@ pub trait ProjectionStore: Send + Sync + 'static {
     fn applied_sequence(&self) -> Result<u64, StoreError>;
     /// What the projections were derived with (format and indicator settings), if recorded.
     fn fingerprint(&self) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The stream and message the applied sequence was read to (none before the first settle).
+    fn stream_mark(&self) -> Result<Option<StreamMark>, StoreError>;
     /// The day figures were last derived as of ("today" then); its month is the last derived.
     /// Answered from memory.
     fn as_of(&self) -> Result<Option<time::Date>, StoreError>;
@@ -294,6 +299,10 @@ fn add_to_counters<K: Ord + Serialize + for<'de> Deserialize<'de>>(
 impl ProjectionStore for SledStore {
     fn applied_sequence(&self) -> Result<u64, StoreError> {
         Ok(self.progress().applied)
+    }
+
+    fn stream_mark(&self) -> Result<Option<StreamMark>, StoreError> {
+        self.get(keys::STREAM_MARK)
     }
 
     fn fingerprint(&self) -> Result<Option<Vec<u8>>, StoreError> {
@@ -481,6 +490,9 @@ impl ProjectionStore for SledStore {
         }
         if let Some(day) = batch.as_of {
             b.insert(keys::AS_OF, encode(&day)?);
+        }
+        if let Some(mark) = &batch.stream_mark {
+            b.insert(keys::STREAM_MARK, encode(mark)?);
         }
         if let Some(fingerprint) = &batch.fingerprint {
             b.insert(keys::FINGERPRINT, fingerprint.as_slice());

@@ -117,3 +117,15 @@ pub(crate) fn corrupt_key(k: &[u8]) -> StoreError {
         source: postcard::Error::DeserializeUnexpectedEnd,
     }
 }
+
+/// Where the applied sequence was read: the stream (by its creation time) and the last message
+/// applied (by its message id and length). If the stream no longer holds that message, the
+/// projections were built on a history it has lost.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamMark {
+    /// The stream's creation time, in nanoseconds since the Unix epoch.
+    pub stream_created_nanos: i128,
+    pub sequence: u64,
+    pub message_id: Option<String>,
+    pub payload_len: u64,
+}

@@ -95,6 +95,16 @@ fn rendered() -> String {
     line(&mut out, "applied sequence", &70_396_u64);
     line(
         &mut out,
+        "stream mark",
+        &crate::StreamMark {
+            stream_created_nanos: 1_528_200_000_123_456_789,
+            sequence: 70_396,
+            message_id: Some("E-70396".to_owned()),
+            payload_len: 412,
+        },
+    );
+    line(
+        &mut out,
         "counts",
         &Counts {
             events_stored: 70_396,
@@ -141,6 +151,7 @@ fn rendered() -> String {
         ("key fingerprint", keys::FINGERPRINT.to_vec()),
         ("key as of", keys::AS_OF.to_vec()),
         ("key counts", keys::COUNTS.to_vec()),
+        ("key stream mark", keys::STREAM_MARK.to_vec()),
         ("key log", keys::subject_log(&child)),
         ("key household's log", keys::subject_log(&household)),
         ("key derived", keys::derived(&child)),

@@ -127,6 +127,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let metrics = Arc::new(metrics);
 
     let projector = projector(config, store.clone()).with_metrics(projector_metrics);
+    let condition = projector.condition();
     let projector_log = log.clone();
     let projector_rx = shutdown_rx.clone();
     let projector = tokio::spawn(async move { projector.run(&projector_log, projector_rx).await });
@@ -145,6 +146,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         metrics: metrics.clone(),
         auth: Arc::new(auth),
         auditor: caseflow_server::Auditor::new(audit),
+        condition,
     };
     let mut server_rx = shutdown_rx;
     let server = tokio::spawn(async move {

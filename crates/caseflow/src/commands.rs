@@ -203,6 +203,9 @@ pub async fn status(server: &crate::client::Server) -> anyhow::Result<()> {
     println!("events stored        {}", s.events_stored);
     println!("rejections           {}", s.rejections);
     println!("duplicates absorbed  {}", s.duplicates);
+    if !s.problem.is_empty() {
+        println!("problem              {}", s.problem);
+    }
     Ok(())
 }
 
