@@ -37,6 +37,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "futures",
             "thiserror",
             "time",
+            "tokio",
             "tracing",
         ],
     ),
