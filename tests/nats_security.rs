@@ -482,6 +482,170 @@ async fn token_credentials_connect_and_a_wrong_token_is_refused() {
     );
 }
 
+/// base64url without padding, as JWT segments are written.
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let byte = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
+        let n = (byte(0) << 16) | (byte(1) << 8) | byte(2);
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
+}
+
+/// A NATS JWT (operator, account or user claims) for `subject`, signed by `issuer`, as `nsc`
+/// writes them.
+fn nats_jwt(issuer: &nkeys::KeyPair, subject: &str, name: &str, nats: serde_json::Value) -> String {
+    let header = base64url(br#"{"typ":"JWT","alg":"ed25519-nkey"}"#);
+    let claims = serde_json::json!({
+        "jti": format!("{name}{}", &subject[1..12]),
+        "iat": time::OffsetDateTime::now_utc().unix_timestamp(),
+        "iss": issuer.public_key(),
+        "name": name,
+        "sub": subject,
+        "nats": nats,
+    });
+    let claims = base64url(claims.to_string().as_bytes());
+    let signature = issuer
+        .sign(format!("{header}.{claims}").as_bytes())
+        .unwrap();
+    format!("{header}.{claims}.{}", base64url(&signature))
+}
+
+/// A `.creds` file for a user of `account`, allowed what `permissions` says.
+fn creds_file(
+    dir: &Path,
+    name: &str,
+    account: &nkeys::KeyPair,
+    permissions: serde_json::Value,
+) -> PathBuf {
+    let user = nkeys::KeyPair::new_user();
+    let mut nats = permissions;
+    nats["subs"] = (-1).into();
+    nats["data"] = (-1).into();
+    nats["payload"] = (-1).into();
+    nats["type"] = "user".into();
+    nats["version"] = 2.into();
+    let jwt = nats_jwt(account, &user.public_key(), name, nats);
+    let path = dir.join(format!("{name}.creds"));
+    std::fs::write(
+        &path,
+        format!(
+            "-----BEGIN NATS USER JWT-----\n{jwt}\n------END NATS USER JWT------\n\n\
+             ************************* IMPORTANT *************************\n\
+             NKEY Seed printed below can be used to sign and prove identity.\n\n\
+             -----BEGIN USER NKEY SEED-----\n{}\n------END USER NKEY SEED------\n",
+            user.seed().unwrap()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[tokio::test]
+async fn creds_files_connect_to_a_server_in_operator_mode() {
+    // An operator, an account with JetStream, and users with JWTs in .creds files.
+    let dir = tempfile::tempdir().unwrap();
+    let operator = nkeys::KeyPair::new_operator();
+    let account = nkeys::KeyPair::new_account();
+    let operator_jwt = nats_jwt(
+        &operator,
+        &operator.public_key(),
+        "test-operator",
+        serde_json::json!({"type": "operator", "version": 2}),
+    );
+    let account_jwt = nats_jwt(
+        &operator,
+        &account.public_key(),
+        "caseflow",
+        serde_json::json!({
+            "limits": {
+                "subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1,
+                "wildcards": true, "conn": -1, "leaf": -1,
+                "mem_storage": -1, "disk_storage": -1, "streams": -1, "consumer": -1
+            },
+            "type": "account",
+            "version": 2
+        }),
+    );
+    // JetStream needs the server's own system account.
+    let system = nkeys::KeyPair::new_account();
+    let system_jwt = nats_jwt(
+        &operator,
+        &system.public_key(),
+        "SYS",
+        serde_json::json!({"type": "account", "version": 2}),
+    );
+    let nats = TestNats::start_configured(|store| {
+        format!(
+            "host: 127.0.0.1\nport: -1\noperator: {operator_jwt:?}\nresolver: MEMORY\n\
+             system_account: {system}\n\
+             resolver_preload: {{\n  {account}: {account_jwt:?}\n  {system}: {system_jwt:?}\n}}\n\
+             jetstream {{\n  store_dir: {store:?}\n}}\n",
+            account = account.public_key(),
+            system = system.public_key(),
+            store = store.display().to_string(),
+        )
+    });
+    let creds = |path: PathBuf, inbox: &str| NatsSecurity {
+        tls: None,
+        credentials: Some(NatsCredentials::CredsFile(path)),
+        inbox_prefix: Some(inbox.to_owned()),
+    };
+    let admin = creds_file(dir.path(), "caseflow", &account, serde_json::json!({}));
+    let la372 = creds_file(
+        dir.path(),
+        "la372",
+        &account,
+        serde_json::json!({
+            "pub": {"allow": ["caseflow.events.372.>"]},
+            "sub": {"allow": ["_INBOX_la372.>"]}
+        }),
+    );
+
+    let caseflow = EventLog::connect(
+        &nats.url(),
+        &creds(admin, "_INBOX_caseflow"),
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    let la372 = EventLog::connect_publisher(
+        &nats.url(),
+        &creds(la372, "_INBOX_la372"),
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    publish(&la372, vec![registered("372", "C1", "E-1", "2010-03-01")]).await;
+    let error = la372
+        .append(append(
+            "caseflow.events.373.child.C9",
+            "E-2",
+            registered("373", "C9", "E-2", "2011-01-01"),
+        ))
+        .await
+        .expect_err("the JWT allows 372 only");
+    assert!(
+        error.to_string().contains("permissions violation"),
+        "{error}"
+    );
+    assert_eq!(caseflow.last_sequence().await.unwrap(), 1);
+
+    // A creds file signed by an account the server does not know is refused.
+    let stranger = creds_file(
+        dir.path(),
+        "stranger",
+        &nkeys::KeyPair::new_account(),
+        serde_json::json!({}),
+    );
+    let error = refused(&nats.url(), &creds(stranger, "_INBOX_stranger")).await;
+    assert!(matches!(error, LogError::Credentials { .. }), "{error}");
+}
+
 #[tokio::test]
 async fn an_unreadable_security_file_is_named() {
     let nats = SecuredNats::start(false);
