@@ -829,6 +829,12 @@ fn the_configuration_takes_one_kind_of_credentials_and_keeps_secrets_out_of_sigh
         format!("{error:#}").contains("embedded server"),
         "{error:#}"
     );
+    let error = load("", &[("CASEFLOW_NATS_URL", "nats://la373:pa55@nats:4222")]).unwrap_err();
+    assert!(
+        format!("{error:#}").contains("[nats.credentials]"),
+        "{error:#}"
+    );
+    assert!(!format!("{error:#}").contains("pa55"), "{error:#}");
     let error = load("", &[("CASEFLOW_NATS_INBOX_PREFIX", "_INBOX.>")]).unwrap_err();
     assert!(format!("{error:#}").contains("inbox_prefix"), "{error:#}");
 
@@ -836,6 +842,18 @@ fn the_configuration_takes_one_kind_of_credentials_and_keeps_secrets_out_of_sigh
     let config = load("", &[]).unwrap();
     let security = config.nats_security();
     assert!(security.tls.is_none() && security.credentials.is_none());
+}
+
+#[test]
+fn a_password_in_a_url_is_not_shown() {
+    assert_eq!(
+        caseflow_log::shown_url("nats://la373:pa55@nats.example:4222,tls://tok3n@other:4222"),
+        "nats://<redacted>@nats.example:4222,tls://<redacted>@other:4222"
+    );
+    assert_eq!(
+        caseflow_log::shown_url("nats://127.0.0.1:4222"),
+        "nats://127.0.0.1:4222"
+    );
 }
 
 #[test]

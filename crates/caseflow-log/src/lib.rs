@@ -175,7 +175,7 @@ const CONNECT_PATIENCE: Duration = Duration::from_secs(10);
 impl EventLog {
     /// Connects (retrying while the server comes up) and creates or checks the stream: what
     /// `caseflow serve` and `rebuild` do. The user needs permission to create the stream.
-    #[instrument(skip(security, settings), fields(stream = %settings.name))]
+    #[instrument(skip_all, fields(url = %shown_url(url), stream = %settings.name))]
     pub async fn connect(
         url: &str,
         security: &NatsSecurity,
@@ -190,7 +190,7 @@ impl EventLog {
     /// more than permission to publish to its subjects (and to receive the acknowledgements).
     /// Where the user may also look up the stream's info, a missing stream is reported at once
     /// ([`LogError::NoStream`]); otherwise appends say so.
-    #[instrument(skip(security, settings), fields(stream = %settings.name))]
+    #[instrument(skip_all, fields(url = %shown_url(url), stream = %settings.name))]
     pub async fn connect_publisher(
         url: &str,
         security: &NatsSecurity,
@@ -236,7 +236,7 @@ impl EventLog {
                     debug!(error = %e, "NATS not reachable yet; retrying");
                     tokio::time::sleep(Duration::from_millis(250)).await;
                 }
-                Err(e) => return Err(connect_error(url, &loaded, e)),
+                Err(e) => return Err(connect_error(&shown_url(url), &loaded, e)),
             }
         };
         info!(
@@ -584,6 +584,21 @@ fn report_event(refusals: &Refusals, event: &async_nats::Event) {
         async_nats::Event::Connected => debug!("connected to NATS"),
         other => debug!(event = %other, "NATS connection event"),
     }
+}
+
+/// `url` fit for logs and errors: a password or token written in it (`nats://user:pass@host`)
+/// is replaced.
+pub fn shown_url(url: &str) -> String {
+    url.split(',')
+        .map(|one| match (one.find("://"), one.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                format!("{}<redacted>{}", &one[..scheme + 3], &one[at..])
+            }
+            (None, Some(at)) => format!("<redacted>{}", &one[at..]),
+            _ => one.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Says what failed when connecting: credentials, TLS (with the files involved), or the

@@ -351,6 +351,12 @@ impl Config {
                 "nats.tls: cert_file and key_file go together (a client certificate and its key)"
             );
         }
+        if self.nats.url.contains('@') {
+            bail!(
+                "nats.url must not carry credentials (user:password@): set them in \
+                 [nats.credentials], where they are kept out of logs"
+            );
+        }
         if self.nats.url.is_empty() && (self.nats.tls.is_some() || !kinds.is_empty()) {
             bail!(
                 "nats.tls and nats.credentials are for a NATS server at nats.url; the embedded \
