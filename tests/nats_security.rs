@@ -119,7 +119,13 @@ fn substitute(text: &str, from: &str, to: &str) -> String {
 
 impl SecuredNats {
     /// The example as shipped; `verify`: mutual TLS (its commented `verify: true` turned on).
+    /// On a fixed free port, so that it can be restarted where clients reconnect.
     fn start(verify: bool) -> SecuredNats {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let pki = Pki::new();
         let caseflow = nkeys::KeyPair::new_user();
         let la372 = nkeys::KeyPair::new_user();
@@ -132,7 +138,7 @@ impl SecuredNats {
             let mut conf = SECURED_CONF.to_owned();
             for (from, to) in [
                 ("host: 0.0.0.0", "host: 127.0.0.1".to_owned()),
-                ("port: 4222", "port: -1".to_owned()),
+                ("port: 4222", format!("port: {port}")),
                 ("\"/etc/caseflow/tls/nats-cert.pem\"", path("nats-cert.pem")),
                 ("\"/etc/caseflow/tls/nats-key.pem\"", path("nats-key.pem")),
                 ("\"/etc/caseflow/tls/ca.pem\"", path("ca.pem")),
@@ -745,6 +751,29 @@ async fn caseflow_serves_from_a_secured_server() {
     let timeline = caseflow.timeline("372", "C1").await;
     assert_eq!(timeline.entries.len(), 2, "{timeline:?}");
     assert_eq!(caseflow.timeline("373", "C7").await.entries.len(), 1);
+
+    // The server restarts: caseflow's user reconnects and its reader starts again (an ordered
+    // consumer deletes and recreates itself) within its permissions, and goes on projecting.
+    let mut nats = nats;
+    nats.nats.server.restart().unwrap();
+    let la372 = EventLog::connect_publisher(
+        &nats.url(),
+        &NatsSecurity {
+            tls: Some(nats.pki.mutual_tls()),
+            ..nats.la372()
+        },
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    publish(
+        &la372,
+        vec![ended("372", "C1", "E-372-3", "2018-01-10", "E11")],
+    )
+    .await;
+    caseflow.caught_up().await;
+    let timeline = caseflow.timeline("372", "C1").await;
+    assert_eq!(timeline.entries.len(), 3, "{timeline:?}");
     caseflow.stop().await;
 }
 
