@@ -36,6 +36,8 @@ pub struct EmbeddedOptions {
     /// server) instead of the generated one: it then decides the port (`port: -1` for an
     /// ephemeral one), the JetStream store and syncing, and `port` and `sync_always` are not
     /// used. `host` must be where it listens; `store_dir` still holds the process id file.
+    /// [`EmbeddedNats::restart`] runs the same file again: give it a fixed port for clients to
+    /// reconnect to.
     pub config_file: Option<PathBuf>,
 }
 

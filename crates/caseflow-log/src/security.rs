@@ -73,18 +73,6 @@ impl fmt::Debug for NatsCredentials {
     }
 }
 
-impl NatsCredentials {
-    /// What kind of credentials, for logs: never the secret itself.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            NatsCredentials::UserPassword { .. } => "user and password",
-            NatsCredentials::Token(_) => "token",
-            NatsCredentials::NkeySeedFile(_) => "nkey",
-            NatsCredentials::CredsFile(_) => "creds file",
-        }
-    }
-}
-
 /// The security settings with their files read: what each connection attempt is built from.
 #[derive(Clone)]
 pub(crate) struct Loaded {
