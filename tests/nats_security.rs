@@ -418,6 +418,37 @@ async fn a_case_system_appends_only_to_its_own_authority() {
 }
 
 #[tokio::test]
+async fn caseflow_publish_runs_as_a_case_systems_user() {
+    let nats = SecuredNats::start(false);
+    let caseflow = EventLog::connect(&nats.url(), &nats.caseflow(), Default::default())
+        .await
+        .unwrap();
+    // `caseflow publish` as 372's case system configures it.
+    let mut config = Config::default();
+    config.nats.url = nats.url();
+    config.nats.inbox_prefix = "_INBOX_la372".to_owned();
+    config.nats.tls = Some(caseflow::config::NatsTlsConfig {
+        ca_file: Some(nats.pki.path("ca.pem")),
+        ..Default::default()
+    });
+    config.nats.credentials.nkey_seed_file = Some(nats.la372_seed.clone());
+    config.validate().unwrap();
+    let file = nats.pki.path("events.jsonl");
+    let lines = [
+        registered("372", "C1", "E-372-1", "2010-03-01"),
+        admitted("372", "C1", "E-372-2", "2017-05-02", "C2"),
+        registered("373", "C9", "E-373-9", "2011-01-01"),
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let all_appended = caseflow::commands::publish(&config, &file, 16)
+        .await
+        .unwrap();
+    // Its own authority's two lines are in; the other authority's is not (exit code 2).
+    assert!(!all_appended);
+    assert_eq!(caseflow.last_sequence().await.unwrap(), 2);
+}
+
+#[tokio::test]
 async fn before_the_stream_exists_a_publisher_is_told_to_start_caseflow() {
     // A user allowed to look the stream up is told when connecting.
     let plain = TestNats::start();
