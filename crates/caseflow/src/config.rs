@@ -52,8 +52,8 @@ pub struct NatsConfig {
     pub tls: Option<NatsTlsConfig>,
     /// The credentials caseflow connects to the server at `url` with (`[nats.credentials]`).
     pub credentials: NatsCredentialsConfig,
-    /// The prefix of the subjects replies come back on; a user of its own per client on a
-    /// server with permissions (`_INBOX_caseflow`), so none can read another's replies.
+    /// The prefix of the subjects replies come back on; on a server with permissions, one per
+    /// user (`_INBOX_caseflow`), so that no user can read another's replies.
     pub inbox_prefix: String,
 }
 
