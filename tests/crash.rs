@@ -36,7 +36,7 @@ async fn publish_sample(nats_url: &str) -> u64 {
 async fn sample_stream() -> (TestNats, u64, EventLog) {
     let nats = TestNats::start();
     let target = publish_sample(&nats.url()).await;
-    let log = EventLog::connect(&nats.url(), Default::default())
+    let log = EventLog::connect(&nats.url(), &Default::default(), Default::default())
         .await
         .unwrap();
     (nats, target, log)
@@ -57,7 +57,7 @@ pub(crate) fn sample_counts(messages: u64) -> Counts {
 
 /// Publishes sample lines raw; returns the stream's last sequence.
 pub(crate) async fn publish_lines(nats_url: &str, lines: &[String]) -> u64 {
-    let log = EventLog::connect(nats_url, Default::default())
+    let log = EventLog::connect(nats_url, &Default::default(), Default::default())
         .await
         .unwrap();
     for line in lines {
@@ -436,7 +436,7 @@ async fn killing_caseflow_mid_stream_and_restarting_matches_a_rebuild() {
 
     let clean_dir = tempfile::tempdir().unwrap();
     let clean = open(&clean_dir);
-    let log = EventLog::connect(&nats.url(), Default::default())
+    let log = EventLog::connect(&nats.url(), &Default::default(), Default::default())
         .await
         .unwrap();
     project(&log, clean.clone(), 500, target).await;
@@ -452,7 +452,7 @@ async fn a_nats_restart_while_projecting_is_survived() {
     let lines = sample();
     let (first, second) = lines.split_at(lines.len() / 2);
     let cf = TestCaseflow::start(&nats).await;
-    let log = EventLog::connect(&nats.url(), Default::default())
+    let log = EventLog::connect(&nats.url(), &Default::default(), Default::default())
         .await
         .unwrap();
     let valid = |lines: &[String]| -> Vec<String> {
@@ -474,7 +474,7 @@ async fn a_nats_restart_while_projecting_is_survived() {
 
     nats.server.restart().unwrap();
 
-    let log = EventLog::connect(&nats.url(), Default::default())
+    let log = EventLog::connect(&nats.url(), &Default::default(), Default::default())
         .await
         .unwrap();
     publish(&log, valid(second)).await;

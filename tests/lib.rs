@@ -2,6 +2,7 @@
 //! started against it with a temporary store, event builders and gRPC clients.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +26,22 @@ impl TestNats {
         let dir = tempfile::tempdir().unwrap();
         let server = EmbeddedNats::start(EmbeddedOptions::new(dir.path().join("js")))
             .unwrap_or_else(|e| panic!("{e}"));
+        TestNats { server, _dir: dir }
+    }
+
+    /// A server run with a configuration of the test's own (TLS, users, permissions): `config`
+    /// writes it, given the directory for its JetStream store. It must listen on 127.0.0.1 and
+    /// may take an ephemeral port (`port: -1`).
+    pub fn start_configured(config: impl FnOnce(&Path) -> String) -> TestNats {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("js");
+        let file = dir.path().join("nats-server.conf");
+        std::fs::write(&file, config(&store)).unwrap();
+        let options = EmbeddedOptions {
+            config_file: Some(file),
+            ..EmbeddedOptions::new(store)
+        };
+        let server = EmbeddedNats::start(options).unwrap_or_else(|e| panic!("{e}"));
         TestNats { server, _dir: dir }
     }
 
@@ -64,8 +81,17 @@ impl TestCaseflow {
 
     /// Starts with a changed configuration.
     pub async fn start_with(nats: &TestNats, change: impl FnOnce(&mut Config)) -> TestCaseflow {
+        TestCaseflow::start_with_config(&nats.url(), change).await
+    }
+
+    /// Starts against the server at `nats_url` (a secured one, say: the change gives the
+    /// configuration its `[nats.tls]` and `[nats.credentials]`).
+    pub async fn start_with_config(
+        nats_url: &str,
+        change: impl FnOnce(&mut Config),
+    ) -> TestCaseflow {
         let dir = Arc::new(tempfile::tempdir().unwrap());
-        let mut config = config(&nats.url(), &dir);
+        let mut config = config(nats_url, &dir);
         change(&mut config);
         let running = app::start(&config).await.unwrap();
         TestCaseflow {

@@ -5,6 +5,7 @@ mod architecture;
 mod crash;
 mod demo;
 mod ingest;
+mod nats_security;
 mod process;
 mod refusals;
 mod rejections;

@@ -224,7 +224,7 @@ async fn serve_killed_during_ingest_resumes_to_a_clean_rebuild() {
             served = install.serve().await;
         }
     }
-    let log = EventLog::connect(&nats.url(), Default::default())
+    let log = EventLog::connect(&nats.url(), &Default::default(), Default::default())
         .await
         .unwrap();
     let target = log.last_sequence().await.unwrap();
@@ -245,7 +245,7 @@ async fn serve_killed_during_ingest_resumes_to_a_clean_rebuild() {
 async fn rebuild_killed_midway_resumes_to_a_clean_rebuild() {
     let nats = TestNats::start();
     let target = publish_lines(&nats.url(), &sample()).await;
-    let log = EventLog::connect(&nats.url(), Default::default())
+    let log = EventLog::connect(&nats.url(), &Default::default(), Default::default())
         .await
         .unwrap();
     let expected = clean_rebuild(&log, target).await;

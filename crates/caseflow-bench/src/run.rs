@@ -451,7 +451,12 @@ async fn measured_run(
         .record(plan, results);
     running.shutdown().await?;
     // The rebuild reads the stream through its own connection, once the server has stopped.
-    let log = EventLog::connect(nats_url, context.config.stream_settings()).await?;
+    let log = EventLog::connect(
+        nats_url,
+        &context.config.nats_security(),
+        context.config.stream_settings(),
+    )
+    .await?;
     let (rebuild, rebuilt) = rebuild(&context, &log, ingested.target).await?;
     rebuild.record(results);
     back_dated_vs_same_day(&context, &rebuilt)

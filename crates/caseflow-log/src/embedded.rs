@@ -32,6 +32,13 @@ pub struct EmbeddedOptions {
     /// `false` leaves nats-server's default (a sync every two minutes), which survives a
     /// crash of the process but may lose the last acknowledged writes on power loss.
     pub sync_always: bool,
+    /// A configuration file of one's own (TLS, users and permissions; tests of a secured
+    /// server) instead of the generated one: it then decides the port (`port: -1` for an
+    /// ephemeral one), the JetStream store and syncing, and `port` and `sync_always` are not
+    /// used. `host` must be where it listens; `store_dir` still holds the process id file.
+    /// [`EmbeddedNats::restart`] runs the same file again: give it a fixed port for clients to
+    /// reconnect to.
+    pub config_file: Option<PathBuf>,
 }
 
 impl EmbeddedOptions {
@@ -42,6 +49,7 @@ impl EmbeddedOptions {
             host: "127.0.0.1".to_owned(),
             port: None,
             sync_always: true,
+            config_file: None,
         }
     }
 }
@@ -94,7 +102,18 @@ const READY_TIMEOUT: Duration = Duration::from_secs(20);
 impl EmbeddedNats {
     /// Starts the server and waits until it accepts clients.
     pub fn start(options: EmbeddedOptions) -> Result<EmbeddedNats, EmbeddedError> {
-        let config_path = write_config(&options)?;
+        let config_path = match &options.config_file {
+            Some(file) => {
+                std::fs::create_dir_all(&options.store_dir).map_err(|source| {
+                    EmbeddedError::Config {
+                        dir: options.store_dir.clone(),
+                        source,
+                    }
+                })?;
+                file.clone()
+            }
+            None => write_config(&options)?,
+        };
         refuse_stale(&options)?;
         let (started, from_keeper) = mpsc::channel();
         let (stop, stopped) = mpsc::channel::<()>();

@@ -3,21 +3,32 @@
 //! The only crate that talks to NATS. It creates or checks the stream, appends events
 //! (pipelined, with `Nats-Msg-Id` deduplication and optimistic concurrency per subject), reads
 //! the stream in order from any sequence, and runs an embedded `nats-server` when asked.
-//! It knows nothing of event contents: payloads are bytes.
+//! It knows nothing of event contents: payloads are bytes. Connections are secured as the
+//! caller says ([`NatsSecurity`]: TLS and credentials).
 
 pub mod audit;
 pub mod embedded;
+mod refusals;
+mod security;
 
-use std::time::Duration;
+use std::future::IntoFuture;
+use std::path::PathBuf;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer, context, stream};
 use bytes::Bytes;
+use futures::future::Either;
 use futures::stream::{FuturesOrdered, StreamExt};
 use futures::{Stream, TryStreamExt};
-use tracing::{debug, info, instrument};
+use tracing::{debug, info, instrument, warn};
 
 pub use audit::{AuditEntry, AuditFrom, AuditTrail};
 pub use embedded::{EmbeddedError, EmbeddedNats, EmbeddedOptions};
+pub use security::{ClientCertificate, NatsCredentials, NatsSecurity, NatsTls};
+
+use refusals::{Refusals, Watch};
 
 /// Stream settings (EVENTS.md section 1).
 #[derive(Clone, Debug)]
@@ -50,6 +61,31 @@ pub enum LogError {
         url: String,
         source: async_nats::ConnectError,
     },
+    #[error("NATS at {url} refused the connection's credentials ({kind}): {source}")]
+    Credentials {
+        url: String,
+        kind: &'static str,
+        source: async_nats::ConnectError,
+    },
+    #[error("TLS with NATS at {url} failed ({files}): {detail}")]
+    Tls {
+        url: String,
+        files: String,
+        detail: String,
+    },
+    #[error("cannot use the NATS {what} {path:?}: {detail}")]
+    Security {
+        what: &'static str,
+        path: PathBuf,
+        detail: String,
+    },
+    #[error("stream {name} does not exist; start caseflow serve first, which creates it")]
+    NoStream { name: String },
+    #[error(
+        "the NATS server refused to let this user publish to {subject} (stream {name}): \
+         a permissions violation; allow it in the user's permissions"
+    )]
+    Refused { name: String, subject: String },
     #[error("cannot create or read stream {name}: {detail}")]
     Stream { name: String, detail: String },
     #[error("stream {name} exists but {detail}")]
@@ -134,38 +170,109 @@ pub struct MessageMark {
 }
 
 /// The event log: a connection and the stream.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct EventLog {
     client: async_nats::Client,
     js: jetstream::Context,
     settings: StreamSettings,
+    /// Publishes the server refused for lack of permission, as it reports them.
+    refusals: Arc<Refusals>,
 }
 
+impl std::fmt::Debug for EventLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventLog")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long connecting keeps trying while the server is not reachable yet (it may be starting).
+/// Refused credentials and failed TLS fail at once.
+const CONNECT_PATIENCE: Duration = Duration::from_secs(10);
+
 impl EventLog {
-    /// Connects (retrying while the server comes up) and creates or checks the stream.
-    #[instrument(skip(settings), fields(stream = %settings.name))]
-    pub async fn connect(url: &str, settings: StreamSettings) -> Result<EventLog, LogError> {
-        let client = async_nats::ConnectOptions::new()
-            .name("caseflow")
-            .retry_on_initial_connect()
-            .connection_timeout(Duration::from_secs(5))
-            .connect(url)
-            .await
-            .map_err(|source| LogError::Connect {
-                url: url.to_owned(),
-                source,
-            })?;
+    /// Connects (retrying while the server comes up) and creates or checks the stream: what
+    /// `caseflow serve` and `rebuild` do. The user needs permission to create the stream.
+    #[instrument(skip_all, fields(url = %shown_url(url), stream = %settings.name))]
+    pub async fn connect(
+        url: &str,
+        security: &NatsSecurity,
+        settings: StreamSettings,
+    ) -> Result<EventLog, LogError> {
+        let log = EventLog::open(url, security, settings).await?;
+        log.ensure_stream().await?;
+        Ok(log)
+    }
+
+    /// Connects to append only, without creating the stream: a case system's user needs no
+    /// more than permission to publish to its subjects (and to receive the acknowledgements).
+    /// Where the user may also look up the stream's info, a missing stream is reported at once
+    /// ([`LogError::NoStream`]); otherwise appends say so.
+    #[instrument(skip_all, fields(url = %shown_url(url), stream = %settings.name))]
+    pub async fn connect_publisher(
+        url: &str,
+        security: &NatsSecurity,
+        settings: StreamSettings,
+    ) -> Result<EventLog, LogError> {
+        let log = EventLog::open(url, security, settings).await?;
+        match log.stream_info().await {
+            Ok(info) => debug!(
+                last_sequence = info.state.last_sequence,
+                "event stream found"
+            ),
+            Err(LogError::Refused { .. }) => {
+                debug!("this user may not look up the stream's info; appends will tell")
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(log)
+    }
+
+    /// Connects, retrying while the server is unreachable, failing at once on refused
+    /// credentials or failed TLS.
+    async fn open(
+        url: &str,
+        security: &NatsSecurity,
+        settings: StreamSettings,
+    ) -> Result<EventLog, LogError> {
+        let loaded = security.load()?;
+        let refusals = Arc::new(Refusals::default());
+        let deadline = Instant::now() + CONNECT_PATIENCE;
+        let client = loop {
+            let reporter = refusals.clone();
+            let options = async_nats::ConnectOptions::new()
+                .name("caseflow")
+                .connection_timeout(Duration::from_secs(5))
+                .event_callback(move |event| {
+                    report_event(&reporter, &event);
+                    async {}
+                });
+            let options = loaded.apply(options)?;
+            match options.connect(url).await {
+                Ok(client) => break client,
+                Err(e) if unreachable(&e) && Instant::now() < deadline => {
+                    debug!(error = %e, "NATS not reachable yet; retrying");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => return Err(connect_error(&shown_url(url), &loaded, e)),
+            }
+        };
+        info!(
+            credentials = loaded.credentials_kind(),
+            tls = security.tls.is_some(),
+            "connected to NATS"
+        );
         let js = jetstream::ContextBuilder::new()
             .timeout(Duration::from_secs(10))
             .max_ack_inflight(4096)
             .build(client.clone());
-        let log = EventLog {
+        Ok(EventLog {
             client,
             js,
             settings,
-        };
-        log.ensure_stream().await?;
-        Ok(log)
+            refusals,
+        })
     }
 
     pub fn settings(&self) -> &StreamSettings {
@@ -194,12 +301,18 @@ impl EventLog {
             name: s.name.clone(),
             detail: e.to_string(),
         };
-        let mut stream = self
-            .js
-            .get_or_create_stream(wanted)
+        // Looking up and creating the stream: `$JS.API.STREAM.INFO.<name>`, `...CREATE.<name>`.
+        let refused = self.refusals.watch_prefix("$JS.API.STREAM.");
+        let created = unless_refused(refused, self.js.get_or_create_stream(wanted));
+        let mut stream = created
             .await
+            .map_err(|subject| self.refused(subject))?
             .map_err(|e| stream_err(&e))?;
-        let info = stream.info().await.map_err(|e| stream_err(&e))?;
+        let refused = self.refusals.watch_prefix("$JS.API.STREAM.");
+        let info = unless_refused(refused, stream.info())
+            .await
+            .map_err(|subject| self.refused(subject))?
+            .map_err(|e| stream_err(&e))?;
         let c = &info.config;
         let incompatible = |detail: String| LogError::IncompatibleStream {
             name: s.name.clone(),
@@ -242,13 +355,28 @@ impl EventLog {
 
     /// The stream's last sequence (0 when empty).
     pub async fn last_sequence(&self) -> Result<u64, LogError> {
-        let mut stream = self
-            .js
-            .get_stream(&self.settings.name)
+        Ok(self.stream_info().await?.state.last_sequence)
+    }
+
+    /// The stream's info (`$JS.API.STREAM.INFO.<name>`): [`LogError::NoStream`] when it does
+    /// not exist, [`LogError::Refused`] when the user may not ask.
+    async fn stream_info(&self) -> Result<stream::Info, LogError> {
+        let name = &self.settings.name;
+        let refused = self.refusals.watch(&format!("$JS.API.STREAM.INFO.{name}"));
+        let found = unless_refused(refused, self.js.get_stream(name))
             .await
-            .map_err(|e| self.read_err(&e))?;
-        let info = stream.info().await.map_err(|e| self.read_err(&e))?;
-        Ok(info.state.last_sequence)
+            .map_err(|subject| self.refused(subject))?;
+        match found {
+            Ok(stream) => Ok(stream.cached_info().clone()),
+            Err(e) => match e.kind() {
+                context::GetStreamErrorKind::JetStream(js)
+                    if js.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND =>
+                {
+                    Err(LogError::NoStream { name: name.clone() })
+                }
+                _ => Err(self.read_err(&e)),
+            },
+        }
     }
 
     /// Appends one event and waits for the stream's acknowledgement.
@@ -256,8 +384,8 @@ impl EventLog {
     pub async fn append(&self, append: Append) -> Result<Appended, AppendError> {
         let subject = append.subject.clone();
         let expected = append.expected_last_subject_sequence;
-        let ack = self.send(append).await?;
-        await_ack(ack, subject, expected).await
+        let (ack, refused) = self.send(append).await?;
+        self.await_ack(ack, refused, subject, expected).await
     }
 
     /// Appends many events, keeping up to `in_flight` unacknowledged at once rather than waiting
@@ -282,7 +410,7 @@ impl EventLog {
             let sent = self.send(append).await;
             pending.push_back(async move {
                 match sent {
-                    Ok(ack) => await_ack(ack, subject, expected).await,
+                    Ok((ack, refused)) => self.await_ack(ack, refused, subject, expected).await,
                     Err(e) => Err(e),
                 }
             });
@@ -293,7 +421,12 @@ impl EventLog {
         results
     }
 
-    async fn send(&self, append: Append) -> Result<context::PublishAckFuture, AppendError> {
+    /// Publishes, watching for the server refusing the subject to this user.
+    async fn send(
+        &self,
+        append: Append,
+    ) -> Result<(context::PublishAckFuture, Watch), AppendError> {
+        let refused = self.refusals.watch(&append.subject);
         let mut publish = jetstream::message::PublishMessage::build()
             .payload(append.payload)
             .message_id(&append.event_id)
@@ -301,13 +434,56 @@ impl EventLog {
         if let Some(seq) = append.expected_last_subject_sequence {
             publish = publish.expected_last_subject_sequence(seq);
         }
-        self.js
+        let ack = self
+            .js
             .send_publish(append.subject.clone(), publish)
             .await
             .map_err(|e| AppendError::Failed {
                 subject: append.subject,
                 detail: e.to_string(),
-            })
+            })?;
+        Ok((ack, refused))
+    }
+
+    async fn await_ack(
+        &self,
+        ack: context::PublishAckFuture,
+        refused: Watch,
+        subject: String,
+        expected: Option<u64>,
+    ) -> Result<Appended, AppendError> {
+        match unless_refused(refused, ack).await {
+            Ok(Ok(ack)) => Ok(Appended {
+                sequence: ack.sequence,
+                duplicate: ack.duplicate,
+            }),
+            Ok(Err(e)) if e.kind() == context::PublishErrorKind::WrongLastSequence => {
+                Err(AppendError::Conflict {
+                    subject,
+                    expected: expected.unwrap_or_default(),
+                })
+            }
+            Ok(Err(e)) if e.kind() == context::PublishErrorKind::StreamNotFound => {
+                Err(AppendError::Failed {
+                    subject,
+                    detail: format!(
+                        "no stream captures it: stream {} does not exist; start caseflow serve \
+                         first, which creates it",
+                        self.settings.name
+                    ),
+                })
+            }
+            Ok(Err(e)) => Err(AppendError::Failed {
+                subject,
+                detail: e.to_string(),
+            }),
+            Err(_) => Err(AppendError::Failed {
+                subject,
+                detail: "refused by the NATS server: this user may not publish to this subject \
+                         (permissions violation)"
+                    .to_owned(),
+            }),
+        }
     }
 
     /// Reads the stream in order from `start_sequence` (1 for the beginning), following new
@@ -319,21 +495,23 @@ impl EventLog {
         start_sequence: u64,
         batch: usize,
     ) -> Result<impl Stream<Item = Result<LogMessage, LogError>> + use<>, LogError> {
-        let stream = self
-            .js
-            .get_stream(&self.settings.name)
+        let refused = self.refusals.watch_prefix("$JS.API.");
+        let stream = unless_refused(refused, self.js.get_stream(&self.settings.name))
             .await
+            .map_err(|subject| self.refused(subject))?
             .map_err(|e| self.read_err(&e))?;
-        let consumer = stream
-            .create_consumer(consumer::pull::OrderedConfig {
-                filter_subject: self.settings.subjects.clone(),
-                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
-                    start_sequence: start_sequence.max(1),
-                },
-                max_batch: i64::try_from(batch).unwrap_or(i64::MAX),
-                ..Default::default()
-            })
+        let refused = self.refusals.watch_prefix("$JS.API.CONSUMER.");
+        let create = stream.create_consumer(consumer::pull::OrderedConfig {
+            filter_subject: self.settings.subjects.clone(),
+            deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                start_sequence: start_sequence.max(1),
+            },
+            max_batch: i64::try_from(batch).unwrap_or(i64::MAX),
+            ..Default::default()
+        });
+        let consumer = unless_refused(refused, create)
             .await
+            .map_err(|subject| self.refused(subject))?
             .map_err(|e| self.read_err(&e))?;
         let messages = consumer.messages().await.map_err(|e| self.read_err(&e))?;
         let name = self.settings.name.clone();
@@ -392,6 +570,13 @@ impl EventLog {
         &self.client
     }
 
+    fn refused(&self, subject: String) -> LogError {
+        LogError::Refused {
+            name: self.settings.name.clone(),
+            subject,
+        }
+    }
+
     fn read_err(&self, e: &dyn std::fmt::Display) -> LogError {
         LogError::Read {
             name: self.settings.name.clone(),
@@ -426,25 +611,136 @@ fn to_log_message(m: jetstream::Message) -> Result<LogMessage, LogError> {
     })
 }
 
-async fn await_ack(
-    ack: context::PublishAckFuture,
-    subject: String,
-    expected: Option<u64>,
-) -> Result<Appended, AppendError> {
-    match ack.await {
-        Ok(ack) => Ok(Appended {
-            sequence: ack.sequence,
-            duplicate: ack.duplicate,
-        }),
-        Err(e) if e.kind() == context::PublishErrorKind::WrongLastSequence => {
-            Err(AppendError::Conflict {
-                subject,
-                expected: expected.unwrap_or_default(),
-            })
+/// Waits for `future` unless the server refuses, first, the publish `refused` watches: then
+/// the refused subject.
+async fn unless_refused<T>(
+    mut refused: Watch,
+    future: impl IntoFuture<Output = T>,
+) -> Result<T, String> {
+    let refusal = async {
+        match (&mut refused.refused).await {
+            Ok(subject) => subject,
+            // Never refused: only the reply can end the wait.
+            Err(_) => futures::future::pending().await,
         }
-        Err(e) => Err(AppendError::Failed {
-            subject,
-            detail: e.to_string(),
-        }),
+    };
+    match futures::future::select(pin!(future.into_future()), pin!(refusal)).await {
+        Either::Left((done, _)) => Ok(done),
+        Either::Right((subject, _)) => Err(subject),
     }
+}
+
+/// The connection's events: permission violations go to whoever waits on the subject, and to
+/// the log, where an operator sees them; other server errors are logged.
+fn report_event(refusals: &Refusals, event: &async_nats::Event) {
+    match event {
+        async_nats::Event::ServerError(async_nats::ServerError::Other(message)) => {
+            match refusals::refused_subject(message) {
+                // Whoever waited says so in its own error (or carries on without).
+                Some(subject) if refusals.refused(subject) => {
+                    debug!(%subject, "the NATS server refused a publish")
+                }
+                _ => warn!(error = %message, "the NATS server reported an error"),
+            }
+        }
+        async_nats::Event::ServerError(e) => warn!(error = %e, "the NATS server reported an error"),
+        async_nats::Event::Disconnected => warn!("disconnected from NATS; reconnecting"),
+        async_nats::Event::Connected => debug!("connected to NATS"),
+        other => debug!(event = %other, "NATS connection event"),
+    }
+}
+
+/// `url` fit for logs and errors: a password or token written in it (`nats://user:pass@host`)
+/// is replaced.
+pub fn shown_url(url: &str) -> String {
+    url.split(',')
+        .map(|one| match (one.find("://"), one.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                format!("{}<redacted>{}", &one[..scheme + 3], &one[at..])
+            }
+            (None, Some(at)) => format!("<redacted>{}", &one[at..]),
+            _ => one.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Says what failed when connecting: credentials, TLS (with the files involved), or the
+/// server being unreachable (the one worth retrying).
+fn connect_error(url: &str, loaded: &security::Loaded, e: async_nats::ConnectError) -> LogError {
+    use async_nats::ConnectErrorKind as Kind;
+    match e.kind() {
+        Kind::AuthorizationViolation | Kind::Authentication => LogError::Credentials {
+            url: url.to_owned(),
+            kind: loaded.credentials_kind(),
+            source: e,
+        },
+        Kind::Tls => LogError::Tls {
+            url: url.to_owned(),
+            files: loaded.tls_files(),
+            detail: error_chain(&e),
+        },
+        Kind::Io => {
+            let detail = error_chain(&e);
+            if detail.contains("certificate") || detail.contains("alert") || detail.contains("TLS")
+            {
+                LogError::Tls {
+                    url: url.to_owned(),
+                    files: loaded.tls_files(),
+                    detail,
+                }
+            } else {
+                LogError::Connect {
+                    url: url.to_owned(),
+                    source: e,
+                }
+            }
+        }
+        _ => LogError::Connect {
+            url: url.to_owned(),
+            source: e,
+        },
+    }
+}
+
+/// An error of the kind a server that is not (yet) listening gives: worth trying again.
+fn unreachable(e: &async_nats::ConnectError) -> bool {
+    use async_nats::ConnectErrorKind as Kind;
+    use std::io::ErrorKind as Io;
+    match e.kind() {
+        Kind::TimedOut | Kind::Dns => return true,
+        Kind::Io => {}
+        _ => return false,
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                Io::ConnectionRefused
+                    | Io::ConnectionReset
+                    | Io::ConnectionAborted
+                    | Io::NotConnected
+                    | Io::TimedOut
+                    | Io::AddrNotAvailable
+            );
+        }
+        source = err.source();
+    }
+    true
+}
+
+/// An error and its causes, one after the other.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(err) = source {
+        let more = err.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = err.source();
+    }
+    text
 }

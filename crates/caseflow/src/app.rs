@@ -51,6 +51,7 @@ pub async fn nats(config: &Config) -> anyhow::Result<(String, Option<EmbeddedNat
         host: "127.0.0.1".to_owned(),
         port: (config.nats.embedded_port != 0).then_some(config.nats.embedded_port),
         sync_always: true,
+        config_file: None,
     };
     let server = tokio::task::spawn_blocking(move || EmbeddedNats::start(options))
         .await?
@@ -113,7 +114,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         metrics: config.metrics_access()?,
     };
     let (nats_url, embedded) = nats(config).await?;
-    let log = EventLog::connect(&nats_url, config.stream_settings())
+    let log = EventLog::connect(&nats_url, &config.nats_security(), config.stream_settings())
         .await
         .context("cannot open the event log")?;
     let audit = log

@@ -129,14 +129,19 @@ pub async fn publish(config: &Config, file: &Path, in_flight: usize) -> anyhow::
     }
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let log = EventLog::connect(&config.nats_url(), config.stream_settings())
-        .await
-        .with_context(|| {
-            format!(
-                "cannot reach NATS at {} (start `caseflow serve`, or set nats.url)",
-                config.nats_url()
-            )
-        })?;
+    // A case system's user may publish without permission to create or manage the stream.
+    let log = EventLog::connect_publisher(
+        &config.nats_url(),
+        &config.nats_security(),
+        config.stream_settings(),
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "cannot publish to NATS at {} (start `caseflow serve`, or set nats.url)",
+            config.nats_url()
+        )
+    })?;
     // An event without recordedAt is validated against the time the log will stamp on it.
     let now = Timestamp::from_offset(time::OffsetDateTime::now_utc());
     let report = publish_lines(&log, text.lines().map(str::to_owned), now, in_flight).await;
@@ -159,7 +164,7 @@ fn progress_bar(total: u64, what: &str) -> ProgressBar {
 pub async fn rebuild(config: &Config) -> anyhow::Result<()> {
     let store = Arc::new(app::open_store(config)?);
     let (url, embedded) = app::nats(config).await?;
-    let log = EventLog::connect(&url, config.stream_settings()).await?;
+    let log = EventLog::connect(&url, &config.nats_security(), config.stream_settings()).await?;
     let target = log.last_sequence().await?;
     store.clear()?;
     let projector = app::projector(config, store.clone());
@@ -282,9 +287,13 @@ pub async fn simulate(
     let log = match file {
         Some(_) => None,
         None => Some(
-            EventLog::connect(&config.nats_url(), config.stream_settings())
-                .await
-                .with_context(|| format!("cannot reach NATS at {}", config.nats_url()))?,
+            EventLog::connect_publisher(
+                &config.nats_url(),
+                &config.nats_security(),
+                config.stream_settings(),
+            )
+            .await
+            .with_context(|| format!("cannot publish to NATS at {}", config.nats_url()))?,
         ),
     };
     let bar = progress_bar(sim.authorities.len() as u64, "authorities");

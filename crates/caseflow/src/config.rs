@@ -51,6 +51,74 @@ pub struct NatsConfig {
     pub replicas: usize,
     /// The audit trail's JetStream stream (same replicas as the event stream).
     pub audit_stream: String,
+    /// TLS towards the server at `url` (`[nats.tls]`); when the section is present, TLS is
+    /// required.
+    pub tls: Option<NatsTlsConfig>,
+    /// The credentials caseflow connects to the server at `url` with (`[nats.credentials]`).
+    pub credentials: NatsCredentialsConfig,
+    /// The prefix of the subjects replies come back on; on a server with permissions, one per
+    /// user (`_INBOX_caseflow`), so that no user can read another's replies.
+    pub inbox_prefix: String,
+}
+
+/// `[nats.tls]`: files are PEM, relative to the working directory.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NatsTlsConfig {
+    /// The CA certificates that sign the server's certificate. Unset: the system's roots.
+    pub ca_file: Option<PathBuf>,
+    /// A client certificate for servers that verify clients (mutual TLS), with `key_file`.
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+}
+
+/// `[nats.credentials]`: at most one kind (user and password, token, nkey seed file, creds
+/// file). Its `Debug` output never shows the password or the token.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NatsCredentialsConfig {
+    pub user: Option<String>,
+    /// Better given as `CASEFLOW_NATS_PASSWORD` than written in the file.
+    pub password: Option<String>,
+    /// Better given as `CASEFLOW_NATS_TOKEN` than written in the file.
+    pub token: Option<String>,
+    /// A file holding the user's nkey seed.
+    pub nkey_seed_file: Option<PathBuf>,
+    /// A `.creds` file (user JWT and nkey seed), for servers in operator (JWT) mode.
+    pub creds_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for NatsCredentialsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |secret: &Option<String>| secret.as_ref().map(|_| "<redacted>");
+        f.debug_struct("NatsCredentialsConfig")
+            .field("user", &self.user)
+            .field("password", &redacted(&self.password))
+            .field("token", &redacted(&self.token))
+            .field("nkey_seed_file", &self.nkey_seed_file)
+            .field("creds_file", &self.creds_file)
+            .finish()
+    }
+}
+
+impl NatsCredentialsConfig {
+    /// The kinds of credentials set, by their fields' names.
+    fn kinds(&self) -> Vec<&'static str> {
+        let mut kinds = Vec::new();
+        if self.user.is_some() || self.password.is_some() {
+            kinds.push("user and password");
+        }
+        if self.token.is_some() {
+            kinds.push("token");
+        }
+        if self.nkey_seed_file.is_some() {
+            kinds.push("nkey_seed_file");
+        }
+        if self.creds_file.is_some() {
+            kinds.push("creds_file");
+        }
+        kinds
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -195,6 +263,9 @@ impl Default for NatsConfig {
             duplicate_window_secs: 120,
             replicas: 1,
             audit_stream: "CASEFLOW_AUDIT".to_owned(),
+            tls: None,
+            credentials: NatsCredentialsConfig::default(),
+            inbox_prefix: "_INBOX".to_owned(),
         }
     }
 }
@@ -238,6 +309,9 @@ const OVERRIDES: &[(&str, &str)] = &[
     ("CASEFLOW_NATS_URL", "nats.url"),
     ("CASEFLOW_NATS_SERVER_BINARY", "nats.server_binary"),
     ("CASEFLOW_NATS_EMBEDDED_PORT", "nats.embedded_port"),
+    ("CASEFLOW_NATS_INBOX_PREFIX", "nats.inbox_prefix"),
+    ("CASEFLOW_NATS_PASSWORD", "nats.credentials.password"),
+    ("CASEFLOW_NATS_TOKEN", "nats.credentials.token"),
     ("CASEFLOW_GRPC_LISTEN", "grpc.listen"),
     (
         "CASEFLOW_GRPC_SHUTDOWN_GRACE_SECS",
@@ -249,6 +323,9 @@ const OVERRIDES: &[(&str, &str)] = &[
     ),
     ("CASEFLOW_PROJECTOR_BATCH_SIZE", "projector.batch_size"),
 ];
+
+/// Overrides whose values are never shown, in errors or anywhere else.
+const SECRETS: &[&str] = &["CASEFLOW_NATS_PASSWORD", "CASEFLOW_NATS_TOKEN"];
 
 impl Config {
     /// Reads `path` (if given), applies environment overrides from `env`, and validates.
@@ -267,9 +344,14 @@ impl Config {
         };
         for (var, field) in OVERRIDES {
             if let Some(value) = env(var) {
+                let shown = if SECRETS.contains(var) {
+                    "<redacted>".to_owned()
+                } else {
+                    format!("{value:?}")
+                };
                 config
                     .set(field, &value)
-                    .with_context(|| format!("invalid {var}={value:?}"))?;
+                    .with_context(|| format!("invalid {var}={shown}"))?;
             }
         }
         if let Some(file) = config.scorecard_file.clone() {
@@ -291,6 +373,15 @@ impl Config {
             "nats.url" => self.nats.url = value.to_owned(),
             "nats.server_binary" => self.nats.server_binary = PathBuf::from(value),
             "nats.embedded_port" => self.nats.embedded_port = value.parse()?,
+            "nats.inbox_prefix" => self.nats.inbox_prefix = value.to_owned(),
+            // An empty value leaves the file's (or none).
+            "nats.credentials.password" if !value.is_empty() => {
+                self.nats.credentials.password = Some(value.to_owned())
+            }
+            "nats.credentials.token" if !value.is_empty() => {
+                self.nats.credentials.token = Some(value.to_owned())
+            }
+            "nats.credentials.password" | "nats.credentials.token" => {}
             "grpc.listen" => self.grpc.listen = value.parse()?,
             "grpc.shutdown_grace_secs" => self.grpc.shutdown_grace_secs = value.parse()?,
             "store.cache_capacity_mib" => self.store.cache_capacity_mib = value.parse()?,
@@ -313,6 +404,7 @@ impl Config {
         if !(1..=5).contains(&self.nats.replicas) {
             bail!("nats.replicas must be between 1 and 5");
         }
+        self.validate_nats_security()?;
         if self.store.cache_capacity_mib == 0 {
             bail!("store.cache_capacity_mib must be at least 1");
         }
@@ -332,6 +424,87 @@ impl Config {
             bail!("scorecard settings: {}", problems.join("; "));
         }
         Ok(())
+    }
+
+    fn validate_nats_security(&self) -> anyhow::Result<()> {
+        let prefix = &self.nats.inbox_prefix;
+        if prefix.is_empty()
+            || prefix.starts_with('.')
+            || prefix.ends_with('.')
+            || prefix.contains(['*', '>', ' ', '\t'])
+        {
+            bail!("nats.inbox_prefix must be a subject without wildcards, such as _INBOX_caseflow");
+        }
+        let credentials = &self.nats.credentials;
+        let kinds = credentials.kinds();
+        if kinds.len() > 1 {
+            bail!(
+                "nats.credentials: set one kind of credentials, not {} (an environment \
+                 variable such as CASEFLOW_NATS_PASSWORD or CASEFLOW_NATS_TOKEN counts too)",
+                kinds.join(", ")
+            );
+        }
+        if credentials.user.is_some() != credentials.password.is_some() {
+            bail!(
+                "nats.credentials: user and password go together (the password may come from \
+                 CASEFLOW_NATS_PASSWORD)"
+            );
+        }
+        if let Some(tls) = &self.nats.tls
+            && tls.cert_file.is_some() != tls.key_file.is_some()
+        {
+            bail!(
+                "nats.tls: cert_file and key_file go together (a client certificate and its key)"
+            );
+        }
+        if self.nats.url.contains('@') {
+            bail!(
+                "nats.url must not carry credentials (user:password@): set them in \
+                 [nats.credentials], where they are kept out of logs"
+            );
+        }
+        if self.nats.url.is_empty() && (self.nats.tls.is_some() || !kinds.is_empty()) {
+            bail!(
+                "nats.tls and nats.credentials are for a NATS server at nats.url; the embedded \
+                 server (no nats.url) runs on loopback without TLS or credentials"
+            );
+        }
+        Ok(())
+    }
+
+    /// How caseflow's connections to NATS are secured: `[nats.tls]` and `[nats.credentials]`
+    /// (none for the embedded server).
+    pub fn nats_security(&self) -> caseflow_log::NatsSecurity {
+        let tls = self.nats.tls.as_ref().map(|t| caseflow_log::NatsTls {
+            ca_file: t.ca_file.clone(),
+            client_certificate: match (&t.cert_file, &t.key_file) {
+                (Some(cert), Some(key)) => Some(caseflow_log::ClientCertificate {
+                    cert_file: cert.clone(),
+                    key_file: key.clone(),
+                }),
+                _ => None,
+            },
+        });
+        let c = &self.nats.credentials;
+        let credentials = if let (Some(user), Some(password)) = (&c.user, &c.password) {
+            Some(caseflow_log::NatsCredentials::UserPassword {
+                user: user.clone(),
+                password: password.clone(),
+            })
+        } else if let Some(token) = &c.token {
+            Some(caseflow_log::NatsCredentials::Token(token.clone()))
+        } else if let Some(seed) = &c.nkey_seed_file {
+            Some(caseflow_log::NatsCredentials::NkeySeedFile(seed.clone()))
+        } else {
+            c.creds_file
+                .as_ref()
+                .map(|creds| caseflow_log::NatsCredentials::CredsFile(creds.clone()))
+        };
+        caseflow_log::NatsSecurity {
+            tls,
+            credentials,
+            inbox_prefix: Some(self.nats.inbox_prefix.clone()),
+        }
     }
 
     /// The fixed reporting day, if configured.
