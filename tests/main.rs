@@ -4,6 +4,7 @@
 mod architecture;
 mod crash;
 mod demo;
+mod history;
 mod ingest;
 mod nats_security;
 mod process;
