@@ -94,7 +94,7 @@ async fn project_with(
 
 /// Runs a projector on `store`, on `today` (YYYY-MM-DD), until it has applied `target` as of
 /// that day.
-async fn project_on(
+pub(crate) async fn project_on(
     log: &EventLog,
     store: Arc<dyn ProjectionStore>,
     batch_size: usize,
