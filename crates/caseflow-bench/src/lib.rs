@@ -1,7 +1,8 @@
 //! caseflow's benchmark harness, kept out of the production binary.
 //!
 //! - `run.rs`: reproducible end-to-end workloads from the simulator (ingest, queries under an
-//!   open loop, single applies, the rebuild against a raw JetStream consumer), written as
+//!   open loop, plaintext and over TLS with bearer tokens, single applies, the rebuild against a
+//!   raw JetStream consumer), written as
 //!   `BENCHMARKS.md` by the `caseflow-bench` binary (`./dev bench`).
 //! - `micro.rs`: reads the Criterion micro-benchmarks' results (`benches/hot_paths.rs`) back
 //!   as a markdown section of the same report.

@@ -21,11 +21,12 @@ use caseflow_proto::v2::figures_client::FiguresClient;
 use caseflow_store::{ProjectionStore, SledStore};
 use futures::StreamExt;
 use tokio::sync::watch;
-use tonic::transport::Channel;
 
 use caseflow::app;
+use caseflow::client::{Authed, Connection, Server};
 use caseflow::commands::appends_of;
-use caseflow::config::Config;
+use caseflow::config::{Config, ServiceTokenConfig};
+use caseflow::devauth::{DevFiles, new_service_token};
 use caseflow_projector::{Projector, wait_until_applied};
 
 /// The targets, tolerances and benchmarks of the May 2018 report (as the demo uses them).
@@ -254,16 +255,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<String> {
             } else {
                 workload.appends.clone()
             };
-            let outcome = one_run(
-                &plan,
-                scenario,
-                &workload,
-                appends,
-                &dir,
-                r == 0,
-                &mut results,
-            )
-            .await;
+            let outcome = one_run(&plan, scenario, &workload, appends, &dir, r, &mut results).await;
             let _ = std::fs::remove_dir_all(&dir);
             outcome.with_context(|| format!("{}, run {}", scenario.title(), r + 1))?;
         }
@@ -369,7 +361,7 @@ async fn one_run(
     workload: &Workload,
     appends: Vec<Append>,
     dir: &Path,
-    first: bool,
+    index: usize,
     results: &mut Results,
 ) -> anyhow::Result<()> {
     let options = EmbeddedOptions {
@@ -383,7 +375,7 @@ async fn one_run(
     let run = Run {
         appends,
         open_loops: 3usize.div_ceil(scenario.runs.max(1)),
-        first,
+        index,
     };
     let outcome = measured_run(plan, workload, run, dir, &nats, results).await;
     tokio::task::spawn_blocking(move || nats.stop()).await?;
@@ -394,10 +386,10 @@ async fn one_run(
 struct Run {
     /// The events to append (freed as they are appended).
     appends: Vec<Append>,
-    /// Open loops at 1,000 rps.
+    /// Open loops at 1,000 rps (of each kind of access).
     open_loops: usize,
-    /// The scenario's first run (the only one whose peak RSS is recorded).
-    first: bool,
+    /// The run's index in its scenario: 0 is the only run whose peak RSS is recorded.
+    index: usize,
 }
 
 /// What every phase of one run shares.
@@ -425,7 +417,7 @@ async fn measured_run(
     let Run {
         appends,
         open_loops,
-        first,
+        index,
     } = run;
     let nats_url = &nats.url();
     let mut config = workload.config_template.clone();
@@ -445,10 +437,11 @@ async fn measured_run(
     let running = app::start(&context.config).await?;
     let ingested = ingest(&running, appends, plan.in_flight).await?;
     ingested.record(results);
-    footprint(&running, first, peak_reset)?.record(results);
-    query_load(&context, &running, open_loops)
-        .await?
-        .record(plan, results);
+    footprint(&running, index == 0, peak_reset)?.record(results);
+    let secured = Secured::start(&context, &running).await?;
+    let queried = query_load(&context, &running, &secured, open_loops, index).await;
+    secured.stop().await?;
+    queried?.record(plan, results);
     running.shutdown().await?;
     // The rebuild reads the stream through its own connection, once the server has stopped.
     let log = EventLog::connect(
@@ -565,16 +558,159 @@ struct QueryLoad {
     waited: Duration,
     /// One closed loop per query.
     closed: Vec<(&'static str, Load)>,
-    /// The open loops, of the scorecard query.
-    open: Vec<(&'static str, Load)>,
+    /// The open loops of the scorecard query: one per access in each round, the same order
+    /// ([`ACCESSES`]) in every round.
+    open: Vec<Vec<Load>>,
+}
+
+/// How the load generator reaches the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    /// Plaintext HTTP/2, no credentials: the server as `app::start` runs it here.
+    Plaintext,
+    /// TLS, and an ES256 JWT on every call.
+    TlsJwt,
+    /// TLS, and a service token on every call.
+    TlsServiceToken,
+}
+
+/// Every access measured. Each round runs all of them, one after the other, starting from a
+/// different one from run to run and round to round.
+const ACCESSES: [Access; 3] = [Access::Plaintext, Access::TlsJwt, Access::TlsServiceToken];
+
+impl Access {
+    /// What the figures' names add (the plaintext figures have the plain names).
+    fn suffix(self) -> &'static str {
+        match self {
+            Access::Plaintext => "",
+            Access::TlsJwt => ", TLS + JWT",
+            Access::TlsServiceToken => ", TLS + service token",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Access::Plaintext => "plaintext",
+            Access::TlsJwt => "TLS + JWT",
+            Access::TlsServiceToken => "TLS + service token",
+        }
+    }
+}
+
+/// A second gRPC server in the same process, over the running server's store and log, with
+/// TLS and authentication on: `caseflow_server::serve` with the TLS and authentication
+/// settings that `Config` reads from the development credentials of `caseflow dev-token`
+/// ([`DevFiles`]), and a service token granted the figures role.
+struct Secured {
+    /// Connections carrying a JWT and a service token.
+    jwt: Connection,
+    service_token: Connection,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Secured {
+    async fn start(context: &RunContext<'_>, running: &app::Running) -> anyhow::Result<Secured> {
+        let la = context.workload.la.clone();
+        let dev = DevFiles {
+            dir: context.dir.join("dev-auth"),
+        };
+        let files = dev.clone();
+        tokio::task::spawn_blocking(move || files.ensure()).await??;
+        // The configuration `caseflow dev-token` prints, over the run's own.
+        let snippet: Config = toml::from_str(&dev.config_snippet())
+            .context("the dev-token configuration does not parse")?;
+        let mut config = context.config.clone();
+        config.grpc.tls = snippet.grpc.tls;
+        config.auth.jwt = snippet.auth.jwt;
+        let (service_token, hash) = new_service_token();
+        config.auth.service_tokens.push(ServiceTokenConfig {
+            name: "bench-reporting-service".to_owned(),
+            hash,
+            roles: vec!["figures".to_owned()],
+            authorities: vec![la.clone()],
+        });
+        config.validate()?;
+        let auth = caseflow_server::Authenticator::new(config.auth_settings()?);
+        anyhow::ensure!(auth.enabled(), "the secured server has no authentication");
+        let options = caseflow_server::ServeOptions {
+            tls: Some(
+                config
+                    .server_tls()?
+                    .context("the secured server has no TLS")?,
+            ),
+            metrics: config.metrics_access()?,
+        };
+        let audit = running.log.audit_trail(&config.nats.audit_stream).await?;
+        let state = caseflow_server::AppState {
+            store: running.store.clone(),
+            log: running.log.clone(),
+            clock: app::clock(&config),
+            settings: Arc::new(config.indicators.clone()),
+            scorecard: Arc::new(config.scorecard.clone()),
+            figures_cache: Arc::default(),
+            metrics: Arc::new(caseflow_server::Metrics::new()),
+            auth: Arc::new(auth),
+            auditor: caseflow_server::Auditor::new(audit),
+        };
+        let listener = tokio::net::TcpListener::bind(config.grpc.listen).await?;
+        let url = format!("https://127.0.0.1:{}", listener.local_addr()?.port());
+        let (stop, mut stop_rx) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            caseflow_server::serve(listener, state, options, async move {
+                let _ = stop_rx.wait_for(|stop| *stop).await;
+            })
+            .await
+            .map_err(anyhow::Error::from)
+        });
+        let jwt = dev.token(
+            "bench-reporting-tool",
+            &["figures".to_owned()],
+            std::slice::from_ref(&la),
+            12,
+        )?;
+        let connection = |token: String| Connection {
+            grpc: Some(url.clone()),
+            token: Some(token),
+            ca_file: Some(dev.ca()),
+            ..Connection::default()
+        };
+        Ok(Secured {
+            jwt: connection(jwt),
+            service_token: connection(service_token),
+            stop,
+            task,
+        })
+    }
+
+    /// How `access` connects: the running server's plaintext port, or this one.
+    fn connection(&self, access: Access, plaintext: &str) -> Connection {
+        match access {
+            Access::Plaintext => Connection {
+                grpc: Some(plaintext.to_owned()),
+                ..Connection::default()
+            },
+            Access::TlsJwt => self.jwt.clone(),
+            Access::TlsServiceToken => self.service_token.clone(),
+        }
+    }
+
+    async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        self.task.await?
+    }
 }
 
 /// (3) Query latency and throughput against the running server, on loopback, once the work
-/// the ingest left behind (sled writing back and cleaning segments, JetStream) is done.
+/// the ingest left behind (sled writing back and cleaning segments, JetStream) is done. The
+/// open loops alternate between plaintext and secured access (the order rotated by run and
+/// round), so that each secured loop has a plaintext loop of the same moment to compare with.
 async fn query_load(
     context: &RunContext<'_>,
     running: &app::Running,
+    secured: &Secured,
     open_loops: usize,
+    run_index: usize,
 ) -> anyhow::Result<QueryLoad> {
     let RunContext { plan, workload, .. } = context;
     let waited = until_quiet(&[Process::this(), context.server.clone()]).await;
@@ -592,8 +728,17 @@ async fn query_load(
         closed.push((query.name(), closed_loop(&grpc, query, plan).await?));
     }
     let mut open = Vec::new();
-    for _ in 0..open_loops {
-        open.push((scorecard.name(), open_loop(&grpc, &scorecard, plan).await?));
+    for round in 0..open_loops {
+        let mut loads: Vec<Option<Load>> = ACCESSES.iter().map(|_| None).collect();
+        for k in 0..ACCESSES.len() {
+            let i = (k + run_index + round) % ACCESSES.len();
+            let connection = secured.connection(ACCESSES[i], &grpc);
+            let load = open_loop(&connection, &context.config, &scorecard, plan)
+                .await
+                .with_context(|| format!("open loop, {}", ACCESSES[i].label()))?;
+            loads[i] = Some(load);
+        }
+        open.push(loads.into_iter().flatten().collect());
     }
     Ok(QueryLoad {
         waited,
@@ -616,19 +761,48 @@ impl QueryLoad {
             results.record(&format!("{name} p999 ({what})"), "ms", closed.p(0.999));
             results.record(&format!("{name} throughput ({what})"), "req/s", closed.rps);
         }
-        for (name, open) in &self.open {
-            let what = format!("open loop at {} rps", plan.open_rps);
-            results.record(&format!("{name} p50 ({what})"), "ms", open.p(0.50));
-            results.record(&format!("{name} p99 ({what})"), "ms", open.p(0.99));
-            results.record(&format!("{name} p999 ({what})"), "ms", open.p(0.999));
-            results.record(&format!("{name} achieved ({what})"), "req/s", open.rps);
-            results.record(
-                &format!("{name} not completed: not sent or abandoned ({what})"),
-                "requests",
-                open.dropped as f64,
-            );
+        let name = "GetScorecard";
+        for access in ACCESSES {
+            let what = format!("open loop at {} rps{}", plan.open_rps, access.suffix());
+            for round in &self.open {
+                let open = &round[access as usize];
+                results.record(&format!("{name} p50 ({what})"), "ms", open.p(0.50));
+                results.record(&format!("{name} p99 ({what})"), "ms", open.p(0.99));
+                results.record(&format!("{name} p999 ({what})"), "ms", open.p(0.999));
+                results.record(&format!("{name} achieved ({what})"), "req/s", open.rps);
+                results.record(
+                    &format!("{name} not completed: not sent or abandoned ({what})"),
+                    "requests",
+                    open.dropped as f64,
+                );
+            }
+        }
+        // Secured over plaintext, each round's loops compared with each other.
+        for access in [Access::TlsJwt, Access::TlsServiceToken] {
+            for q in ["p50", "p99"] {
+                let quantile = if q == "p50" { 0.50 } else { 0.99 };
+                for round in &self.open {
+                    let plain = round[Access::Plaintext as usize].p(quantile);
+                    let secured = round[access as usize].p(quantile);
+                    results.record(
+                        &secured_ratio_name(q, access, plan),
+                        "ratio",
+                        secured / plain,
+                    );
+                }
+            }
         }
     }
+}
+
+/// The name of the figure "`access` over plaintext" for the scorecard's `q` (p50, p99) at
+/// 1,000 rps.
+fn secured_ratio_name(q: &str, access: Access, plan: &Plan) -> String {
+    format!(
+        "GetScorecard {q} at {} rps, {} / plaintext (same run)",
+        plan.open_rps,
+        access.label()
+    )
 }
 
 /// CPU seconds, and bytes read from storage, of caseflow (sled) and of nats-server (the
@@ -971,7 +1145,7 @@ impl Query {
         }
     }
 
-    async fn call(&self, client: &mut FiguresClient<Channel>) -> anyhow::Result<()> {
+    async fn call(&self, client: &mut FiguresClient<Authed>) -> anyhow::Result<()> {
         match self {
             Query::Scorecard { la, month } => {
                 client
@@ -1029,7 +1203,7 @@ impl Load {
 async fn closed_loop(grpc: &str, query: &Query, plan: &Plan) -> anyhow::Result<Load> {
     let mut clients = Vec::new();
     for _ in 0..plan.clients {
-        let mut client = FiguresClient::connect(grpc.to_owned()).await?;
+        let mut client = Server::plain(grpc).await?.figures();
         query.call(&mut client).await?; // warm the connection
         clients.push(client);
     }
@@ -1063,13 +1237,19 @@ const OPEN_LOOP_GRACE: Duration = Duration::from_secs(5);
 /// thread with `std::thread::sleep` (tokio's timer has a 1 ms granularity, which would add up
 /// to a millisecond of the generator's own lag to every latency). At most 512 in flight:
 /// beyond that a due request is not sent; requests unanswered [`OPEN_LOOP_GRACE`] after the
-/// last was due are abandoned. Both are counted as not completed.
-async fn open_loop(grpc: &str, query: &Query, plan: &Plan) -> anyhow::Result<Load> {
+/// last was due are abandoned. Both are counted as not completed. One connection (made, and
+/// its TLS handshake done, before the clock starts), shared by every request: the bearer token,
+/// if any, goes with each.
+async fn open_loop(
+    connection: &Connection,
+    config: &Config,
+    query: &Query,
+    plan: &Plan,
+) -> anyhow::Result<Load> {
     const MAX_IN_FLIGHT: usize = 512;
-    let channel = Channel::from_shared(grpc.to_owned())?.connect().await?;
-    let mut clients: Vec<FiguresClient<Channel>> = (0..plan.clients)
-        .map(|_| FiguresClient::new(channel.clone()))
-        .collect();
+    let server = Server::connect(connection, config).await?;
+    let mut clients: Vec<FiguresClient<Authed>> =
+        (0..plan.clients).map(|_| server.figures()).collect();
     query.call(&mut clients[0]).await?;
     let query = Arc::new(query.clone());
     let total = (plan.open_rps as f64 * plan.open_duration.as_secs_f64()) as u64;
@@ -1301,6 +1481,14 @@ const CURVE: &[(&str, &str)] = &[
         "scorecard p99, ms (1000 rps)",
     ),
     (
+        "GetScorecard p99 (open loop at 1000 rps, TLS + JWT)",
+        "scorecard p99, ms (1000 rps, TLS + JWT)",
+    ),
+    (
+        "GetScorecard p99 at 1000 rps, TLS + JWT / plaintext (same run)",
+        "TLS + JWT / plaintext, p99",
+    ),
+    (
         "GetSeries 6.7 p99 (8 clients, closed loop)",
         "series p99, ms",
     ),
@@ -1336,6 +1524,7 @@ fn document(
     write_machine(&mut out);
     write_workload(&mut out, plan);
     write_scale_curve(&mut out, measured, peak_rss_mib);
+    write_secured(&mut out, plan, measured);
     write_scenario_results(&mut out, measured);
     write_micro_benchmarks(&mut out);
     write_how_measured(&mut out, plan);
@@ -1459,6 +1648,69 @@ fn write_scale_curve(out: &mut String, measured: &[Measured], peak_rss_mib: Opti
     }
 }
 
+/// The scorecard at 1,000 rps, plaintext and secured, side by side with the ratios.
+fn write_secured(out: &mut String, plan: &Plan, measured: &[Measured]) {
+    let _ = writeln!(
+        out,
+        "## Scorecard at {} rps: plaintext and secured\n",
+        plan.open_rps
+    );
+    let _ = writeln!(
+        out,
+        "`GetScorecard` in open loops at {} rps over one reused connection: plaintext, then TLS \
+         with a bearer JWT (ES256) or a service token on every call (see \"How each figure is \
+         measured\", 3). Medians over the open loops, with the spread (min-max); the ratios are \
+         of loops run one after the other in the same run. The target: p99 with TLS and token \
+         checks within 20% of plaintext (ratio <= 1.20).\n",
+        plan.open_rps
+    );
+    let _ = writeln!(
+        out,
+        "| scenario | access | p50, ms | p99, ms | p999, ms | not completed | p50 / plaintext | p99 / plaintext |"
+    );
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|");
+    let spread = |s: &Series| {
+        if s.0.len() > 1 {
+            format!(
+                "{} ({}-{})",
+                fmt_value(s.median()),
+                fmt_value(s.min()),
+                fmt_value(s.max())
+            )
+        } else {
+            fmt_value(s.median())
+        }
+    };
+    for m in measured {
+        for access in ACCESSES {
+            let what = format!("open loop at {} rps{}", plan.open_rps, access.suffix());
+            let get = |q: &str| m.results.get(&format!("GetScorecard {q} ({what})"));
+            let ratio = |q: &str| match access {
+                Access::Plaintext => "1".to_owned(),
+                _ => spread(&m.results.get(&secured_ratio_name(q, access, plan))),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                m.scenario.title(),
+                access.label(),
+                spread(&get("p50")),
+                spread(&get("p99")),
+                spread(&get("p999")),
+                fmt_value(
+                    get("not completed: not sent or abandoned")
+                        .0
+                        .iter()
+                        .sum::<f64>()
+                ),
+                ratio("p50"),
+                ratio("p99"),
+            );
+        }
+    }
+    let _ = writeln!(out);
+}
+
 /// Every figure of each scenario: median, spread and runs.
 fn write_scenario_results(out: &mut String, measured: &[Measured]) {
     for m in measured {
@@ -1540,7 +1792,18 @@ fn write_how_measured(out: &mut String, plan: &Plan) {
          ms at 1,000 rps. The open loop runs at least three times per scenario (a scenario run \
          once repeats it), each one sample. The first query after the projector applies a batch (or the day \
          moves) reloads the authority's figures from sled; the others are answered from \
-         memory, so these are settled-store latencies.",
+         memory, so these are settled-store latencies. Each open loop is run three ways, one \
+         after the other (the order rotated from run to run): plaintext against the server \
+         above; and over TLS, each call carrying `authorization: Bearer` with a JWT (ES256, the \
+         figures role for the authority) or with a service token (the same grant), against a \
+         second gRPC server in the same process, on the same store and stream \
+         (`caseflow_server::serve` with TLS and authentication as `caseflow dev-token` \
+         configures them: a server certificate from a local CA, tokens checked against a JWKS \
+         file; the service token's hash in `auth.service_tokens`). The connection is made, TLS \
+         handshake included, and one call answered before the clock starts, so the secured \
+         loops measure TLS record encryption and the check of the token on every call (the \
+         server keeps a verified JWT until it expires; a service token is looked up by its \
+         SHA-256). The ratios secured / plaintext compare loops of the same round.",
         plan.clients,
         plan.requests,
         plan.max_duration.as_secs(),
@@ -1576,7 +1839,10 @@ fn write_not_measured(out: &mut String, plan: &Plan) {
         "- JetStream's own disk use; nats-server's memory.\n\
          - Query latency while ingest is running (each applied batch makes the next query reload \
          the authority's figures).\n\
-         - The open loop at rates other than {} rps.\n",
+         - The open loop at rates other than {} rps.\n\
+         - TLS handshakes and the first verification of a JWT's signature (the clients reuse \
+         their connection and token, as a reporting tool would); mutual TLS; the audit trail \
+         (`GetScorecard` returns aggregate figures, which are not audited).\n",
         plan.open_rps
     );
 }
