@@ -150,11 +150,49 @@ fn varint(buf: &mut &[u8]) -> Option<u64> {
     None
 }
 
+/// The deepest JSON nesting accepted: serde_json's own limit when it builds values, applied
+/// to the whole text, since members it skips (unknown ones) are not limited.
+const MAX_JSON_DEPTH: usize = 128;
+
 fn decode_json(bytes: &[u8]) -> Result<v1::Event, Rejection> {
+    if too_deep(bytes, MAX_JSON_DEPTH) {
+        return Err(undecodable(format!(
+            "not valid JSON: nested more than {MAX_JSON_DEPTH} levels deep"
+        )));
+    }
     match serde_json::from_slice::<v1::Event>(bytes) {
         Ok(event) => Ok(event),
         Err(first) => classify_json(bytes, &first),
     }
+}
+
+/// Whether arrays and objects nest more than `limit` deep in JSON text (brackets in strings
+/// do not count; the text need not be valid).
+fn too_deep(bytes: &[u8], limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// After a failed decode: tells why, or decodes after all once `null`s (proto3 JSON: the
@@ -237,7 +275,11 @@ fn culprit<'a>(
         };
         if let Value::Object(inner) = value {
             let inner_wrap = |v: Value| wrap(Value::Object(Map::from_iter([(key.clone(), v)])));
-            if let Some(deeper) = culprit(inner, &inner_wrap, &field) {
+            // Deeper only into a field that is an object (a message): an object where a
+            // string goes is wrong as a whole.
+            let is_message =
+                serde_json::from_value::<v1::Event>(inner_wrap(Value::Object(Map::new()))).is_ok();
+            if is_message && let Some(deeper) = culprit(inner, &inner_wrap, &field) {
                 return Some(deeper);
             }
         }

@@ -232,6 +232,34 @@ fn rejections_are_precise() {
             "invalid_field: carePlanRecorded true is not of the field's JSON type: invalid type: boolean `true`, expected struct caseflow.v1.CarePlanRecorded"
         ],
     );
+    // An object where a string goes is named as the field, not as a member inside it.
+    check_rejection(
+        sample(
+            EntityKind::Child,
+            1,
+            r#""childRegistered":{"dateOfBirth":{"a":1}}"#,
+        )
+        .as_bytes(),
+        ct,
+        expect![[
+            r#"invalid_field: childRegistered.dateOfBirth {"a":1} is not of the field's JSON type: invalid type: map, expected a string"#
+        ]],
+    );
+    // Nesting past the parser's limit is refused wherever it is, in unknown members too.
+    check_rejection(
+        sample(
+            EntityKind::Child,
+            1,
+            &format!(
+                r#""carePlanRecorded":{{"x":{}1{}}}"#,
+                "[".repeat(129),
+                "]".repeat(129)
+            ),
+        )
+        .as_bytes(),
+        ct,
+        expect!["undecodable: not valid JSON: nested more than 128 levels deep"],
+    );
     check_rejection(
         br#"{"la":"372","la":"373","pepRecorded":{}}"#,
         ct,
