@@ -1143,3 +1143,24 @@ fn an_id_is_one_to_64_of_the_listed_bytes() {
     assert_eq!(Id::from_string("C1".to_owned()).unwrap().as_str(), "C1");
     assert_eq!(Id::from_string("C 1".to_owned()).unwrap_err(), "C 1");
 }
+
+#[test]
+fn rejections_quote_long_values_shortened_and_stay_short() {
+    let long = "x".repeat(100_000);
+    let rejection = EventDraft {
+        event_id: long.clone(),
+        ..draft(admission_draft("U4", "PR1"))
+    }
+    .validate(&subject("C1"), Timestamp(0))
+    .unwrap_err();
+    assert_eq!(
+        rejection.message,
+        format!(
+            "eventId {:?}... (100000 bytes) is not 1-64 characters of A-Z a-z 0-9 _ -",
+            "x".repeat(60)
+        )
+    );
+    let cut = crate::Rejection::new(RejectionReason::InvalidField, "é".repeat(5000));
+    assert!(cut.message.len() <= crate::Rejection::MAX_MESSAGE);
+    assert!(cut.message.ends_with("é…"));
+}

@@ -220,15 +220,29 @@ fn classify_json(bytes: &[u8], first: &serde_json::Error) -> Result<v1::Event, R
         }
         return Err(Rejection::new(
             RejectionReason::InvalidField,
-            format!("{field} {value} is not of the field's JSON type: {error}"),
+            format!(
+                "{field} {value} is not of the field's JSON type: {}",
+                shortened(&error)
+            ),
         ));
     }
     // What is left: `null`s pbjson refuses, or something else (e.g. a repeated key).
-    let not_event = || undecodable(format!("not a JSON Event: {first}"));
+    let not_event = || undecodable(format!("not a JSON Event: {}", shortened(first)));
     if !had_nulls {
         return Err(not_event());
     }
     serde_json::from_value(Value::Object(object)).map_err(|_| not_event())
+}
+
+/// A decoder's error as a rejection quotes it: serde's errors quote the offending value, which
+/// can be as long as the message, so only their first 200 characters.
+fn shortened(error: &dyn std::fmt::Display) -> String {
+    let mut text = error.to_string();
+    if let Some((cut, _)) = text.char_indices().nth(200) {
+        text.truncate(cut);
+        text.push_str("...");
+    }
+    text
 }
 
 /// Whether a JSON key names the field `json_name`, as its camelCase or snake_case form.

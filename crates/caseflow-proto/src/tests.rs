@@ -260,6 +260,19 @@ fn rejections_are_precise() {
         ct,
         expect!["undecodable: not valid JSON: nested more than 128 levels deep"],
     );
+    // A long value is quoted shortened, and so is the parser's error quoting it.
+    check_rejection(
+        sample(
+            EntityKind::Child,
+            1,
+            &format!(r#""visitMade":{{"seenAlone":"{}"}}"#, "é".repeat(100_000)),
+        )
+        .as_bytes(),
+        ct,
+        expect![[
+            r#"invalid_field: visitMade.seenAlone "ééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé... is not of the field's JSON type: invalid type: string "éééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé..."#
+        ]],
+    );
     check_rejection(
         br#"{"la":"372","la":"373","pepRecorded":{}}"#,
         ct,
