@@ -1,6 +1,7 @@
 //! caseflow's integration tests: one test binary, real `nats-server`, real sled.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod adversarial;
 mod architecture;
 mod crash;
 mod demo;

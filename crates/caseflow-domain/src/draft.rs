@@ -116,10 +116,39 @@ pub struct Rejection {
 }
 
 impl Rejection {
+    /// The longest message, in bytes: rejections are stored and listed by the thousand, and
+    /// whatever a publisher sends (a 1 MiB id, say) must not make them large. Messages quote
+    /// offending values shortened ([`Quoted`]); a longer message is cut at this length.
+    pub const MAX_MESSAGE: usize = 1024;
+
     pub fn new(reason: RejectionReason, message: impl Into<String>) -> Rejection {
-        Rejection {
-            reason,
-            message: message.into(),
+        let mut message = message.into();
+        if message.len() > Self::MAX_MESSAGE {
+            let mut cut = Self::MAX_MESSAGE - '…'.len_utf8();
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push('…');
+        }
+        Rejection { reason, message }
+    }
+}
+
+/// A value as a rejection message quotes it: in Rust's debug form (quotes, control characters
+/// escaped), its first 60 characters only, then `...` and its length in bytes.
+#[derive(Clone, Copy)]
+pub struct Quoted<'a>(pub &'a str);
+
+impl Quoted<'_> {
+    const SHOWN: usize = 60;
+}
+
+impl Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.char_indices().nth(Self::SHOWN) {
+            None => write!(f, "{:?}", self.0),
+            Some((cut, _)) => write!(f, "{:?}... ({} bytes)", &self.0[..cut], self.0.len()),
         }
     }
 }
@@ -248,15 +277,19 @@ impl EventDraft {
         let la = La::parse(&self.la).ok_or_else(|| {
             Rejection::new(
                 RejectionReason::InvalidSubject,
-                format!("la {:?} is not a three-digit authority code", self.la),
+                format!(
+                    "la {} is not a three-digit authority code",
+                    Quoted(&self.la)
+                ),
             )
         })?;
         let id = Id::parse(id).ok_or_else(|| {
             Rejection::new(
                 RejectionReason::InvalidId,
                 format!(
-                    "{} {id:?} is not 1-64 characters of A-Z a-z 0-9 _ -",
-                    kind.id_field()
+                    "{} {} is not 1-64 characters of A-Z a-z 0-9 _ -",
+                    kind.id_field(),
+                    Quoted(id)
                 ),
             )
         })?;
@@ -273,7 +306,10 @@ impl EventDraft {
         let la = La::parse(&self.la).ok_or_else(|| {
             Rejection::new(
                 RejectionReason::InvalidField,
-                format!("la {:?} is not a three-digit authority code", self.la),
+                format!(
+                    "la {} is not a three-digit authority code",
+                    Quoted(&self.la)
+                ),
             )
         })?;
         if la != subject.la {
@@ -314,8 +350,8 @@ impl EventDraft {
                 Rejection::new(
                     RejectionReason::InvalidTimestamp,
                     format!(
-                        "recordedAt {:?} is not an RFC 3339 timestamp",
-                        self.recorded_at
+                        "recordedAt {} is not an RFC 3339 timestamp",
+                        Quoted(&self.recorded_at)
                     ),
                 )
             })?
@@ -663,7 +699,7 @@ fn day(field: impl Display, value: &str) -> Result<Date, Rejection> {
     parse_day(value).map_err(|_| {
         Rejection::new(
             RejectionReason::InvalidDate,
-            format!("{field} {value:?} is not a real YYYY-MM-DD day"),
+            format!("{field} {} is not a real YYYY-MM-DD day", Quoted(value)),
         )
     })
 }
@@ -691,7 +727,10 @@ fn valid_id(field: impl Display + Copy, value: &str) -> Result<&str, Rejection> 
 fn invalid_id(field: impl Display, value: &str) -> Rejection {
     Rejection::new(
         RejectionReason::InvalidId,
-        format!("{field} {value:?} is not 1-64 characters of A-Z a-z 0-9 _ -"),
+        format!(
+            "{field} {} is not 1-64 characters of A-Z a-z 0-9 _ -",
+            Quoted(value)
+        ),
     )
 }
 
@@ -734,7 +773,7 @@ fn optional_code<T>(
 fn unknown_code(field: impl Display, value: &str, list: &str) -> Rejection {
     Rejection::new(
         RejectionReason::UnknownCode,
-        format!("{field} {value:?} is not a {list} code"),
+        format!("{field} {} is not a {list} code", Quoted(value)),
     )
 }
 

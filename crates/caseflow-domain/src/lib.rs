@@ -20,7 +20,7 @@ pub mod timeline;
 pub mod workdays;
 
 pub use calendar::{FinancialYear, Month};
-pub use draft::{EventDraft, PayloadDraft, PlacementDraft, Rejection, RejectionReason};
+pub use draft::{EventDraft, PayloadDraft, PlacementDraft, Quoted, Rejection, RejectionReason};
 pub use event::{EntityKind, Event, Id, La, Payload, Placement, Subject, Timestamp};
 pub use indicators::{Cell, Contribution, Figures, Indicator, Measure};
 pub use timeline::{

@@ -1143,3 +1143,255 @@ fn an_id_is_one_to_64_of_the_listed_bytes() {
     assert_eq!(Id::from_string("C1".to_owned()).unwrap().as_str(), "C1");
     assert_eq!(Id::from_string("C 1".to_owned()).unwrap_err(), "C 1");
 }
+
+#[test]
+fn rejections_quote_long_values_shortened_and_stay_short() {
+    let long = "x".repeat(100_000);
+    let rejection = EventDraft {
+        event_id: long.clone(),
+        ..draft(admission_draft("U4", "PR1"))
+    }
+    .validate(&subject("C1"), Timestamp(0))
+    .unwrap_err();
+    assert_eq!(
+        rejection.message,
+        format!(
+            "eventId {:?}... (100000 bytes) is not 1-64 characters of A-Z a-z 0-9 _ -",
+            "x".repeat(60)
+        )
+    );
+    let cut = crate::Rejection::new(RejectionReason::InvalidField, "é".repeat(5000));
+    assert!(cut.message.len() <= crate::Rejection::MAX_MESSAGE);
+    assert!(cut.message.ends_with("é…"));
+}
+
+/// A draft string: mostly one that passes its check (so validation reaches the payload and
+/// the checks after the envelope's), sometimes an odd one: empty, too long, control and
+/// non-ASCII characters, NUL, dates and times at the edges of what `time` represents, or
+/// anything at all.
+fn odd_text(valid: &'static [&'static str]) -> impl Strategy<Value = String> {
+    let odd = prop_oneof![
+        Just(String::new()),
+        Just("\0".to_owned()),
+        Just("C\u{0}1".to_owned()),
+        Just("C\u{7f}1\u{1b}[2J".to_owned()),
+        Just("é".repeat(40)),
+        Just("\u{202e}1C".to_owned()),
+        Just("ＣＩ".to_owned()),
+        Just("A".repeat(64)),
+        Just("A".repeat(65)),
+        Just("x".repeat(100_000)),
+        Just("9999-12-31T23:59:59-23:59".to_owned()),
+        Just("0000-01-01T00:00:00+23:59".to_owned()),
+        Just("+999-01-01".to_owned()),
+        Just("-999-01-01".to_owned()),
+        Just("2018-02-29".to_owned()),
+        Just("1949-12-31".to_owned()),
+        Just("2018-5-014".to_owned()),
+        Just("201８-05-14".to_owned()),
+        Just("2018-05-16T09:12:00.123456789123Z".to_owned()),
+        Just("NaN".to_owned()),
+        any::<String>(),
+        "[ -~]{0,12}",
+    ];
+    let valid = proptest::sample::select(valid).prop_map(str::to_owned);
+    prop_oneof![3 => valid, 1 => odd]
+}
+
+fn odd_f64() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        0.0..=1.5f64,
+        any::<f64>(),
+        Just(f64::NAN),
+        Just(f64::INFINITY),
+        Just(f64::NEG_INFINITY),
+        Just(f64::MIN_POSITIVE),
+        Just(-0.0),
+    ]
+}
+
+fn odd_i64() -> impl Strategy<Value = i64> {
+    prop_oneof![-2..12i64, any::<i64>(), Just(i64::MIN), Just(i64::MAX)]
+}
+
+const CODES: &[&str] = &[
+    "C1", "C2", "E1", "V2", "V3", "U4", "K2", "P1", "PR1", "PR0", "N1", "E11", "REVIEW", "YES",
+    "F2", "CARPL", "RD3", "PN1", "F", "M", "1", "Z9",
+];
+const IDS: &[&str] = &["E1", "C1", "H1", "W1", "a-b_9"];
+const DAYS: &[&str] = &["2018-05-14", "2018-05-16", "2010-01-01", "1950-01-01"];
+const TIMES: &[&str] = &["", "2018-05-16T09:12:00Z", "2018-05-14T00:00:00+01:00"];
+
+fn arb_placement() -> impl Strategy<Value = Option<crate::PlacementDraft>> {
+    proptest::option::weighted(
+        0.8,
+        (
+            odd_text(CODES),
+            odd_text(CODES),
+            odd_text(&["", "H1"]),
+            any::<Option<bool>>(),
+        )
+            .prop_map(
+                |(kind, provider, carer_id, in_area)| crate::PlacementDraft {
+                    kind,
+                    provider,
+                    carer_id,
+                    in_area,
+                },
+            ),
+    )
+}
+
+/// Any payload draft, its fields drawn by [`odd_text`] and the odd numbers above.
+fn arb_payload() -> impl Strategy<Value = PayloadDraft> {
+    let texts = (odd_text(CODES), odd_text(CODES), odd_text(CODES));
+    let flags = any::<(bool, bool, bool, Option<bool>)>();
+    let optional = any::<(Option<bool>, Option<bool>, Option<bool>)>();
+    let numbers = (odd_i64(), odd_f64(), proptest::option::of(odd_f64()));
+    (0..26usize, texts, arb_placement(), flags, optional, numbers).prop_map(
+        |(n, (a, b, c), placement, (f1, f2, f3, o), (o1, o2, o3), (i, f, of))| {
+            use PayloadDraft as D;
+            match n {
+                0 => D::ChildRegistered {
+                    date_of_birth: a,
+                    sex: b,
+                },
+                1 => D::PeriodOfCareStarted {
+                    legal_status: a,
+                    placement,
+                    category_of_need: b,
+                },
+                2 => D::PlacementChanged {
+                    placement,
+                    reason: a,
+                    same_carer: f1,
+                },
+                3 => D::LegalStatusChanged { legal_status: a },
+                4 => D::PeriodOfCareEnded { reason: a },
+                5 => D::ReviewHeld { participation: a },
+                6 => D::VisitMade { seen_alone: o },
+                7 => D::CarePlanRecorded,
+                8 => D::HealthAssessmentCompleted { kind: a },
+                9 => D::DentalCheckCompleted,
+                10 => D::PepRecorded,
+                11 => D::PermanenceMatchRecorded,
+                12 => D::AdoptionDecisionRecorded,
+                13 => D::AdopterMatchRecorded,
+                14 => D::AdoptionDecisionReversed { reason: a },
+                15 => D::PathwayPlanRecorded,
+                16 => D::CareLeaverContactRecorded {
+                    in_touch: a,
+                    activity: b,
+                    accommodation: c,
+                },
+                17 => D::CareLeaverSupportExtended,
+                18 => D::CareLeaverSupportEnded,
+                19 => D::CaseAllocated { worker_id: a },
+                20 => D::EventRetracted {
+                    retracted_event_id: a,
+                    reason: b,
+                },
+                21 => D::FosterCarerApproved {
+                    places: i,
+                    connected: f1,
+                },
+                22 => D::FosterCarerDeregistered { reason: a },
+                23 => D::SocialWorkerJoined {
+                    team: a,
+                    fte: f,
+                    qualified: f1,
+                    agency: f2,
+                    asye: f3,
+                },
+                24 => D::SocialWorkerChanged {
+                    team: Some(a).filter(|_| o1.is_some()),
+                    fte: of,
+                    qualified: o1,
+                    agency: o2,
+                    asye: o3,
+                },
+                _ => D::SocialWorkerLeft,
+            }
+        },
+    )
+}
+
+/// Any draft, for a child, household or worker subject `X1` of authority 372.
+fn arb_draft() -> impl Strategy<Value = (crate::EntityKind, EventDraft)> {
+    let kind = proptest::sample::select(vec![
+        crate::EntityKind::Child,
+        crate::EntityKind::Household,
+        crate::EntityKind::Worker,
+    ]);
+    let ids = (
+        odd_text(&["X1"]),
+        odd_text(&["", "X1"]),
+        odd_text(&["", "X1"]),
+    );
+    let envelope = (
+        odd_text(IDS),
+        odd_text(&["372", "373"]),
+        odd_text(DAYS),
+        odd_text(TIMES),
+        odd_text(&["", "lcs"]),
+        any::<u32>(),
+    );
+    let payload = proptest::option::weighted(0.95, arb_payload());
+    (kind, ids, envelope, payload).prop_map(
+        |(kind, (own, other1, other2), (event_id, la, on, at, source, version), payload)| {
+            let (child_id, household_id, worker_id) = match kind {
+                crate::EntityKind::Child => (own, other1, other2),
+                crate::EntityKind::Household => (other1, own, other2),
+                crate::EntityKind::Worker => (other1, other2, own),
+            };
+            let draft = EventDraft {
+                event_id,
+                la,
+                child_id,
+                household_id,
+                worker_id,
+                occurred_on: on,
+                recorded_at: at,
+                source,
+                schema_version: version,
+                payload,
+            };
+            (kind, draft)
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Validation of any draft (odd strings, numbers at their limits, any payload on any kind
+    /// of subject) never panics: it gives a rejection that says why, or an event that holds
+    /// what validation promises.
+    #[test]
+    fn validating_any_draft_never_panics_and_accepts_only_valid_events(
+        (kind, draft) in arb_draft(),
+        log_seconds in prop_oneof![Just(1_526_461_920i64), any::<i64>()],
+    ) {
+        let subject = Subject::new(
+            crate::La::parse("372").unwrap(),
+            kind,
+            Id::parse("X1").unwrap(),
+        );
+        let log_time = Timestamp(log_seconds.saturating_mul(1_000_000_000));
+        match draft.clone().validate(&subject, log_time) {
+            Err(rejection) => {
+                prop_assert!(!rejection.message.is_empty());
+                prop_assert!(rejection.message.len() <= crate::Rejection::MAX_MESSAGE);
+            }
+            Ok(event) => {
+                prop_assert!(Id::is_valid(event.id.as_str()));
+                prop_assert_eq!(&event.subject, &subject);
+                prop_assert!(event.occurred_on >= crate::draft::EARLIEST_DAY);
+                prop_assert!(event.occurred_on <= event.recorded_at.day());
+                prop_assert!(event.payload.allowed_on(kind));
+                prop_assert_eq!(draft.la.as_str(), "372");
+                prop_assert_eq!(draft.event_id.as_str(), event.id.as_str());
+            }
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Messages read but not yet stored: each decoded and validated once, valid events grouped by
 //! subject, invalid ones kept as rejection records.
 
-use caseflow_domain::{Event, La, Rejection, RejectionReason, Subject, Timestamp};
+use caseflow_domain::{Event, Id, La, Quoted, Rejection, RejectionReason, Subject, Timestamp};
 use caseflow_log::LogMessage;
 use caseflow_store::{RejectionRecord, StoredEvent};
 use rustc_hash::FxHashMap;
@@ -61,7 +61,9 @@ impl Backlog {
                         .map(|s| s.la)
                         .or_else(|| la_token(&m.subject)),
                     subject: m.subject.clone(),
-                    event_id: (!event_id.is_empty()).then_some(event_id),
+                    // Only an id: an invalid one (a megabyte of it, say) is quoted, shortened,
+                    // in the message.
+                    event_id: Id::is_valid(&event_id).then_some(event_id),
                     reason: rejection.reason.code().to_owned(),
                     message: rejection.message,
                     rejected_at: Timestamp::from_offset(time::OffsetDateTime::now_utc())
@@ -93,8 +95,8 @@ fn accept(m: &LogMessage) -> Result<Event, (String, Rejection)> {
             Rejection::new(
                 RejectionReason::InvalidSubject,
                 format!(
-                    "subject {:?} is not caseflow.events.<la>.<child|carer|worker>.<id>",
-                    m.subject
+                    "subject {} is not caseflow.events.<la>.<child|carer|worker>.<id>",
+                    Quoted(&m.subject)
                 ),
             ),
         ));

@@ -150,11 +150,49 @@ fn varint(buf: &mut &[u8]) -> Option<u64> {
     None
 }
 
+/// The deepest JSON nesting accepted: serde_json's own limit when it builds values, applied
+/// to the whole text, since members it skips (unknown ones) are not limited.
+const MAX_JSON_DEPTH: usize = 128;
+
 fn decode_json(bytes: &[u8]) -> Result<v1::Event, Rejection> {
+    if too_deep(bytes, MAX_JSON_DEPTH) {
+        return Err(undecodable(format!(
+            "not valid JSON: nested more than {MAX_JSON_DEPTH} levels deep"
+        )));
+    }
     match serde_json::from_slice::<v1::Event>(bytes) {
         Ok(event) => Ok(event),
         Err(first) => classify_json(bytes, &first),
     }
+}
+
+/// Whether arrays and objects nest more than `limit` deep in JSON text (brackets in strings
+/// do not count; the text need not be valid).
+fn too_deep(bytes: &[u8], limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// After a failed decode: tells why, or decodes after all once `null`s (proto3 JSON: the
@@ -182,15 +220,29 @@ fn classify_json(bytes: &[u8], first: &serde_json::Error) -> Result<v1::Event, R
         }
         return Err(Rejection::new(
             RejectionReason::InvalidField,
-            format!("{field} {value} is not of the field's JSON type: {error}"),
+            format!(
+                "{field} {value} is not of the field's JSON type: {}",
+                shortened(&error)
+            ),
         ));
     }
     // What is left: `null`s pbjson refuses, or something else (e.g. a repeated key).
-    let not_event = || undecodable(format!("not a JSON Event: {first}"));
+    let not_event = || undecodable(format!("not a JSON Event: {}", shortened(first)));
     if !had_nulls {
         return Err(not_event());
     }
     serde_json::from_value(Value::Object(object)).map_err(|_| not_event())
+}
+
+/// A decoder's error as a rejection quotes it: serde's errors quote the offending value, which
+/// can be as long as the message, so only their first 200 characters.
+fn shortened(error: &dyn std::fmt::Display) -> String {
+    let mut text = error.to_string();
+    if let Some((cut, _)) = text.char_indices().nth(200) {
+        text.truncate(cut);
+        text.push_str("...");
+    }
+    text
 }
 
 /// Whether a JSON key names the field `json_name`, as its camelCase or snake_case form.
@@ -237,7 +289,11 @@ fn culprit<'a>(
         };
         if let Value::Object(inner) = value {
             let inner_wrap = |v: Value| wrap(Value::Object(Map::from_iter([(key.clone(), v)])));
-            if let Some(deeper) = culprit(inner, &inner_wrap, &field) {
+            // Deeper only into a field that is an object (a message): an object where a
+            // string goes is wrong as a whole.
+            let is_message =
+                serde_json::from_value::<v1::Event>(inner_wrap(Value::Object(Map::new()))).is_ok();
+            if is_message && let Some(deeper) = culprit(inner, &inner_wrap, &field) {
                 return Some(deeper);
             }
         }

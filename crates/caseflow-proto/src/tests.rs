@@ -232,6 +232,47 @@ fn rejections_are_precise() {
             "invalid_field: carePlanRecorded true is not of the field's JSON type: invalid type: boolean `true`, expected struct caseflow.v1.CarePlanRecorded"
         ],
     );
+    // An object where a string goes is named as the field, not as a member inside it.
+    check_rejection(
+        sample(
+            EntityKind::Child,
+            1,
+            r#""childRegistered":{"dateOfBirth":{"a":1}}"#,
+        )
+        .as_bytes(),
+        ct,
+        expect![[
+            r#"invalid_field: childRegistered.dateOfBirth {"a":1} is not of the field's JSON type: invalid type: map, expected a string"#
+        ]],
+    );
+    // Nesting past the parser's limit is refused wherever it is, in unknown members too.
+    check_rejection(
+        sample(
+            EntityKind::Child,
+            1,
+            &format!(
+                r#""carePlanRecorded":{{"x":{}1{}}}"#,
+                "[".repeat(129),
+                "]".repeat(129)
+            ),
+        )
+        .as_bytes(),
+        ct,
+        expect!["undecodable: not valid JSON: nested more than 128 levels deep"],
+    );
+    // A long value is quoted shortened, and so is the parser's error quoting it.
+    check_rejection(
+        sample(
+            EntityKind::Child,
+            1,
+            &format!(r#""visitMade":{{"seenAlone":"{}"}}"#, "é".repeat(100_000)),
+        )
+        .as_bytes(),
+        ct,
+        expect![[
+            r#"invalid_field: visitMade.seenAlone "ééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé... is not of the field's JSON type: invalid type: string "éééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé..."#
+        ]],
+    );
     check_rejection(
         br#"{"la":"372","la":"373","pepRecorded":{}}"#,
         ct,
@@ -376,4 +417,384 @@ fn query_enums_are_spelled_by_name_in_json() {
     };
     expect![[r#"{"status":"ENTRY_STATUS_RETRACTED","detail":"E2"}"#]]
         .assert_eq(&serde_json::to_string(&entry).unwrap());
+}
+
+/// Property tests: the decoders given arbitrary and adversarial input, from random bytes to
+/// valid events with one field broken, never panic and reject with a reason.
+mod adversarial {
+    use caseflow_domain::{EntityKind, Id, RejectionReason};
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+    use serde_json::Value;
+
+    use super::*;
+
+    /// The longest rejection message: messages quote the offending value only shortened, so a
+    /// rejection stays readable and small (they are stored and listed a thousand at a time).
+    const MAX_MESSAGE: usize = 1024;
+
+    const CONTENT_TYPES: [Option<&str>; 7] = [
+        None,
+        Some("application/json"),
+        Some("application/protobuf"),
+        Some("application/x-protobuf"),
+        Some("application/json; charset=utf-8"),
+        Some("text/plain"),
+        Some("\u{0}\u{7f}é"),
+    ];
+
+    const KINDS: [EntityKind; 3] = [EntityKind::Child, EntityKind::Household, EntityKind::Worker];
+
+    /// Decodes `bytes`: a decoding rejection (one of the decoder's three reasons, with a short
+    /// message), or a draft whose validation on every kind of subject never panics either and
+    /// rejects with a short message. The draft's outcome on `kind`'s subject.
+    fn check(bytes: &[u8], content_type: Option<&str>) -> Result<Decoded, TestCaseError> {
+        match decode_event(bytes, content_type) {
+            Ok(draft) => {
+                for kind in KINDS {
+                    if let Err(r) = draft.clone().validate(&subject(kind), log_time()) {
+                        prop_assert!(!r.message.is_empty());
+                        prop_assert!(r.message.len() <= MAX_MESSAGE, "{}", r.message.len());
+                    }
+                }
+                Ok(Decoded::Draft(Box::new(draft)))
+            }
+            Err(r) => {
+                prop_assert!(
+                    matches!(
+                        r.reason,
+                        RejectionReason::Undecodable
+                            | RejectionReason::MultiplePayloads
+                            | RejectionReason::InvalidField
+                    ),
+                    "{r}"
+                );
+                prop_assert!(!r.message.is_empty());
+                prop_assert!(r.message.len() <= MAX_MESSAGE, "{}", r.message.len());
+                Ok(Decoded::Rejected(r.reason))
+            }
+        }
+    }
+
+    /// What [`check`] found.
+    #[derive(Debug)]
+    enum Decoded {
+        Draft(Box<EventDraft>),
+        Rejected(RejectionReason),
+    }
+
+    impl Decoded {
+        fn rejected(&self) -> Option<RejectionReason> {
+            match self {
+                Decoded::Draft(_) => None,
+                Decoded::Rejected(reason) => Some(*reason),
+            }
+        }
+    }
+
+    fn content_type() -> impl Strategy<Value = Option<&'static str>> {
+        proptest::sample::select(CONTENT_TYPES.to_vec())
+    }
+
+    /// One of the examples of every payload: its kind and its JSON.
+    fn example() -> impl Strategy<Value = (EntityKind, Value)> {
+        (0..crate::examples::EVERY_PAYLOAD.len()).prop_map(|n| {
+            let (kind, payload) = crate::examples::EVERY_PAYLOAD[n];
+            let text = sample(kind, n + 1, payload);
+            (kind, serde_json::from_str(&text).unwrap())
+        })
+    }
+
+    /// Every member of `value` (recursively) as a JSON pointer, with its value.
+    fn members(value: &Value, at: &str, out: &mut Vec<(String, Value)>) {
+        if let Value::Object(object) = value {
+            for (key, inner) in object {
+                let pointer = format!("{at}/{key}");
+                out.push((pointer.clone(), inner.clone()));
+                members(inner, &pointer, out);
+            }
+        }
+    }
+
+    /// `value` rendered with the member at `pointer` replaced by the raw JSON text `raw`
+    /// (which may be anything, valid JSON or not).
+    fn with_raw(value: &Value, pointer: &str, raw: &str) -> Vec<u8> {
+        const MARK: &str = "\u{1}raw\u{1}";
+        let mut v = value.clone();
+        *v.pointer_mut(pointer).unwrap() = Value::String(MARK.to_owned());
+        let text = v.to_string();
+        text.replacen(&Value::String(MARK.to_owned()).to_string(), raw, 1)
+            .into_bytes()
+    }
+
+    /// Raw JSON values of every type, at the edges: huge and tiny numbers, numbers as
+    /// strings, NaN, lone surrogates, NUL, deep nesting, a long string.
+    fn raw_json() -> impl Strategy<Value = String> {
+        let fixed = proptest::sample::select(vec![
+            "1e400",
+            "-1e400",
+            "1e-400",
+            "18446744073709551616",
+            "-9223372036854775809",
+            "340282366920938463463374607431768211456",
+            "0.30000000000000000000000000000000000001",
+            "-0",
+            "1.0",
+            "2",
+            "\"NaN\"",
+            "\"Infinity\"",
+            "\"-Infinity\"",
+            "\"1e3\"",
+            "\"0x10\"",
+            "\" 2\"",
+            "true",
+            "false",
+            "null",
+            "[]",
+            "{}",
+            "[1,\"a\",null]",
+            "{\"a\":{\"b\":[1]}}",
+            "\"\"",
+            "\"\\u0000\"",
+            "\"C\\u00001\"",
+            "\"\\ud800\"",
+            "\"\\ud83d\\ude00\"",
+            "\"é\\u202e\\u001b[2J\"",
+            "\"2018-02-29\"",
+            "\"9999-12-31T23:59:59-23:59\"",
+            "01",
+            "+1",
+            ".5",
+            "[",
+            "{\"",
+            "",
+        ]);
+        prop_oneof![
+            4 => fixed.prop_map(str::to_owned),
+            1 => any::<i64>().prop_map(|n| n.to_string()),
+            1 => any::<f64>().prop_map(|n| Value::from(n).to_string()),
+            1 => any::<String>().prop_map(|s| Value::String(s).to_string()),
+            1 => (1..400usize).prop_map(|d| format!("{}{}", "[".repeat(d), "]".repeat(d))),
+            1 => (1..400usize).prop_map(|d| format!("{}1{}", "{\"a\":".repeat(d), "}".repeat(d))),
+            1 => Just(Value::String("x".repeat(100_000)).to_string()),
+        ]
+    }
+
+    /// A raw JSON value of another type than `value`'s (never `null`, proto3's absence; never
+    /// a string for a number, which the proto3 JSON mapping allows).
+    fn wrong_type(value: &Value) -> Vec<&'static str> {
+        let mut out: Vec<&str> = Vec::new();
+        if !value.is_number() {
+            out.extend(["7", "-0.5", "18446744073709551616"]);
+        }
+        if !value.is_string() && !value.is_number() {
+            out.extend(["\"x\"", "\"\\u0000\""]);
+        }
+        if !value.is_boolean() {
+            out.push("true");
+        }
+        out.extend(["[]", "[\"a\"]"]);
+        if !value.is_object() {
+            out.extend(["{}", "{\"a\":1}"]);
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// Any bytes, with any content type: a draft or a rejection, never a panic. Half the
+        /// inputs start with `{`, so that sniffing sends them to the JSON decoder.
+        #[test]
+        fn any_bytes_decode_or_are_rejected(
+            bytes in proptest::collection::vec(any::<u8>(), 0..512),
+            brace in any::<bool>(),
+            content_type in content_type(),
+        ) {
+            let bytes = if brace { [b"{".as_slice(), &bytes].concat() } else { bytes };
+            check(&bytes, content_type)?;
+        }
+
+        /// Any JSON text in place of any member of a valid event (every payload): a draft or
+        /// a rejection, never a panic.
+        #[test]
+        fn any_member_replaced_by_any_json_decodes_or_is_rejected(
+            (_, event) in example(),
+            at in any::<Index>(),
+            raw in raw_json(),
+            content_type in content_type(),
+        ) {
+            let mut all = Vec::new();
+            members(&event, "", &mut all);
+            let (pointer, _) = at.get(&all);
+            check(&with_raw(&event, pointer, &raw), content_type)?;
+        }
+
+        /// A member of a valid event given a value of the wrong JSON type is rejected as an
+        /// invalid field, naming that member (however deep) and no other.
+        #[test]
+        fn a_member_of_the_wrong_type_is_rejected_by_name(
+            (_, event) in example(),
+            at in any::<Index>(),
+            pick in any::<Index>(),
+        ) {
+            let mut all = Vec::new();
+            members(&event, "", &mut all);
+            let (pointer, value) = at.get(&all);
+            let raw = *pick.get(&wrong_type(value));
+            let bytes = with_raw(&event, pointer, raw);
+            let rejection = decode_event(&bytes, Some("application/json")).unwrap_err();
+            let field = pointer[1..].replace('/', ".");
+            prop_assert_eq!(rejection.reason, RejectionReason::InvalidField, "{}", rejection);
+            prop_assert!(
+                rejection.message.starts_with(&format!("{field} ")),
+                "{} not named in {}", field, rejection
+            );
+            prop_assert!(rejection.message.len() <= MAX_MESSAGE);
+        }
+
+        /// Deeply nested JSON (arrays or objects, closed or not, at the top or inside a
+        /// payload) is rejected as undecodable past the parser's depth limit, and never
+        /// overflows the stack.
+        #[test]
+        fn deeply_nested_json_is_rejected_without_overflowing(
+            depth in prop_oneof![1..300usize, 300..100_000usize],
+            objects in any::<bool>(),
+            closed in any::<bool>(),
+            inside in any::<bool>(),
+            content_type in content_type(),
+        ) {
+            let (open, close) = if objects { ("{\"a\":", "}") } else { ("[", "]") };
+            let mut nested = open.repeat(depth);
+            nested.push('1');
+            if closed {
+                nested.push_str(&close.repeat(depth));
+            }
+            let text = if inside {
+                sample(EntityKind::Child, 1, &format!("\"carePlanRecorded\":{{\"x\":{nested}}}"))
+            } else {
+                format!("{{\"eventId\":{nested}}}")
+            };
+            let outcome = check(text.as_bytes(), content_type)?;
+            if depth > 200 && sniff(content_type, text.as_bytes()) == Encoding::Json {
+                prop_assert_eq!(outcome.rejected(), Some(RejectionReason::Undecodable));
+            }
+        }
+
+        /// A valid protobuf event cut short anywhere, or with bytes changed or inserted: a
+        /// draft or a rejection, never a panic.
+        #[test]
+        fn damaged_protobuf_decodes_or_is_rejected(
+            (_, event) in example(),
+            cut in any::<Index>(),
+            damage in proptest::collection::vec((any::<Index>(), any::<u8>(), any::<bool>()), 0..4),
+            content_type in content_type(),
+        ) {
+            let wire: v1::Event = serde_json::from_value(event).unwrap();
+            let mut bytes = wire.encode_to_vec();
+            bytes.truncate(cut.index(bytes.len() + 1));
+            for (at, byte, insert) in damage {
+                let i = at.index(bytes.len() + 1);
+                if insert || i == bytes.len() {
+                    bytes.insert(i, byte);
+                } else {
+                    bytes[i] = byte;
+                }
+            }
+            check(&bytes, content_type)?;
+        }
+
+        /// Protobuf nested past prost's recursion limit (groups that never end, at the top or
+        /// inside a payload) is rejected, and never overflows the stack.
+        #[test]
+        fn deeply_nested_protobuf_is_rejected_without_overflowing(
+            depth in 1..100_000usize,
+            inside in any::<bool>(),
+        ) {
+            // Field 15, wire type 3: the start of a group.
+            let groups = vec![0x7b; depth];
+            let bytes = if inside {
+                // periodOfCareStarted (field 21, length-delimited) holding them.
+                let mut bytes = vec![0xaa, 0x01];
+                prost::encoding::encode_varint(groups.len() as u64, &mut bytes);
+                bytes.extend(groups);
+                bytes
+            } else {
+                groups
+            };
+            let outcome = check(&bytes, None)?;
+            prop_assert_eq!(outcome.rejected(), Some(RejectionReason::Undecodable));
+        }
+
+        /// Any string as an id or authority, control characters, NUL and non-ASCII included,
+        /// survives both encodings unchanged, and the event is accepted only when the strings
+        /// are an id and an authority.
+        #[test]
+        fn odd_ids_round_trip_and_only_valid_ones_are_accepted(
+            (kind, event) in example(),
+            odd in prop_oneof![
+                any::<String>(),
+                "[\\x00-\\x1f\\x7f A-Za-z0-9_é\u{202e}-]{0,70}",
+                Just("C\u{0}1".to_owned()),
+                Just("x".repeat(100_000)),
+            ],
+            field in 0..3usize,
+        ) {
+            let mut wire: v1::Event = serde_json::from_value(event).unwrap();
+            let target = match (field, kind) {
+                (0, _) => &mut wire.event_id,
+                (1, _) => &mut wire.la,
+                (_, EntityKind::Child) => &mut wire.child_id,
+                (_, EntityKind::Household) => &mut wire.household_id,
+                (_, EntityKind::Worker) => &mut wire.worker_id,
+            };
+            *target = odd.clone();
+            let valid = match field {
+                1 => odd == "372",
+                0 => Id::is_valid(&odd),
+                _ => odd == subject(kind).id.as_str(),
+            };
+            let json = event_to_json(&wire).into_bytes();
+            let protobuf = wire.encode_to_vec();
+            for (bytes, content_type) in [(json, None), (protobuf, Some("application/protobuf"))] {
+                let Decoded::Draft(draft) = check(&bytes, content_type)? else {
+                    return Err(TestCaseError::fail("an event with odd strings did not decode"));
+                };
+                prop_assert_eq!(&*draft, &crate::draft_from_proto(wire.clone()));
+                let outcome = draft.validate(&subject(kind), log_time());
+                prop_assert_eq!(outcome.is_ok(), valid, "{:?}", outcome.err());
+            }
+        }
+    }
+
+    /// A 1 MiB string in each member of examples with members of every type (strings in the
+    /// envelope and in a nested placement, a number, a fraction, flags), in JSON and protobuf:
+    /// rejected or accepted as any other value, with a short message.
+    #[test]
+    fn one_mebibyte_strings_are_rejected_with_short_messages() {
+        let long = "xé\u{7}".repeat((1 << 20) / 4 + 1);
+        let examples = crate::examples::EVERY_PAYLOAD.iter().enumerate();
+        let some = examples.filter(|(_, (_, p))| {
+            [
+                "periodOfCareStarted",
+                "fosterCarerApproved",
+                "socialWorkerJoined",
+            ]
+            .iter()
+            .any(|name| p.contains(name))
+        });
+        for (n, (kind, payload)) in some {
+            let event: Value = serde_json::from_str(&sample(*kind, n + 1, payload)).unwrap();
+            let mut all = Vec::new();
+            members(&event, "", &mut all);
+            for (pointer, _) in all.iter().filter(|(_, v)| !v.is_object()) {
+                let raw = Value::String(long.clone()).to_string();
+                let bytes = with_raw(&event, pointer, &raw);
+                check(&bytes, None).unwrap();
+                if let Ok(wire) = serde_json::from_slice::<v1::Event>(&bytes) {
+                    check(&wire.encode_to_vec(), None).unwrap();
+                }
+            }
+        }
+    }
 }

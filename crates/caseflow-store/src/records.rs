@@ -62,6 +62,7 @@ pub struct RejectionRecord {
     pub subject: String,
     /// Parsed from the subject when it could be.
     pub la: Option<La>,
+    /// The event id, when the message decoded far enough to read one and it is an id.
     pub event_id: Option<String>,
     /// A `RejectionReason` code.
     pub reason: String,
