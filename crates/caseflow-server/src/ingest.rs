@@ -36,7 +36,10 @@ impl Ingest for IngestService {
                     message: r.message,
                     subject,
                     stream_sequence: 0,
-                    event_id: event_id.clone(),
+                    // Echoed only when valid (an invalid one is described in the message).
+                    event_id: caseflow_domain::Id::parse(&event_id)
+                        .map(|_| event_id.clone())
+                        .unwrap_or_default(),
                     rejected_at: String::new(),
                 })),
             }))
