@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod architecture;
+mod cluster;
 mod crash;
 mod demo;
 mod history;
