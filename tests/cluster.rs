@@ -151,6 +151,9 @@ impl Publishing {
                         for (id, line) in child_history(&prefix, k) {
                             append_until_acknowledged(&log, &acknowledged, id, line).await;
                         }
+                        // A steady pace (about 20 children a second per case system), so
+                        // that a scenario's history stays a few thousand events.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                 })
             })
@@ -196,7 +199,7 @@ fn child_history(prefix: &str, k: usize) -> Vec<(String, String)> {
             ),
         ),
     ];
-    if k % 3 == 0 {
+    if k.is_multiple_of(3) {
         events.push((
             format!("{child}-end"),
             ended(
