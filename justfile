@@ -61,3 +61,7 @@ bench:
 bench-quick:
     cargo bench -p caseflow-bench --bench hot_paths
     cargo run --release -p caseflow-bench -- --quick
+
+# A three-node NATS cluster on this machine (deploy/cluster) and caseflow against it, until Ctrl-C; prints what to try.
+cluster:
+    cargo run -p caseflow -- --config deploy/cluster/caseflow.toml cluster deploy/cluster/n1.conf deploy/cluster/n2.conf deploy/cluster/n3.conf

@@ -50,6 +50,176 @@ impl TestNats {
     }
 }
 
+/// The three-node cluster of deploy/cluster (n1, n2, n3), run with free loopback ports and
+/// temporary stores substituted for the files' own; every node is killed and its store removed
+/// on drop. Nodes keep their ports across [`EmbeddedNats::restart`], so clients given
+/// [`TestCluster::url`] find them again.
+pub struct TestCluster {
+    /// n1, n2 and n3, in that order.
+    pub nodes: Vec<EmbeddedNats>,
+    /// Each node's monitoring port (`http`), for `/jsz`.
+    monitoring: Vec<u16>,
+    _dir: TempDir,
+}
+
+/// The node configurations of deploy/cluster, as shipped.
+const CLUSTER_NODES: [&str; 3] = [
+    include_str!("../deploy/cluster/n1.conf"),
+    include_str!("../deploy/cluster/n2.conf"),
+    include_str!("../deploy/cluster/n3.conf"),
+];
+
+/// `text` with every `from` replaced by `to`; panics if `from` does not occur (the shipped
+/// configuration changed under the test).
+fn substitute(text: &str, from: &str, to: &str) -> String {
+    assert!(
+        text.contains(from),
+        "{from:?} not found in a deploy/cluster file"
+    );
+    text.replace(from, to)
+}
+
+/// Loopback ports free just now (the listeners are closed again before they are used).
+fn free_ports(n: usize) -> Vec<u16> {
+    let listeners: Vec<_> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    listeners
+        .iter()
+        .map(|l| l.local_addr().unwrap().port())
+        .collect()
+}
+
+impl TestCluster {
+    /// Starts the three nodes and waits until they agree on a JetStream meta leader.
+    pub async fn start() -> TestCluster {
+        let dir = tempfile::tempdir().unwrap();
+        let ports = free_ports(9);
+        let (client, rest) = ports.split_at(3);
+        let (routes, monitoring) = rest.split_at(3);
+        let mut nodes = Vec::new();
+        for (i, shipped) in CLUSTER_NODES.iter().enumerate() {
+            let n = i + 1;
+            let port = |p: u16| format!("127.0.0.1:{p}");
+            let mut text = substitute(
+                shipped,
+                &format!("port: 423{n}"),
+                &format!("port: {}", client[i]),
+            );
+            text = substitute(&text, &port(8230 + n as u16), &port(monitoring[i]));
+            text = substitute(
+                &text,
+                &format!("port: 623{n}"),
+                &format!("port: {}", routes[i]),
+            );
+            for (j, route) in routes.iter().enumerate().filter(|(j, _)| *j != i) {
+                text = substitute(&text, &port(6231 + j as u16), &port(*route));
+            }
+            let store = dir.path().join(format!("n{n}"));
+            let text = substitute(
+                &text,
+                &format!("\"data/cluster/n{n}\""),
+                &format!("{:?}", store.display().to_string()),
+            );
+            let file = dir.path().join(format!("n{}.conf", i + 1));
+            std::fs::write(&file, text).unwrap();
+            let options = EmbeddedOptions {
+                config_file: Some(file),
+                ..EmbeddedOptions::new(store)
+            };
+            nodes.push(EmbeddedNats::start(options).unwrap_or_else(|e| panic!("{e}")));
+        }
+        let cluster = TestCluster {
+            nodes,
+            monitoring: monitoring.to_vec(),
+            _dir: dir,
+        };
+        cluster.wait_for_meta_leader().await;
+        cluster
+    }
+
+    /// The three client URLs, comma-separated (caseflow's `nats.url` for a cluster).
+    pub fn url(&self) -> String {
+        self.nodes
+            .iter()
+            .map(EmbeddedNats::url)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The node called `name` (n1, n2 or n3).
+    pub fn node(&mut self, name: &str) -> &mut EmbeddedNats {
+        let i: usize = name.trim_start_matches('n').parse().unwrap();
+        &mut self.nodes[i - 1]
+    }
+
+    /// What a node's monitoring endpoint answers for `path` (e.g. `/jsz`), as JSON; `None`
+    /// while it does not answer.
+    pub async fn monitor(&self, node: usize, path: &str) -> Option<Value> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.monitoring[node]))
+            .await
+            .ok()?;
+        tcp.write_all(format!("GET {path} HTTP/1.0\r\nHost: nats\r\n\r\n").as_bytes())
+            .await
+            .ok()?;
+        let mut response = String::new();
+        tokio::time::timeout(Duration::from_secs(5), tcp.read_to_string(&mut response))
+            .await
+            .ok()?
+            .ok()?;
+        let (_, body) = response.split_once("\r\n\r\n")?;
+        serde_json::from_str(body).ok()
+    }
+
+    /// Waits (at most a minute) until every node names the same JetStream meta leader and sees
+    /// a meta group of three.
+    pub async fn wait_for_meta_leader(&self) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let mut leaders = Vec::new();
+            for node in 0..self.nodes.len() {
+                let jsz = self.monitor(node, "/jsz").await;
+                let meta = jsz.as_ref().map(|j| &j["meta_cluster"]);
+                leaders.push(meta.and_then(|m| {
+                    let size = m["cluster_size"].as_u64().unwrap_or(0);
+                    let leader = m["leader"].as_str().unwrap_or("");
+                    (size == 3 && !leader.is_empty()).then(|| leader.to_owned())
+                }));
+            }
+            if let Some(Some(leader)) = leaders.first()
+                && leaders.iter().all(|l| l.as_ref() == Some(leader))
+            {
+                return leader.clone();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no JetStream meta leader agreed on within a minute: {leaders:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The stream's cluster info (leader and replicas), asked through any node that answers;
+    /// `None` while none does (during an election, say).
+    pub async fn stream_cluster(
+        &self,
+        stream: &str,
+    ) -> Option<async_nats::jetstream::stream::ClusterInfo> {
+        let urls: Vec<String> = self.nodes.iter().map(EmbeddedNats::url).collect();
+        let client = async_nats::ConnectOptions::new()
+            .connection_timeout(Duration::from_secs(2))
+            .connect(urls)
+            .await
+            .ok()?;
+        let js = async_nats::jetstream::ContextBuilder::new()
+            .timeout(Duration::from_secs(2))
+            .build(client);
+        let mut stream = js.get_stream(stream).await.ok()?;
+        stream.info().await.ok()?.cluster.clone()
+    }
+}
+
 /// caseflow (projector + gRPC) running against a test NATS server, with its own store.
 pub struct TestCaseflow {
     pub running: Running,

@@ -3,6 +3,7 @@
 
 mod adversarial;
 mod architecture;
+mod cluster;
 mod crash;
 mod demo;
 mod history;

@@ -69,7 +69,16 @@ impl AuditTrail {
             name: name.to_owned(),
             detail: e.to_string(),
         };
-        let mut stream = js.get_or_create_stream(wanted).await.map_err(|e| err(&e))?;
+        let deadline = std::time::Instant::now() + crate::STREAM_PATIENCE;
+        let mut stream = loop {
+            match js.get_or_create_stream(wanted.clone()).await {
+                Ok(stream) => break stream,
+                Err(e) if crate::not_placed_yet(&e) && std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(err(&e)),
+            }
+        };
         let info = stream.info().await.map_err(|e| err(&e))?;
         let c = &info.config;
         if c.storage != stream::StorageType::File

@@ -103,6 +103,14 @@ pub enum AppendError {
     Failed { subject: String, detail: String },
 }
 
+/// What came back for one copy of an event sent.
+enum Ack {
+    Done(Result<Appended, AppendError>),
+    /// An earlier copy of the event is still being stored (on a cluster): the failure to report
+    /// if it lasts.
+    InProcess(AppendError),
+}
+
 /// How an event is encoded, sent as the `Content-Type` header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ContentType {
@@ -191,6 +199,47 @@ impl std::fmt::Debug for EventLog {
 /// Refused credentials and failed TLS fail at once.
 const CONNECT_PATIENCE: Duration = Duration::from_secs(10);
 
+/// How long creating or checking the stream keeps trying while JetStream cannot place it yet:
+/// a cluster that is starting has no meta leader, or not yet enough servers for the replicas.
+const STREAM_PATIENCE: Duration = Duration::from_secs(30);
+
+/// The servers of `url`: one URL, or several separated by commas (the servers of a cluster;
+/// the client connects to one of them and moves to another when it goes away).
+fn servers(url: &str) -> Vec<&str> {
+    url.split(',')
+        .map(str::trim)
+        .filter(|one| !one.is_empty())
+        .collect()
+}
+
+/// How long an append keeps sending an event again while an earlier copy of it is still being
+/// stored (on a cluster).
+const IN_PROCESS_PATIENCE: Duration = Duration::from_secs(10);
+
+/// JetStream's answer to an event id whose earlier copy a cluster is still storing.
+fn in_process(e: &context::PublishError) -> bool {
+    std::error::Error::source(e)
+        .and_then(|source| source.downcast_ref::<jetstream::Error>())
+        .is_some_and(|j| j.error_code() == jetstream::ErrorCode::STREAM_DUPLICATE_MESSAGE_CONFLICT)
+}
+
+/// A stream creation JetStream refused only for now: no meta leader (a cluster electing one),
+/// not enough servers for the replicas yet, or no answer.
+fn not_placed_yet(e: &jetstream::context::CreateStreamError) -> bool {
+    use jetstream::ErrorCode;
+    use jetstream::context::CreateStreamErrorKind as Kind;
+    match e.kind() {
+        Kind::JetStreamUnavailable | Kind::TimedOut => true,
+        Kind::JetStream(e) => [
+            ErrorCode::CLUSTER_NOT_AVAILABLE,
+            ErrorCode::CLUSTER_NO_PEERS,
+            ErrorCode::INSUFFICIENT_RESOURCES,
+        ]
+        .contains(&e.error_code()),
+        _ => false,
+    }
+}
+
 impl EventLog {
     /// Connects (retrying while the server comes up) and creates or checks the stream: what
     /// `caseflow serve` and `rebuild` do. The user needs permission to create the stream.
@@ -249,7 +298,7 @@ impl EventLog {
                     async {}
                 });
             let options = loaded.apply(options)?;
-            match options.connect(url).await {
+            match options.connect(servers(url)).await {
                 Ok(client) => break client,
                 Err(e) if unreachable(&e) && Instant::now() < deadline => {
                     debug!(error = %e, "NATS not reachable yet; retrying");
@@ -302,17 +351,37 @@ impl EventLog {
             detail: e.to_string(),
         };
         // Looking up and creating the stream: `$JS.API.STREAM.INFO.<name>`, `...CREATE.<name>`.
-        let refused = self.refusals.watch_prefix("$JS.API.STREAM.");
-        let created = unless_refused(refused, self.js.get_or_create_stream(wanted));
-        let mut stream = created
-            .await
-            .map_err(|subject| self.refused(subject))?
-            .map_err(|e| stream_err(&e))?;
-        let refused = self.refusals.watch_prefix("$JS.API.STREAM.");
-        let info = unless_refused(refused, stream.info())
-            .await
-            .map_err(|subject| self.refused(subject))?
-            .map_err(|e| stream_err(&e))?;
+        let deadline = Instant::now() + STREAM_PATIENCE;
+        let mut stream = loop {
+            let refused = self.refusals.watch_prefix("$JS.API.STREAM.");
+            let created = unless_refused(refused, self.js.get_or_create_stream(wanted.clone()))
+                .await
+                .map_err(|subject| self.refused(subject))?;
+            match created {
+                Ok(stream) => break stream,
+                Err(e) if not_placed_yet(&e) && Instant::now() < deadline => {
+                    debug!(error = %e, "JetStream cannot place the stream yet; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(stream_err(&e)),
+            }
+        };
+        // On a cluster, a stream just created (or just restarted) has no leader for a moment,
+        // and appends find no one to answer them: wait for one.
+        let info = loop {
+            let refused = self.refusals.watch_prefix("$JS.API.STREAM.");
+            let info = unless_refused(refused, stream.info())
+                .await
+                .map_err(|subject| self.refused(subject))?
+                .map_err(|e| stream_err(&e))?
+                .clone();
+            let led = info.cluster.as_ref().is_none_or(|c| c.leader.is_some());
+            if led || Instant::now() >= deadline {
+                break info;
+            }
+            debug!("the stream has no leader yet; waiting");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        };
         let c = &info.config;
         let incompatible = |detail: String| LogError::IncompatibleStream {
             name: s.name.clone(),
@@ -382,10 +451,33 @@ impl EventLog {
     /// Appends one event and waits for the stream's acknowledgement.
     #[instrument(skip_all, fields(subject = %append.subject))]
     pub async fn append(&self, append: Append) -> Result<Appended, AppendError> {
-        let subject = append.subject.clone();
-        let expected = append.expected_last_subject_sequence;
-        let (ack, refused) = self.send(append).await?;
-        self.await_ack(ack, refused, subject, expected).await
+        let sent = self.send(append.clone()).await;
+        self.acknowledged(append, sent).await
+    }
+
+    /// Awaits the acknowledgement of `append`, sent as `sent`. On a cluster, JetStream refuses
+    /// an event id while an earlier copy of it is still being stored ("duplicate message id is
+    /// in process"): that copy is sent again, a little later, until JetStream says what became
+    /// of the event (a duplicate absorbed, or stored if the first copy failed after all).
+    async fn acknowledged(
+        &self,
+        append: Append,
+        mut sent: Result<(context::PublishAckFuture, Watch), AppendError>,
+    ) -> Result<Appended, AppendError> {
+        let deadline = Instant::now() + IN_PROCESS_PATIENCE;
+        loop {
+            let (ack, refused) = sent?;
+            let subject = append.subject.clone();
+            let expected = append.expected_last_subject_sequence;
+            match self.await_ack(ack, refused, subject, expected).await {
+                Ack::InProcess(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    sent = self.send(append.clone()).await;
+                }
+                Ack::InProcess(failed) => return Err(failed),
+                Ack::Done(done) => return done,
+            }
+        }
     }
 
     /// Appends many events, keeping up to `in_flight` unacknowledged at once rather than waiting
@@ -405,15 +497,8 @@ impl EventLog {
             {
                 results.push(r);
             }
-            let subject = append.subject.clone();
-            let expected = append.expected_last_subject_sequence;
-            let sent = self.send(append).await;
-            pending.push_back(async move {
-                match sent {
-                    Ok((ack, refused)) => self.await_ack(ack, refused, subject, expected).await,
-                    Err(e) => Err(e),
-                }
-            });
+            let sent = self.send(append.clone()).await;
+            pending.push_back(self.acknowledged(append, sent));
         }
         while let Some(r) = pending.next().await {
             results.push(r);
@@ -451,8 +536,8 @@ impl EventLog {
         refused: Watch,
         subject: String,
         expected: Option<u64>,
-    ) -> Result<Appended, AppendError> {
-        match unless_refused(refused, ack).await {
+    ) -> Ack {
+        Ack::Done(match unless_refused(refused, ack).await {
             Ok(Ok(ack)) => Ok(Appended {
                 sequence: ack.sequence,
                 duplicate: ack.duplicate,
@@ -473,6 +558,12 @@ impl EventLog {
                     ),
                 })
             }
+            Ok(Err(e)) if in_process(&e) => {
+                return Ack::InProcess(AppendError::Failed {
+                    subject,
+                    detail: e.to_string(),
+                });
+            }
             Ok(Err(e)) => Err(AppendError::Failed {
                 subject,
                 detail: e.to_string(),
@@ -483,7 +574,7 @@ impl EventLog {
                          (permissions violation)"
                     .to_owned(),
             }),
-        }
+        })
     }
 
     /// Reads the stream in order from `start_sequence` (1 for the beginning), following new

@@ -13,6 +13,9 @@ pub enum ProjectorError {
     Log(#[from] LogError),
     #[error("the stream of messages ended")]
     StreamEnded,
+    /// Nothing delivered for a while although the stream holds more (the reader is restarted).
+    #[error("reading stalled at sequence {delivered} while the stream holds {last}")]
+    Stalled { delivered: u64, last: u64 },
     /// The stream no longer holds what the projections were built from.
     #[error("{0}")]
     LostHistory(String),

@@ -53,7 +53,7 @@ impl Projector {
                 _ = shutdown.changed() => return false,
             }
             match self.check_history(log).await {
-                Ok(()) => return true,
+                Ok(_) => return true,
                 Err(ProjectorError::LostHistory(reason)) => self.report_history(Some(reason)),
                 Err(error) => warn!(%error, "cannot check the stream's history"),
             }
@@ -85,6 +85,10 @@ impl Projector {
         let mut reading = self.reading(log, start).await?;
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         let mut history = tokio::time::interval(HISTORY_CHECK);
+        history.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first tick is at once: the history was just checked.
+        history.tick().await;
+        let mut stall = Stall::from(start - 1);
         let mut backlog = Backlog::default();
         loop {
             let chunk = tokio::select! {
@@ -94,7 +98,8 @@ impl Projector {
                     continue;
                 }
                 _ = history.tick() => {
-                    self.check_history(log).await?;
+                    let last = self.check_history(log).await?;
+                    stall.check(last)?;
                     continue;
                 }
                 chunk = reading.chunks.recv() => chunk,
@@ -102,6 +107,7 @@ impl Projector {
             let Some(chunk) = chunk else {
                 return Err(ProjectorError::StreamEnded);
             };
+            stall.delivered(&chunk);
             let read = self.read_chunk(backlog, chunk).await?;
             backlog = read.backlog;
             if read.caught_up || backlog.len() >= self.settings.defer_up_to {
@@ -208,6 +214,58 @@ impl Projector {
             caught_up,
             failure,
         })
+    }
+}
+
+/// History checks in a row that may find the stream holding messages the reader has not
+/// delivered, without a message delivered in between, before reading starts again with a new
+/// consumer.
+const STALLED_CHECKS: u32 = 2;
+
+/// Notices a reader that has stopped delivering while the stream holds more: on a cluster, the
+/// node holding the reader's consumer may go away (its stream leader killed, say), and the
+/// client may take long to notice. [`HISTORY_CHECK`] apart, [`STALLED_CHECKS`] checks without
+/// progress end `follow` with [`ProjectorError::Stalled`]; `run` then reads again from the
+/// applied sequence.
+struct Stall {
+    /// The last sequence delivered.
+    delivered: u64,
+    /// ... as of the previous check.
+    at_check: u64,
+    checks: u32,
+}
+
+impl From<u64> for Stall {
+    fn from(delivered: u64) -> Stall {
+        Stall {
+            delivered,
+            at_check: delivered,
+            checks: 0,
+        }
+    }
+}
+
+impl Stall {
+    fn delivered(&mut self, chunk: &Chunk) {
+        let last = chunk.iter().flatten().map(|m| m.sequence).max();
+        self.delivered = self.delivered.max(last.unwrap_or(0));
+    }
+
+    /// Given the stream's last sequence now.
+    fn check(&mut self, last: u64) -> Result<(), ProjectorError> {
+        if self.delivered < last && self.delivered == self.at_check {
+            self.checks += 1;
+        } else {
+            self.checks = 0;
+        }
+        self.at_check = self.delivered;
+        if self.checks >= STALLED_CHECKS {
+            return Err(ProjectorError::Stalled {
+                delivered: self.delivered,
+                last,
+            });
+        }
+        Ok(())
     }
 }
 

@@ -21,16 +21,17 @@ fn nanos(at: OffsetDateTime) -> i128 {
 }
 
 impl Projector {
-    /// Compares the stream with what the projections were built from. `Ok(())` records the
-    /// stream's creation time for the next settles; a difference is
-    /// [`ProjectorError::LostHistory`] with the reason.
-    pub(crate) async fn check_history(&self, log: &EventLog) -> Result<(), ProjectorError> {
+    /// Compares the stream with what the projections were built from. `Ok` records the
+    /// stream's creation time for the next settles and gives the stream's last sequence (0
+    /// when there is no stream yet); a difference is [`ProjectorError::LostHistory`] with the
+    /// reason.
+    pub(crate) async fn check_history(&self, log: &EventLog) -> Result<u64, ProjectorError> {
         let name = &log.settings().name;
         let mark = self.store.stream_mark()?;
         let applied = self.store.applied_sequence()?;
         let Some(state) = log.stream_state().await? else {
             if applied == 0 && mark.is_none() {
-                return Ok(());
+                return Ok(0);
             }
             return Err(lost(format!(
                 "stream {name} no longer exists, but the projections hold {applied} messages \
@@ -56,7 +57,7 @@ impl Projector {
         }
         let created = i64::try_from(nanos(state.created)).unwrap_or(i64::MIN + 1);
         self.stream_created.store(created, Ordering::Relaxed);
-        Ok(())
+        Ok(state.last_sequence)
     }
 
     /// Records the outcome of a check: the condition the server reports, and the metric.

@@ -28,6 +28,65 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     running.shutdown().await
 }
 
+/// `caseflow cluster N1.conf N2.conf N3.conf`: starts a nats-server for each configuration file,
+/// as child processes that end with caseflow (however it ends), then serves against them until
+/// Ctrl-C or SIGTERM. Each node's process id file goes in `<data_dir>/<file stem>` (where
+/// deploy/cluster's nodes keep their JetStream stores). Starting waits until JetStream has a
+/// meta leader and enough servers to place the streams' replicas.
+pub async fn cluster(config: &Config, nodes: &[std::path::PathBuf]) -> anyhow::Result<()> {
+    if config.nats.url.is_empty() {
+        anyhow::bail!(
+            "nats.url must name the cluster's servers, comma-separated (as in \
+             deploy/cluster/caseflow.toml)"
+        );
+    }
+    let mut servers = Vec::new();
+    for file in nodes {
+        let name = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .with_context(|| format!("{} names no file", file.display()))?;
+        let options = caseflow_log::EmbeddedOptions {
+            binary: config.nats.server_binary.clone(),
+            config_file: Some(file.clone()),
+            ..caseflow_log::EmbeddedOptions::new(config.data_dir.join(&name))
+        };
+        let server =
+            tokio::task::spawn_blocking(move || caseflow_log::EmbeddedNats::start(options))
+                .await?
+                .with_context(|| format!("cannot start nats-server with {}", file.display()))?;
+        servers.push((name, file, server));
+    }
+    eprintln!("waiting for the cluster to elect a JetStream leader...");
+    let running = app::start(config).await?;
+    eprintln!(
+        "caseflow serving gRPC on {} against the cluster at {}",
+        running.grpc_addr, running.nats_url
+    );
+    for (name, file, server) in &servers {
+        eprintln!(
+            "  {name}: {} (pid {}, {})",
+            server.url(),
+            server.pid(),
+            file.display()
+        );
+    }
+    let c = "caseflow --config deploy/cluster/caseflow.toml";
+    eprintln!(
+        "Try, in another terminal at the repository's root (caseflow: cargo run -q -p caseflow --):\n  \
+         {c} simulate    five simulated years of authority 372\n  \
+         {c} report      its monthly report (or: status)\n  \
+         kill -9 <pid of one node>    ingest and queries go on\n  \
+         kill -9 <pid of another>     ingest fails with UNAVAILABLE; queries go on\n  \
+         nats-server -c <its file>    a node back: it catches up and ingest resumes\n\
+         Ctrl-C stops caseflow and the servers it started."
+    );
+    stop_signal().await?;
+    running.shutdown().await?;
+    drop(servers);
+    Ok(())
+}
+
 /// Waits for SIGINT (Ctrl-C) or SIGTERM (what systemd, Docker and Kubernetes send to stop).
 async fn stop_signal() -> anyhow::Result<()> {
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

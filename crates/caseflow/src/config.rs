@@ -37,7 +37,8 @@ pub struct Config {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NatsConfig {
-    /// NATS server URL. Empty: `serve` starts an embedded `nats-server` under `data_dir/nats`.
+    /// NATS server URL; a cluster's servers comma-separated. Empty: `serve` starts an embedded
+    /// `nats-server` under `data_dir/nats`.
     pub url: String,
     /// The `nats-server` executable for the embedded server.
     pub server_binary: PathBuf,

@@ -131,6 +131,13 @@ pub enum Command {
         #[arg(long, default_value_t = 1024)]
         in_flight: usize,
     },
+    /// Start a nats-server for each configuration file (a cluster's nodes, e.g. deploy/cluster),
+    /// then serve against them (nats.url names them) until Ctrl-C; the servers stop with it.
+    Cluster {
+        /// The nodes' nats-server configuration files.
+        #[arg(required = true)]
+        nodes: Vec<PathBuf>,
+    },
     /// Write the sample events as JSON lines (to refresh deploy/sample/events.jsonl).
     #[command(hide = true)]
     Sample { out: PathBuf },
@@ -237,6 +244,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             };
             print!("{out}");
         }
+        Command::Cluster { nodes } => commands::cluster(&config, &nodes).await?,
         Command::Sample { out } => {
             let mut text = sample::sample_events().join("\n");
             text.push('\n');
