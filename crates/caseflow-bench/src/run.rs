@@ -652,6 +652,9 @@ impl Secured {
             metrics: Arc::new(caseflow_server::Metrics::new()),
             auth: Arc::new(auth),
             auditor: caseflow_server::Auditor::new(audit),
+            // The benchmark's own projector runs in the plaintext caseflow; this server only
+            // reads its store.
+            condition: watch::channel(None).1,
         };
         let listener = tokio::net::TcpListener::bind(config.grpc.listen).await?;
         let url = format!("https://127.0.0.1:{}", listener.local_addr()?.port());
