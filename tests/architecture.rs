@@ -146,6 +146,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "caseflow-log",
             "caseflow-projector",
             "caseflow-proto",
+            "caseflow-server",
             "caseflow-sim",
             "caseflow-store",
             "clap",
