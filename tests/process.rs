@@ -261,21 +261,38 @@ async fn serve_killed_during_ingest_resumes_to_a_clean_rebuild() {
 /// and settles them, while it rolls the day (each start is on a later day, so each start
 /// re-derives every subject), and under query load. Every acknowledged event ends up applied
 /// exactly once: the projections equal a clean rebuild's, byte for byte.
+///
+/// A longer soak: `CASEFLOW_SOAK=N` multiplies the kills by N and takes its seed from the
+/// clock (printed), e.g. `CASEFLOW_SOAK=10 cargo nextest run -p caseflow-tests -E
+/// 'test(/random_points/)' --no-capture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_killed_at_random_points_under_load_resumes_to_a_clean_rebuild() {
     use rand::{Rng, SeedableRng};
-    const KILLS: usize = 20;
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(903);
+    let soak: usize = std::env::var("CASEFLOW_SOAK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let kills = 20 * soak.max(1);
+    let seed = if soak == 0 {
+        903
+    } else {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    println!("reliability: {kills} kills, seed {seed}");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let nats = TestNats::start();
     let install = Install::new(&nats.url());
     let lines = sample();
-    let mut chunks = lines.chunks(lines.len().div_ceil(KILLS)).peekable();
+    let mut chunks = lines.chunks(lines.len().div_ceil(kills)).peekable();
     let day = |n: usize| {
         (time::macros::date!(2018 - 06 - 05) + time::Duration::days(n as i64)).to_string()
     };
     let answered = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut acknowledged = 0;
-    for kill in 0..KILLS {
+    for kill in 0..kills {
         install.set_today(&day(kill));
         let served = install.serve().await;
         // Query load: scorecards as fast as one client asks, until the kill.
@@ -318,7 +335,7 @@ async fn serve_killed_at_random_points_under_load_resumes_to_a_clean_rebuild() {
     let target = log.last_sequence().await.unwrap();
     assert_eq!(target, acknowledged);
     assert_eq!(target, lines.len() as u64);
-    let last_day = day(KILLS);
+    let last_day = day(kills);
     install.set_today(&last_day);
     let started = std::time::Instant::now();
     let served = install.serve().await;
@@ -341,10 +358,10 @@ async fn serve_killed_at_random_points_under_load_resumes_to_a_clean_rebuild() {
     assert_eq!(store.applied_sequence().unwrap(), target);
     assert!(
         store.dump().unwrap() == clean.dump().unwrap(),
-        "the projections after {KILLS} SIGKILLs differ from a clean rebuild's"
+        "the projections after {kills} SIGKILLs (seed {seed}) differ from a clean rebuild's"
     );
     println!(
-        "reliability: caseflow serve SIGKILLed {KILLS} times; {target} messages acknowledged, \
+        "reliability: caseflow serve SIGKILLed {kills} times; {target} messages acknowledged, \
          0 lost, 0 applied twice (projections byte-identical to a clean rebuild's); {} \
          scorecards answered under the kills; caught up {:.1} s after the last start",
         answered.load(std::sync::atomic::Ordering::Relaxed),
