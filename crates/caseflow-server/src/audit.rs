@@ -143,6 +143,25 @@ impl Auditor {
             })
     }
 
+    /// Lets the call go on if the caller may use `role` about `about.la` (or, when it names
+    /// no authority, holds `role` at all); otherwise records the refusal and hands it back.
+    pub async fn admit(
+        &self,
+        caller: &Caller,
+        role: Role,
+        method: &str,
+        about: &Subject,
+    ) -> Result<(), ServiceError> {
+        let allowed = match about.la {
+            Some(la) => caller.require(role, la),
+            None => caller.require_role(role),
+        };
+        match allowed {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.refused(caller, method, about, e).await),
+        }
+    }
+
     /// Records a refused call, best effort, and hands the refusal back.
     pub async fn refused(
         &self,

@@ -130,16 +130,9 @@ impl Operations for OperationsService {
             ..Default::default()
         };
         let auditor = &self.0.auditor;
-        let allowed = match la {
-            Some(la) => caller.require(Role::Operations, la),
-            None => caller.require_role(Role::Operations),
-        };
-        if let Err(e) = allowed {
-            return Err(auditor
-                .refused(&caller, LIST_REJECTIONS, &about, e)
-                .await
-                .into());
-        }
+        auditor
+            .admit(&caller, Role::Operations, LIST_REJECTIONS, &about)
+            .await?;
         let limit = limit(r.limit);
         let principal = caller.principal.clone();
         let records = crate::blocking(&self.0, move |state| {
@@ -198,12 +191,9 @@ impl Operations for OperationsService {
             ..Default::default()
         };
         let auditor = &self.0.auditor;
-        if let Err(e) = caller.require(Role::Operations, la) {
-            return Err(auditor
-                .refused(&caller, LIST_DATA_QUALITY_ISSUES, &about, e)
-                .await
-                .into());
-        }
+        auditor
+            .admit(&caller, Role::Operations, LIST_DATA_QUALITY_ISSUES, &about)
+            .await?;
         let answer =
             crate::blocking(&self.0, move |state| OperationsService(state).issues(r)).await?;
         auditor

@@ -229,12 +229,9 @@ impl Records for RecordsService {
             ..Default::default()
         };
         let auditor = &self.0.auditor;
-        if let Err(e) = caller.require(Role::Records, la) {
-            return Err(auditor
-                .refused(&caller, LIST_MEMBERS, &about, e)
-                .await
-                .into());
-        }
+        auditor
+            .admit(&caller, Role::Records, LIST_MEMBERS, &about)
+            .await?;
         let indicator = parse_indicator(&r.indicator)?;
         if indicator == Indicator::Rate {
             return Err(ServiceError::InvalidArgument(
@@ -267,12 +264,9 @@ impl Records for RecordsService {
             ..Default::default()
         };
         let auditor = &self.0.auditor;
-        if let Err(e) = caller.require(Role::Records, la) {
-            return Err(auditor
-                .refused(&caller, GET_CHILD_TIMELINE, &about, e)
-                .await
-                .into());
-        }
+        auditor
+            .admit(&caller, Role::Records, GET_CHILD_TIMELINE, &about)
+            .await?;
         match crate::blocking(&self.0, move |state| RecordsService(state).timeline(r)).await {
             Ok(timeline) => {
                 auditor
