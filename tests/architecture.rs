@@ -124,6 +124,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "clap",
             "indicatif",
             "jsonwebtoken",
+            "libc",
             "rand",
             "rcgen",
             "serde",

@@ -23,7 +23,8 @@ use caseflow_domain::indicators::{CaseloadPart, Context};
 use caseflow_domain::settings::Settings;
 use caseflow_log::LogMessage;
 use caseflow_store::{
-    Conflict, EncodedLog, ProjectionBatch, ProjectionStore, StoreError, StoredEvent, StreamMark,
+    Condition, Conflict, EncodedLog, ProjectionBatch, ProjectionStore, StoreError, StoredEvent,
+    StreamMark,
 };
 use rustc_hash::FxHashMap;
 use tracing::{info, instrument, warn};
@@ -83,8 +84,9 @@ pub struct Projector {
     pub(crate) metrics: ProjectorMetrics,
     /// The creation time (Unix nanoseconds) of the stream being read; `i64::MIN` until known.
     pub(crate) stream_created: Arc<AtomicI64>,
-    /// Why the figures are not current (the stream lost their history), if they are not.
-    pub(crate) condition: Arc<tokio::sync::watch::Sender<Option<String>>>,
+    /// What stands between the projections and the stream (lost history, a store that cannot
+    /// be written), if anything.
+    pub(crate) condition: Arc<tokio::sync::watch::Sender<Condition>>,
 }
 
 /// One subject re-derived while settling: its states before and after, its log when it
@@ -113,13 +115,13 @@ impl Projector {
             read: Arc::default(),
             metrics: ProjectorMetrics::default(),
             stream_created: Arc::new(AtomicI64::new(i64::MIN)),
-            condition: Arc::new(tokio::sync::watch::Sender::new(None)),
+            condition: Arc::new(tokio::sync::watch::Sender::new(Condition::default())),
         }
     }
 
-    /// Why the figures are not current, when they are not (the stream no longer holds the
-    /// history they were built from); `None` while all is well.
-    pub fn condition(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+    /// What stands between the projections and the stream: the stream no longer holds the
+    /// history they were built from, or they cannot be written. All `None` while all is well.
+    pub fn condition(&self) -> tokio::sync::watch::Receiver<Condition> {
         self.condition.subscribe()
     }
 
