@@ -11,6 +11,7 @@ pub mod embedded;
 mod refusals;
 mod security;
 
+use std::collections::HashSet;
 use std::future::IntoFuture;
 use std::path::PathBuf;
 use std::pin::pin;
@@ -613,6 +614,53 @@ impl EventLog {
                 detail: e.to_string(),
             })
             .and_then(|m| async move { to_log_message(m) }))
+    }
+
+    /// The `Nats-Msg-Id` of every message now in the stream under `filter` (e.g. one
+    /// authority's `caseflow.events.372.>`): the event ids caseflow and its importers publish
+    /// with. Reads headers only. Empty when there is no stream yet.
+    pub async fn message_ids(&self, filter: &str) -> Result<HashSet<String>, LogError> {
+        let mut ids = HashSet::new();
+        let refused = self.refusals.watch_prefix("$JS.API.");
+        let stream = match unless_refused(refused, self.js.get_stream(&self.settings.name))
+            .await
+            .map_err(|subject| self.refused(subject))?
+        {
+            Ok(stream) => stream,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    context::GetStreamErrorKind::JetStream(j)
+                        if j.error_code() == async_nats::jetstream::ErrorCode::STREAM_NOT_FOUND
+                ) =>
+            {
+                return Ok(ids);
+            }
+            Err(e) => return Err(self.read_err(&e)),
+        };
+        let refused = self.refusals.watch_prefix("$JS.API.CONSUMER.");
+        let create = stream.create_consumer(consumer::pull::OrderedConfig {
+            filter_subject: filter.to_owned(),
+            deliver_policy: consumer::DeliverPolicy::All,
+            headers_only: true,
+            ..Default::default()
+        });
+        let consumer = unless_refused(refused, create)
+            .await
+            .map_err(|subject| self.refused(subject))?
+            .map_err(|e| self.read_err(&e))?;
+        if consumer.cached_info().num_pending == 0 {
+            return Ok(ids);
+        }
+        let mut messages = consumer.messages().await.map_err(|e| self.read_err(&e))?;
+        while let Some(m) = messages.next().await {
+            let m = to_log_message(m.map_err(|e| self.read_err(&e))?)?;
+            ids.extend(m.message_id);
+            if m.pending == 0 {
+                break;
+            }
+        }
+        Ok(ids)
     }
 
     /// When the stream was created and the sequences it holds; `None` when it does not exist.

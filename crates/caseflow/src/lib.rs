@@ -9,6 +9,7 @@ pub mod config;
 pub mod devauth;
 pub mod report;
 pub mod sample;
+pub mod ssda903;
 
 use std::path::PathBuf;
 
@@ -34,6 +35,21 @@ pub enum Command {
     /// Validate a JSON-lines file of events and append the valid ones to the log.
     Publish {
         file: PathBuf,
+        /// Appends awaiting acknowledgement at once.
+        #[arg(long, default_value_t = 256)]
+        in_flight: usize,
+    },
+    /// Append the events an authority's SSDA903 returns imply (CSV tables: a folder per year,
+    /// or files). Importing the same files again appends nothing; exit code 2 when any row
+    /// was refused.
+    #[command(name = "import-903")]
+    Import903 {
+        /// The authority the returns are of (three-digit DfE code).
+        #[arg(long)]
+        la: String,
+        /// Folders (one return each) or CSV files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
         /// Appends awaiting acknowledgement at once.
         #[arg(long, default_value_t = 256)]
         in_flight: usize,
@@ -150,6 +166,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Serve => commands::serve(&config).await?,
         Command::Publish { file, in_flight } => {
             if !commands::publish(&config, &file, in_flight).await? {
+                return Ok(2);
+            }
+        }
+        Command::Import903 {
+            la,
+            paths,
+            in_flight,
+        } => {
+            if !ssda903::import_903(&config, &la, &paths, in_flight).await? {
                 return Ok(2);
             }
         }
