@@ -16,4 +16,5 @@ mod report;
 mod scorecard;
 mod security;
 mod spine;
+mod ssda903;
 mod store;

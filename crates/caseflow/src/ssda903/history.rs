@@ -623,9 +623,12 @@ mod tests {
         "REASON_PLACE_CHANGE",
     ];
 
+    /// A table as a test writes it: its columns and its rows' cells.
+    type Cells<'a> = (Table, &'a [&'a str], &'a [&'a [&'a str]]);
+
     /// A return read from `tables`: each table's rows as cells in `columns` order; line
     /// numbers from 2 as in a file with a header line.
-    fn ret(name: &str, tables: &[(Table, &[&str], &[&[&str]])]) -> Return {
+    fn ret(name: &str, tables: &[Cells]) -> Return {
         let mut read = Return {
             source: name.into(),
             tables: BTreeMap::new(),

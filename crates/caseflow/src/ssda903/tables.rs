@@ -299,10 +299,21 @@ pub fn read_table(file: &Path, text: &[u8]) -> Result<(Table, Vec<Row>), ReadErr
             column,
         });
     }
+    // Line numbers from the record's first byte (the reader's own count is one short after
+    // a header ended with CRLF).
+    let newlines: Vec<usize> = newlines_in(text);
+    let line_at = |byte: u64| {
+        // The reader may place a record at the line end before it.
+        let mut byte = usize::try_from(byte).unwrap_or(usize::MAX);
+        while matches!(text.get(byte), Some(b'\r' | b'\n')) {
+            byte += 1;
+        }
+        newlines.partition_point(|&n| n < byte) as u64 + 1
+    };
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(csv_err)?;
-        let line = record.position().map_or(0, csv::Position::line);
+        let line = record.position().map_or(0, |p| line_at(p.byte()));
         let values = columns
             .iter()
             .zip(record.iter())
@@ -321,6 +332,15 @@ pub fn read_table(file: &Path, text: &[u8]) -> Result<(Table, Vec<Row>), ReadErr
         });
     }
     Ok((table, rows))
+}
+
+/// The offsets of every `\n` in `text`.
+fn newlines_in(text: &[u8]) -> Vec<usize> {
+    text.iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// A date as the DfE publishes it (`dd/mm/yyyy`) or ISO (`yyyy-mm-dd`); a time of day after a
@@ -379,6 +399,14 @@ mod tests {
             read_table(Path::new("e.csv"), missing),
             Err(ReadError::MissingColumn { column: "LS", .. })
         ));
+        let crlf = b"CHILD,SEX,DOB\r\nC1,1,03/02/2010\r\nC2,1,03/02/2010\r\nC3,1,03/02/2010\r\n";
+        let lines: Vec<u64> = read_table(Path::new("h.csv"), crlf)
+            .unwrap()
+            .1
+            .iter()
+            .map(|r| r.origin.line)
+            .collect();
+        assert_eq!(lines, vec![2, 3, 4]);
         assert!(matches!(
             read_table(Path::new("n.csv"), b"A,B\n1,2\n"),
             Err(ReadError::Unrecognised { .. })

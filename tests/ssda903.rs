@@ -1,0 +1,168 @@
+//! `caseflow import-903` against a real nats-server and a running caseflow: two years' returns
+//! written as the DfE publishes them, imported one after the other, the same files again, and
+//! the figures the history implies.
+
+use std::path::Path;
+
+use caseflow::ssda903::{self, Table};
+use caseflow_domain::La;
+use caseflow_tests::*;
+
+const EPISODES: &str =
+    "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN";
+
+fn write(dir: &Path, name: &str, lines: &[&str]) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join(name), lines.join("\r\n") + "\r\n").unwrap();
+}
+
+/// Two returns of authority 372:
+/// - 2016/17: C1 admitted 1 June 2016 (still looked after at 31 March); C2 admitted 15 January
+///   2017 and home on 20 February (E4A); a review of C1; C3 registered, not looked after.
+/// - 2017/18: C1's episode again, now closed by a placement move on 10 September 2017 that
+///   ends with a return to family on 5 January 2018 (E13); C3 admitted 1 February 2018; C4's
+///   admission names a legal status that does not exist (ZZ); a review of C1.
+fn returns(root: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let first = root.join("2016-17");
+    write(
+        &first,
+        "header.csv",
+        &[
+            "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB",
+            "C1,1,01/05/2008,WBRI,,,",
+            "C2,2,10/01/2012,WBRI,,,",
+            "C3,1,01/03/2001,WBRI,,,",
+        ],
+    );
+    write(
+        &first,
+        "episodes.csv",
+        &[
+            EPISODES,
+            "C1,01/06/2016,S,C2,N1,U4,PR1,,,,AB1 2CD,AB3 4EF,",
+            "C2,15/01/2017,S,V2,N2,U6,PR1,20/02/2017,E4A,,AB1 2CD,AB3 4EF,",
+        ],
+    );
+    write(
+        &first,
+        "reviews.csv",
+        &[
+            "CHILD,DOB,REVIEW,REVIEW_CODE",
+            "C1,01/05/2008,10/08/2016,PN1",
+        ],
+    );
+    let second = root.join("2017-18");
+    write(
+        &second,
+        "header.csv",
+        &[
+            "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB",
+            "C1,1,01/05/2008,WBRI,,,",
+            "C3,1,01/03/2001,WBRI,,,",
+            "C4,2,01/01/2015,WBRI,,,",
+        ],
+    );
+    write(
+        &second,
+        "episodes.csv",
+        &[
+            EPISODES,
+            "C1,01/06/2016,S,C2,N1,U4,PR1,10/09/2017,X1,,,,",
+            "C1,10/09/2017,P,C2,N1,U6,PR4,05/01/2018,E13,CARPL,,,",
+            "C3,01/02/2018,S,C1,N1,K2,PR4,,,,,,",
+            "C4,01/03/2018,S,ZZ,N1,U4,PR1,,,,,,",
+        ],
+    );
+    write(
+        &second,
+        "reviews.csv",
+        &[
+            "CHILD,DOB,REVIEW,REVIEW_CODE",
+            "C1,01/05/2008,01/12/2017,PN1",
+        ],
+    );
+    (first, second)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_returns_imported_in_turn_give_one_history_and_its_figures() {
+    let nats = TestNats::start();
+    let cf = TestCaseflow::start(&nats).await;
+    let root = tempfile::tempdir().unwrap();
+    let (first, second) = returns(root.path());
+    let la = La::parse("372").unwrap();
+    let bar = indicatif::ProgressBar::hidden();
+
+    // 2016/17: three registrations, C1's admission, C2's admission and discharge, a review.
+    let report = ssda903::import(cf.log(), la, std::slice::from_ref(&first), 64, &bar)
+        .await
+        .unwrap();
+    assert_eq!((report.appended, report.duplicates), (7, 0));
+    assert!(report.refused.is_empty() && report.failed.is_empty());
+    assert_eq!(report.rows[&Table::Episodes], 2);
+    // The same files again: nothing new.
+    let again = ssda903::import(cf.log(), la, std::slice::from_ref(&first), 64, &bar)
+        .await
+        .unwrap();
+    assert_eq!((again.appended, again.duplicates), (0, 7));
+    // 2017/18: C4's registration; C1's placement move and discharge (its admission is held);
+    // C3's admission; the review. C1's and C3's registrations are held. C4's admission refused.
+    let next = ssda903::import(cf.log(), la, std::slice::from_ref(&second), 64, &bar)
+        .await
+        .unwrap();
+    assert_eq!((next.appended, next.duplicates), (5, 3));
+    assert_eq!(next.refused.len(), 1);
+    let refused = &next.refused[0];
+    assert_eq!(refused.origin.file, second.join("episodes.csv"));
+    assert_eq!(refused.origin.line, 5);
+    assert_eq!(refused.reason, "unknown_code");
+    assert!(refused.message.contains("ZZ"), "{}", refused.message);
+    let summary = ssda903::summary(&next);
+    assert!(
+        summary
+            .contains("events appended: 5; already held (duplicates absorbed): 3; rows refused: 1"),
+        "{summary}"
+    );
+    assert!(summary.contains("refused unknown_code: 1"), "{summary}");
+    assert!(
+        summary.contains("episodes.csv:5 (Episodes): refused (unknown_code)"),
+        "{summary}"
+    );
+    // Both years at once, after both: nothing new.
+    let both = ssda903::import(cf.log(), la, &[first, second], 64, &bar)
+        .await
+        .unwrap();
+    assert_eq!((both.appended, both.duplicates), (0, 12));
+
+    cf.caught_up().await;
+    // Children looked after at each month end, June 2016 to March 2018: C1 from June 2016 to
+    // December 2017; C2 in January 2017 only; C3 from February 2018.
+    let mut looked_after = vec![1; 7]; // June to December 2016
+    looked_after.extend([2, 1]); // January, February 2017
+    looked_after.extend(vec![1; 10]); // March to December 2017
+    looked_after.extend([0, 1, 1]); // January to March 2018
+    assert_eq!(
+        cf.series("372", "6.1", "2016-06", "2018-03").await,
+        looked_after
+    );
+    // Admissions: C1 (June 2016), C2 (January 2017), C3 (February 2018); discharges: C2
+    // (February 2017), C1 (January 2018).
+    let admissions = cf.series("372", "6.3", "2016-06", "2018-03").await;
+    let months_with = |series: &[i64]| -> Vec<usize> {
+        series
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(i, _)| i)
+            .collect()
+    };
+    assert_eq!(months_with(&admissions), vec![0, 7, 20]);
+    assert_eq!(admissions.iter().sum::<i64>(), 3);
+    let ceased = cf.series("372", "6.4", "2016-06", "2018-03").await;
+    assert_eq!(months_with(&ceased), vec![8, 19]);
+    assert_eq!(ceased.iter().sum::<i64>(), 2);
+    // C1's placements: the move is there, from the 903 episode.
+    let timeline = cf.timeline("372", "C1").await;
+    assert!(format!("{timeline:?}").contains("U6"), "{timeline:?}");
+    cf.stop().await;
+}
