@@ -166,3 +166,112 @@ async fn two_returns_imported_in_turn_give_one_history_and_its_figures() {
     assert!(format!("{timeline:?}").contains("U6"), "{timeline:?}");
     cf.stop().await;
 }
+
+/// The indicators a 903 history carries whole: looked-after numbers, admissions and
+/// discharges and their reasons, reviews, placements, adoption timeliness.
+const CARRIED_BY_903: &[&str] = &[
+    "6.1", "6.3", "6.4", "6.5", "6.6", "6.7", "6.8", "8.1", "8.2", "8.3", "8.4", "8.5", "9.1",
+    "9.2", "10.1", "10.2", "10.3", "10.4", "10.5",
+];
+
+/// A simulated authority's two years exported to 903 year by year, and the files imported into
+/// an empty caseflow: every indicator a 903 history carries is the same, month by month
+/// (numerator, denominator, value, RAG), as the original's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authority_exported_year_by_year_and_imported_again_has_the_same_figures() {
+    use caseflow::ssda903::export;
+    use caseflow_domain::FinancialYear;
+    let sim = caseflow::commands::last_years(caseflow_sim::SimConfig::like_seed(5, "372"), 2);
+    let authority = caseflow_sim::simulate_authority(&sim, "372");
+    let la = La::parse("372").unwrap();
+    let nats = TestNats::start();
+    let original = TestCaseflow::start(&nats).await;
+    let lines = authority
+        .events
+        .iter()
+        .filter(|e| e.valid)
+        .map(|e| e.json.clone())
+        .collect();
+    publish(original.log(), lines).await;
+    original.caught_up().await;
+
+    // Every year from the first admission's to the last month's.
+    let children = ssda903::children(original.log(), la).await.unwrap();
+    let first = children
+        .iter()
+        .flat_map(|(_, t)| t.periods.iter().map(|p| p.start))
+        .min()
+        .unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let mut folders = Vec::new();
+    for year in FinancialYear::of(first).0..=FinancialYear::of(sim.end).0 {
+        let folder = root
+            .path()
+            .join(FinancialYear(year).to_string().replace('/', "-"));
+        ssda903::write_tables(&folder, &export::tables(FinancialYear(year), &children)).unwrap();
+        folders.push(folder);
+    }
+
+    let nats = TestNats::start();
+    let copy = TestCaseflow::start(&nats).await;
+    let bar = indicatif::ProgressBar::hidden();
+    let report = ssda903::import(copy.log(), la, &folders, 64, &bar)
+        .await
+        .unwrap();
+    assert!(report.refused.is_empty(), "{}", ssda903::summary(&report));
+    assert!(report.appended > 0);
+    copy.caught_up().await;
+
+    let (from, to) = ("2016-06", "2018-05");
+    let series = |cf: &TestCaseflow, indicator: &'static str| {
+        let mut figures = cf.figures();
+        async move {
+            figures
+                .get_series(caseflow_proto::v2::GetSeriesRequest {
+                    la: "372".to_owned(),
+                    indicator: indicator.to_owned(),
+                    from_month: from.to_owned(),
+                    to_month: to.to_owned(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .months
+        }
+    };
+    let mut differ = Vec::new();
+    for indicator in CARRIED_BY_903 {
+        let (was, is) = (
+            series(&original, indicator).await,
+            series(&copy, indicator).await,
+        );
+        assert_eq!(was.len(), 24);
+        assert!(
+            was.iter()
+                .any(|m| m.denominator.unwrap_or(0) != 0 || m.numerator != 0),
+            "{indicator} is empty"
+        );
+        if was != is {
+            let months: Vec<String> = was
+                .iter()
+                .zip(&is)
+                .filter(|(a, b)| a != b)
+                .map(|(a, b)| {
+                    format!(
+                        "{}: {}/{:?} -> {}/{:?}",
+                        a.month, a.numerator, a.denominator, b.numerator, b.denominator
+                    )
+                })
+                .collect();
+            differ.push(format!("{indicator}: {}", months.join(", ")));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "after the 903 round trip:\n{}",
+        differ.join("\n")
+    );
+    original.stop().await;
+    copy.stop().await;
+}

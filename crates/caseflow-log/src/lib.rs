@@ -620,7 +620,22 @@ impl EventLog {
     /// authority's `caseflow.events.372.>`): the event ids caseflow and its importers publish
     /// with. Reads headers only. Empty when there is no stream yet.
     pub async fn message_ids(&self, filter: &str) -> Result<HashSet<String>, LogError> {
-        let mut ids = HashSet::new();
+        let messages = self.messages_under(filter, true).await?;
+        Ok(messages.into_iter().filter_map(|m| m.message_id).collect())
+    }
+
+    /// Every message now in the stream under `filter` (e.g. one authority's children,
+    /// `caseflow.events.372.child.>`), in stream order. Empty when there is no stream yet.
+    pub async fn read_under(&self, filter: &str) -> Result<Vec<LogMessage>, LogError> {
+        self.messages_under(filter, false).await
+    }
+
+    async fn messages_under(
+        &self,
+        filter: &str,
+        headers_only: bool,
+    ) -> Result<Vec<LogMessage>, LogError> {
+        let mut out = Vec::new();
         let refused = self.refusals.watch_prefix("$JS.API.");
         let stream = match unless_refused(refused, self.js.get_stream(&self.settings.name))
             .await
@@ -634,7 +649,7 @@ impl EventLog {
                         if j.error_code() == async_nats::jetstream::ErrorCode::STREAM_NOT_FOUND
                 ) =>
             {
-                return Ok(ids);
+                return Ok(out);
             }
             Err(e) => return Err(self.read_err(&e)),
         };
@@ -642,7 +657,7 @@ impl EventLog {
         let create = stream.create_consumer(consumer::pull::OrderedConfig {
             filter_subject: filter.to_owned(),
             deliver_policy: consumer::DeliverPolicy::All,
-            headers_only: true,
+            headers_only,
             ..Default::default()
         });
         let consumer = unless_refused(refused, create)
@@ -650,17 +665,18 @@ impl EventLog {
             .map_err(|subject| self.refused(subject))?
             .map_err(|e| self.read_err(&e))?;
         if consumer.cached_info().num_pending == 0 {
-            return Ok(ids);
+            return Ok(out);
         }
         let mut messages = consumer.messages().await.map_err(|e| self.read_err(&e))?;
         while let Some(m) = messages.next().await {
             let m = to_log_message(m.map_err(|e| self.read_err(&e))?)?;
-            ids.extend(m.message_id);
-            if m.pending == 0 {
+            let last = m.pending == 0;
+            out.push(m);
+            if last {
                 break;
             }
         }
-        Ok(ids)
+        Ok(out)
     }
 
     /// When the stream was created and the sequences it holds; `None` when it does not exist.

@@ -54,6 +54,20 @@ pub enum Command {
         #[arg(long, default_value_t = 256)]
         in_flight: usize,
     },
+    /// Write an authority's SSDA903 tables for one year (CSV, the DfE's columns) from the
+    /// events the stream holds.
+    #[command(name = "export-903")]
+    Export903 {
+        /// The authority (three-digit DfE code).
+        #[arg(long)]
+        la: String,
+        /// The collection year, e.g. 2017/18 (1 April 2017 to 31 March 2018).
+        #[arg(long)]
+        year: String,
+        /// The folder to write the tables to.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Wipe the projections and replay the whole stream.
     Rebuild,
     /// Show the projector's progress, from a running server.
@@ -177,6 +191,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             if !ssda903::import_903(&config, &la, &paths, in_flight).await? {
                 return Ok(2);
             }
+        }
+        Command::Export903 { la, year, out } => {
+            ssda903::export_903(&config, &la, &year, &out).await?
         }
         Command::Rebuild => commands::rebuild(&config).await?,
         Command::Status => {

@@ -245,16 +245,17 @@ fn header(b: &mut Builder, returns: &[(Option<Date>, &Return)]) {
                 None => dob,
             };
             seen.insert(child.to_owned(), details);
+            let mut registered = json!({ "dateOfBirth": dob.to_string() });
+            if !sex.is_empty() {
+                registered["sex"] = json!(sex);
+            }
             b.event(
                 Table::Header,
                 row,
                 child,
                 day,
                 &["registered", &dob.to_string(), &sex],
-                (
-                    "childRegistered",
-                    json!({ "dateOfBirth": dob.to_string(), "sex": sex }),
-                ),
+                ("childRegistered", registered),
             );
         }
     }

@@ -1,10 +1,13 @@
 //! The SSDA903 return (the children-looked-after return every English authority sends the DfE
-//! each year) as a way in: `caseflow import-903` reads a return's CSV tables and appends the
-//! events they imply. What is read, and what is left out, is in `docs/ssda903.md`.
+//! each year) as a way in and out: `caseflow import-903` reads a return's CSV tables and
+//! appends the events they imply; `caseflow export-903` writes a year's tables from what the
+//! stream holds. What is read, and what is left out, is in `docs/ssda903.md`.
 //!
 //! - `tables.rs`: the CSV tables, told by their columns; dates as the DfE publishes them.
 //! - `history.rs`: rows to events, with ids derived from the authority and the fact.
+//! - `export.rs`: the way out (`caseflow export-903`): children's timelines as a year's tables.
 
+pub mod export;
 mod history;
 mod tables;
 
@@ -12,7 +15,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use caseflow_domain::{La, Timestamp};
+use caseflow_domain::timeline::{ChildTimeline, fold_child};
+use caseflow_domain::{Event, FinancialYear, La, Subject, Timestamp};
 use caseflow_log::{Append, ContentType, EventLog};
 use indicatif::ProgressBar;
 use tracing::instrument;
@@ -211,4 +215,108 @@ pub fn summary(r: &ImportReport) -> String {
         let _ = writeln!(out, "{origin}: append failed: {error}");
     }
     out
+}
+
+/// The authority's children as caseflow holds them: every event in the stream under their
+/// subjects, validated as the projector validates it (first copy of an id kept), folded into
+/// timelines.
+pub async fn children(log: &EventLog, la: La) -> anyhow::Result<Vec<(String, ChildTimeline)>> {
+    let filter = format!("{}.{la}.child.>", caseflow_domain::event::SUBJECT_PREFIX);
+    let messages = log
+        .read_under(&filter)
+        .await
+        .context("cannot read the authority's events")?;
+    let mut by_child: BTreeMap<String, Vec<Event>> = BTreeMap::new();
+    for m in messages {
+        let Some(subject) = Subject::parse(&m.subject) else {
+            continue;
+        };
+        let Ok(event) = caseflow_proto::decode_event(&m.payload, m.content_type.as_deref())
+            .and_then(|draft| draft.validate(&subject, Timestamp::from_offset(m.published)))
+        else {
+            continue;
+        };
+        let events = by_child.entry(subject.id.to_string()).or_default();
+        if !events.iter().any(|e| e.id == event.id) {
+            events.push(event);
+        }
+    }
+    Ok(by_child
+        .into_iter()
+        .map(|(child, events)| {
+            let timeline = fold_child(&events);
+            (child, timeline)
+        })
+        .collect())
+}
+
+/// Writes `tables` as the return's CSV files into `out` (created if need be).
+pub fn write_tables(out: &std::path::Path, tables: &export::Tables) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    for (table, rows) in tables {
+        let path = out.join(export::file_name(*table));
+        let mut writer = csv::Writer::from_path(&path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        writer.write_record(export::columns(*table))?;
+        for row in rows {
+            writer.write_record(row)?;
+        }
+        writer.flush()?;
+    }
+    Ok(())
+}
+
+/// `caseflow export-903 --la LA --year 2017/18 --out DIR`.
+pub async fn export_903(
+    config: &Config,
+    la: &str,
+    year: &str,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let la = La::parse(la).with_context(|| format!("--la {la:?} is not a three-digit code"))?;
+    let year = parse_year(year)?;
+    let log = EventLog::connect(
+        &config.nats_url(),
+        &config.nats_security(),
+        config.stream_settings(),
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "cannot reach NATS at {} (start `caseflow serve`, or set nats.url)",
+            config.nats_url()
+        )
+    })?;
+    let children = children(&log, la).await?;
+    let tables = export::tables(year, &children);
+    write_tables(out, &tables)?;
+    for (table, rows) in &tables {
+        println!("{:<15}{:>9} rows", table.name(), rows.len());
+    }
+    println!("written to {}", out.display());
+    Ok(())
+}
+
+/// `2017/18`, `2017-18` or `2017`: the financial year from 1 April 2017.
+pub fn parse_year(text: &str) -> anyhow::Result<FinancialYear> {
+    let bad = || anyhow::anyhow!("--year {text:?} is not a financial year such as 2017/18");
+    let (first, second) = match text.split_once(['/', '-']) {
+        Some((a, b)) => (a, Some(b)),
+        None => (text, None),
+    };
+    let first: i32 = first.parse().map_err(|_| bad())?;
+    if !(1950..=9998).contains(&first) {
+        return Err(bad());
+    }
+    if let Some(second) = second {
+        let second: i32 = second.parse().map_err(|_| bad())?;
+        let matches = match second {
+            0..=99 => second == (first + 1) % 100,
+            _ => second == first + 1,
+        };
+        if !matches {
+            return Err(bad());
+        }
+    }
+    Ok(FinancialYear(first))
 }
