@@ -275,3 +275,145 @@ async fn an_authority_exported_year_by_year_and_imported_again_has_the_same_figu
     original.stop().await;
     copy.stop().await;
 }
+
+/// The validator's rules an export cannot satisfy, because their inputs are fields no event
+/// carries (docs/ssda903.md lists them with the same reasons).
+const RULES_OUT_OF_SCOPE: &[(&str, &str)] = &[
+    ("103", "ETHNIC"),
+    ("442", "UPN"),
+    ("165", "MOTHER"),
+    ("393", "MOTHER"),
+    ("607", "MOTHER"),
+    ("169", "PL_LA"),
+    ("1015", "PL_LA"),
+    ("179", "PL_LOCATION"),
+    ("392a", "PL_DISTANCE"),
+    ("392b", "HOME_POST, PL_POST"),
+    (
+        "436",
+        "a new placement with the same codes is told apart by PL_POST and URN",
+    ),
+    ("186", "SDQ_SCORE"),
+    ("197B", "SDQ_REASON"),
+    ("191", "IMMUNISATIONS, SUBSTANCE_MISUSE"),
+    ("543", "CONVICTED"),
+    ("545", "HEALTH_CHECK (the under-fives' development check)"),
+    ("151", "FOSTER_CARE, NB_ADOPTR, SEX_ADOPTR, LS_ADOPTR"),
+    ("601", "FOSTER_CARE, NB_ADOPTR, SEX_ADOPTR, LS_ADOPTR"),
+    ("630", "PrevPerm (previous permanence)"),
+    ("SW03STG1", "SW_REASON"),
+    ("SW13STG1", "SW_REASON"),
+    (
+        "SW02STG1",
+        "SW_ID in the national form: caseflow holds the case system's worker ids",
+    ),
+    (
+        "EPI",
+        "a warning for care leavers with no episode in the year, whom OC3 rightly holds",
+    ),
+];
+
+/// Rules whose inputs caseflow holds, failed by the simulated case system's own recording
+/// (caseflow exports what was recorded): the simulator does not yet keep to these parts of
+/// DfE practice. Each is a simulator change to make, not a licence for the export.
+const SIMULATOR_GAPS: &[(&str, &str)] = &[
+    (
+        "167",
+        "reviews recorded without participation (optional in the contract)",
+    ),
+    (
+        "504",
+        "periods started before the simulation have no category of need",
+    ),
+    ("187", "an OC2 child also in OC3 or AD1"),
+    ("217t", "a P2 placement beyond 27 October 2023"),
+    ("358", "a J legal status under the age of 10"),
+    ("361", "police protection (L1) beyond 72 hours"),
+    ("378", "V2 while placed with parents"),
+    ("380", "a period starting in a temporary placement"),
+    ("383", "a temporary placement not followed by the usual one"),
+    (
+        "408",
+        "placed for adoption (A5/A6) without a placement order",
+    ),
+    ("516", "E45/E46 from a placement other than fostering"),
+    (
+        "553",
+        "a placement order without a decision to place for adoption",
+    ),
+    (
+        "554",
+        "a decision to place for adoption after the placement order",
+    ),
+    ("557", "left care, not adopted, decision not ended"),
+    ("SW12STG2", "no allocation covering the start of the year"),
+];
+
+/// A simulated authority's 2023/24 return, exported, passes every rule of the DfE community's
+/// validator (`csc-validator-be-903`, installed by `./dev` from deploy/tools-requirements.txt)
+/// but those whose inputs no event carries and those the simulated recording fails (listed
+/// above): 271 rules run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exported_year_passes_the_903_validator() {
+    use caseflow::ssda903::export;
+    let mut sim = caseflow_sim::SimConfig::like_seed(9, "372");
+    sim.start = time::macros::date!(2021 - 04 - 01);
+    sim.end = time::macros::date!(2024 - 03 - 31);
+    let authority = caseflow_sim::simulate_authority(&sim, "372");
+    let nats = TestNats::start();
+    let cf = TestCaseflow::start(&nats).await;
+    let lines = authority
+        .events
+        .iter()
+        .filter(|e| e.valid)
+        .map(|e| e.json.clone())
+        .collect();
+    publish(cf.log(), lines).await;
+    let children = ssda903::children(cf.log(), La::parse("372").unwrap())
+        .await
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let tables = export::tables(caseflow_domain::FinancialYear(2023), &children);
+    assert!(tables[&Table::Episodes].len() > 100);
+    ssda903::write_tables(out.path(), &tables).unwrap();
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = root.join(".tools/venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: ./dev --list installs the tools (deploy/tools-requirements.txt)",
+        python.display()
+    );
+    let ran = std::process::Command::new(python)
+        .arg(root.join("deploy/tools/validate_903.py"))
+        .arg(out.path())
+        .args(["2024", "lac2023_24"])
+        .output()
+        .unwrap();
+    assert!(
+        ran.status.success(),
+        "the validator failed: {}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let found: serde_json::Value = serde_json::from_slice(&ran.stdout).unwrap();
+    assert!(found["ran"].as_u64().unwrap() > 100, "{found}");
+    assert_eq!(
+        found["failed"],
+        serde_json::json!([]),
+        "rules that could not run"
+    );
+    let out_of_scope: Vec<&str> = RULES_OUT_OF_SCOPE
+        .iter()
+        .chain(SIMULATOR_GAPS)
+        .map(|(rule, _)| *rule)
+        .collect();
+    let errors: Vec<(String, u64)> = found["errors"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(rule, _)| !out_of_scope.contains(&rule.as_str()))
+        .map(|(rule, rows)| (rule.clone(), rows.as_u64().unwrap()))
+        .collect();
+    assert!(errors.is_empty(), "rules failed on the export: {errors:?}");
+    cf.stop().await;
+}

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use caseflow_domain::timeline::{ChildTimeline, EntryStatus, PeriodOfCare};
+use caseflow_domain::timeline::{ChildTimeline, EntryStatus, PeriodOfCare, PlacementSpell};
 use caseflow_domain::{FinancialYear, Payload};
 use time::{Date, Month};
 
@@ -62,7 +62,7 @@ pub fn columns(table: Table) -> &'static [&'static str] {
             "DATE_PLACED_CEASED",
             "REASON_PLACED_CEASED",
         ],
-        Table::SwEpisodes => &["CHILD", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"],
+        Table::SwEpisodes => &["CHILD", "DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"],
         Table::Uasc => &["CHILD", "SEX", "DOB", "DUC"],
         Table::Missing => &["CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"],
         Table::PrevPerm => &["CHILD", "DOB", "PREV_PERM", "LA_PERM", "DATE_PERM"],
@@ -92,14 +92,22 @@ struct Episode<'p> {
     continues: bool,
 }
 
-/// The episodes of a period: a new one wherever the legal status or the placement changes.
+/// The episodes of a period: a new one wherever the legal status changes (to another status)
+/// or a placement starts.
 fn episodes(period: &PeriodOfCare) -> Vec<Episode<'_>> {
+    let within = |d: Date| d > period.start && period.end.is_none_or(|end| d < end);
     let mut starts: Vec<Date> = period
         .legal_statuses
         .iter()
         .map(|s| s.on)
-        .chain(period.placements.iter().map(|p| p.start))
-        .filter(|d| *d >= period.start && period.end.is_none_or(|end| *d < end))
+        .filter(|d| within(*d) && legal_changed(period, *d))
+        .chain(
+            period
+                .placements
+                .iter()
+                .map(|p| p.start)
+                .filter(|d| within(*d)),
+        )
         .collect();
     starts.push(period.start);
     starts.sort();
@@ -117,33 +125,56 @@ fn episodes(period: &PeriodOfCare) -> Vec<Episode<'_>> {
     out
 }
 
-/// What an episode starts (`RNE`), and the reason for a placement change.
-fn rne(e: &Episode) -> (&'static str, String) {
+/// Whether the legal status on `day` differs from the day before's.
+fn legal_changed(period: &PeriodOfCare, day: Date) -> bool {
+    let before = day.previous_day().and_then(|d| period.legal_status_on(d));
+    before != period.legal_status_on(day)
+}
+
+/// The placement spell that starts on `day`, if one does.
+fn placement_starting(period: &PeriodOfCare, day: Date) -> Option<&PlacementSpell> {
+    period.placements.iter().rev().find(|p| p.start == day)
+}
+
+/// Whether the placement in force on `day` is temporary (T0-T4).
+fn temporary_on(period: &PeriodOfCare, day: Date) -> bool {
+    period
+        .placement_on(day)
+        .is_some_and(|p| p.placement.kind.is_temporary())
+}
+
+/// What an episode starts (`RNE`).
+fn rne(e: &Episode) -> &'static str {
     if e.start == e.period.start {
-        return ("S", String::new());
+        return "S";
     }
-    let legal = e.period.legal_statuses.iter().any(|s| s.on == e.start);
-    let placement = e
-        .period
-        .placements
-        .iter()
-        .rev()
-        .find(|p| p.start == e.start);
-    match (legal, placement) {
-        (true, None) => ("L", String::new()),
-        (legal, Some(p)) => {
-            let reason = p.reason.map(|r| r.code().to_owned()).unwrap_or_default();
-            let code = match (legal, p.same_carer) {
-                (false, false) => "P",
-                (false, true) => "T",
-                (true, false) => "U",
-                (true, true) => "B",
-            };
-            (code, reason)
-        }
-        // A boundary is a status or placement change.
-        (false, None) => ("L", String::new()),
+    let legal = legal_changed(e.period, e.start);
+    match (legal, placement_starting(e.period, e.start)) {
+        (_, None) => "L",
+        (false, Some(p)) if p.same_carer => "T",
+        (false, Some(_)) => "P",
+        (true, Some(p)) if p.same_carer => "B",
+        (true, Some(_)) => "U",
     }
+}
+
+/// `REASON_PLACE_CHANGE` of an episode: why its placement ended, when the next episode of the
+/// period starts with another placement; none around temporary placements (T0-T4), as the
+/// DfE guide has it.
+fn reason_place_change(e: &Episode) -> String {
+    let Some(next) = e.end.filter(|_| e.continues) else {
+        return String::new();
+    };
+    let Some(spell) = placement_starting(e.period, next) else {
+        return String::new();
+    };
+    if temporary_on(e.period, e.start) || spell.placement.kind.is_temporary() {
+        return String::new();
+    }
+    spell
+        .reason
+        .map(|r| r.code().to_owned())
+        .unwrap_or_default()
 }
 
 /// The year's tables for `children` (id and timeline), as the DfE would have them at the
@@ -173,7 +204,7 @@ pub fn tables(year: FinancialYear, children: &[(String, ChildTimeline)]) -> Tabl
                 if !open_in_year {
                     continue;
                 }
-                let (rne, reason) = rne(&e);
+                let (rne, reason) = (rne(&e), reason_place_change(&e));
                 let placement = period.placement_on(e.start);
                 let (dec, rec) = match e.end.filter(|end| *end <= last) {
                     None => (String::new(), String::new()),
@@ -214,7 +245,8 @@ pub fn tables(year: FinancialYear, children: &[(String, ChildTimeline)]) -> Tabl
                 ]);
             }
         }
-        if episode_rows.is_empty() && !has_care_leaver_contact(timeline, &in_year) {
+        let care_leaver = care_leaver_birthday(timeline, first, last);
+        if episode_rows.is_empty() && care_leaver.is_none() {
             continue;
         }
         let sex = match timeline.sex.map(|s| s.code()) {
@@ -268,35 +300,49 @@ pub fn tables(year: FinancialYear, children: &[(String, ChildTimeline)]) -> Tabl
                 String::new(),
                 String::new(),
             ];
-            row.push(flag(health));
-            row.push(String::new());
-            row.push(flag(teeth));
+            // HEALTH_CHECK is the under-fives' development check, which no event carries.
+            row.extend([String::new(), String::new(), flag(teeth), flag(health)]);
             row.resize(columns(Table::Oc2).len(), String::new());
             push(Table::Oc2, row);
         }
-        // OC3: the latest contact recorded in the year.
-        let contact = applied()
-            .filter(|(on, _)| in_year(*on))
-            .filter_map(|(_, p)| match p {
-                Payload::CareLeaverContactRecorded {
-                    in_touch,
-                    activity,
-                    accommodation,
-                } => Some((in_touch.code(), activity.code(), accommodation.code())),
-                _ => None,
-            })
-            .next_back();
-        if let Some((in_touch, activity, accommodation)) = contact {
-            push(
-                Table::Oc3,
-                vec![
-                    child.clone(),
-                    dob.clone(),
-                    in_touch.to_owned(),
-                    activity.to_owned(),
-                    accommodation.to_owned(),
-                ],
-            );
+        // OC3: care leavers whose 17th to 21st birthday is in the year, not looked after on
+        // it, who were looked after for 13 weeks or more after their 14th birthday, some of it
+        // after their 16th: their latest contact from three months before the birthday to one
+        // month after it.
+        if let Some(birthday) = care_leaver {
+            let window = (add_months(birthday, -3), add_months(birthday, 1).min(last));
+            let contact = applied()
+                .filter(|(on, _)| window.0 <= *on && *on <= window.1)
+                .filter_map(|(_, p)| match p {
+                    Payload::CareLeaverContactRecorded {
+                        in_touch,
+                        activity,
+                        accommodation,
+                    } => Some((in_touch.code(), activity.code(), accommodation.code())),
+                    _ => None,
+                })
+                .next_back();
+            if let Some((in_touch, activity, accommodation)) = contact {
+                // Died, or returned home for six months or more: nothing more is asked (0).
+                let asked = !matches!(in_touch, "DIED" | "RHOM");
+                let or_blank = |code: &str| {
+                    if asked {
+                        code.to_owned()
+                    } else {
+                        "0".to_owned()
+                    }
+                };
+                push(
+                    Table::Oc3,
+                    vec![
+                        child.clone(),
+                        dob.clone(),
+                        in_touch.to_owned(),
+                        or_blank(activity),
+                        or_blank(accommodation),
+                    ],
+                );
+            }
         }
         if !looked_after_in_year {
             continue;
@@ -369,6 +415,7 @@ pub fn tables(year: FinancialYear, children: &[(String, ChildTimeline)]) -> Tabl
                 Table::SwEpisodes,
                 vec![
                     child.clone(),
+                    dob.clone(),
                     worker.clone(),
                     dfe_date(*from),
                     date(until),
@@ -380,8 +427,40 @@ pub fn tables(year: FinancialYear, children: &[(String, ChildTimeline)]) -> Tabl
     out
 }
 
-fn has_care_leaver_contact(timeline: &ChildTimeline, in_year: &impl Fn(Date) -> bool) -> bool {
-    timeline.care_leaver_contacts.iter().any(|c| in_year(c.on))
+/// `day` moved by `months` (the last day of a shorter month).
+fn add_months(day: Date, months: i32) -> Date {
+    caseflow_domain::calendar::add_months(day, months)
+}
+
+/// The 17th to 21st birthday in the year `first..=last` of a child who is a care leaver on it
+/// in the DfE's sense for OC3: not looked after on the birthday, looked after for at least 13
+/// weeks (91 days) after the 14th birthday, some of it after the 16th.
+fn care_leaver_birthday(timeline: &ChildTimeline, first: Date, last: Date) -> Option<Date> {
+    let dob = timeline.date_of_birth?;
+    let birthday = |age: i32| {
+        dob.replace_year(dob.year() + age)
+            .ok()
+            .or_else(|| Date::from_calendar_date(dob.year() + age, Month::February, 28).ok())
+    };
+    let day = (17..=21)
+        .filter_map(birthday)
+        .find(|d| first <= *d && *d <= last)?;
+    let (fourteen, sixteen) = (birthday(14)?, birthday(16)?);
+    let mut after_fourteen = 0;
+    let mut after_sixteen = false;
+    for period in timeline.counted_periods() {
+        // Looked after on the birthday, or leaving care on it.
+        if period.start <= day && period.end.is_none_or(|end| end >= day) {
+            return None;
+        }
+        let end = period.end.unwrap_or(day).min(day);
+        let from = period.start.max(fourteen);
+        if end > from {
+            after_fourteen += (end - from).whole_days();
+        }
+        after_sixteen |= end > sixteen;
+    }
+    (after_fourteen >= 91 && after_sixteen).then_some(day)
 }
 
 /// The file each table is written to.

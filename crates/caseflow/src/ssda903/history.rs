@@ -326,19 +326,27 @@ fn episodes(b: &mut Builder, returns: &[(Option<Date>, &Return)]) {
         {
             b.history.periods_started_earlier += 1;
         }
+        let mut ending_reason = None;
         for episode in &episodes {
-            episode_events(b, &child, episode);
+            episode_events(b, &child, episode, ending_reason);
+            // Why this episode's placement ended: the reason for the next one's change.
+            ending_reason = episode
+                .row
+                .get("REASON_PLACE_CHANGE")
+                .filter(|_| episode.row.get("REC") == Some("X1"));
         }
     }
 }
 
-fn episode_events(b: &mut Builder, child: &str, e: &Episode) {
+/// `reason`: the previous episode's `REASON_PLACE_CHANGE` (why its placement ended), which is
+/// the reason for a placement change this episode starts.
+fn episode_events(b: &mut Builder, child: &str, e: &Episode, reason: Option<&str>) {
     let t = Table::Episodes;
     let row = e.row;
     let legal = || json!({ "legalStatus": row.get("LS").unwrap_or_default() });
     let moved = |same_carer: bool| {
         let mut change = json!({ "placement": placement(row) });
-        if let Some(reason) = row.get("REASON_PLACE_CHANGE") {
+        if let Some(reason) = reason {
             change["reason"] = json!(reason);
         }
         if same_carer {
@@ -436,8 +444,9 @@ fn reviews(b: &mut Builder, ret: &Return) {
     }
 }
 
-/// OC2's `HEALTH_CHECK` and `TEETH_CHECK` (1: done in the year): a health assessment (review)
-/// and a dental check, dated the year's 31 March, as OC2 holds no date of its own.
+/// OC2's `HEALTH_ASSESSMENT` and `TEETH_CHECK` (1: up to date in the year): a health
+/// assessment (review) and a dental check, dated the year's 31 March, as OC2 holds no date of
+/// its own. (`HEALTH_CHECK`, the under-fives' development check, no event carries.)
 fn oc2(b: &mut Builder, ret: &Return, end: Option<Date>) {
     let t = Table::Oc2;
     for row in ret.rows(t) {
@@ -445,7 +454,7 @@ fn oc2(b: &mut Builder, ret: &Return, end: Option<Date>) {
             continue;
         };
         let done = |c| row.get(c) == Some("1");
-        if !done("HEALTH_CHECK") && !done("TEETH_CHECK") {
+        if !done("HEALTH_ASSESSMENT") && !done("TEETH_CHECK") {
             continue;
         }
         let Some(end) = end else {
@@ -458,7 +467,7 @@ fn oc2(b: &mut Builder, ret: &Return, end: Option<Date>) {
             );
             continue;
         };
-        if done("HEALTH_CHECK") {
+        if done("HEALTH_ASSESSMENT") {
             b.event(
                 t,
                 row,
@@ -703,7 +712,7 @@ mod tests {
                         "PR1",
                         "10/09/2017",
                         "X1",
-                        "",
+                        "CARPL",
                     ],
                     &[
                         "C1",
@@ -715,7 +724,7 @@ mod tests {
                         "PR4",
                         "05/01/2018",
                         "E13",
-                        "CARPL",
+                        "",
                     ],
                 ],
             )],
@@ -811,7 +820,7 @@ mod tests {
                 "PR1",
                 "01/07/2017",
                 "X1",
-                "",
+                "CHILD",
             ],
             &[
                 "C1",
@@ -823,7 +832,7 @@ mod tests {
                 "PR4",
                 "01/08/2017",
                 "X1",
-                "CHILD",
+                "",
             ],
             &["C1", "01/08/2017", "B", "E1", "N2", "A5", "PR1", "", "", ""],
         ];
@@ -976,7 +985,7 @@ mod tests {
                     ),
                     (
                         Table::Oc2,
-                        &["CHILD", "HEALTH_CHECK", "TEETH_CHECK"],
+                        &["CHILD", "HEALTH_ASSESSMENT", "TEETH_CHECK"],
                         &[&["C1", "1", "0"]],
                     ),
                     (

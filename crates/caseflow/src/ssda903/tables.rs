@@ -71,7 +71,7 @@ impl Table {
                 "REASON_PLACE_CHANGE",
             ],
             Table::Reviews => &["CHILD", "REVIEW", "REVIEW_CODE"],
-            Table::Oc2 => &["CHILD", "HEALTH_CHECK", "TEETH_CHECK"],
+            Table::Oc2 => &["CHILD", "HEALTH_ASSESSMENT", "TEETH_CHECK"],
             Table::Oc3 => &["CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"],
             Table::Ad1 => &["CHILD", "DATE_INT", "DATE_MATCH"],
             Table::PlacedAdoption => &[
@@ -94,7 +94,7 @@ impl Table {
             Table::Episodes
         } else if has("REVIEW") {
             Table::Reviews
-        } else if has("HEALTH_CHECK") {
+        } else if has("HEALTH_ASSESSMENT") || has("HEALTH_CHECK") {
             Table::Oc2
         } else if has("IN_TOUCH") {
             Table::Oc3
