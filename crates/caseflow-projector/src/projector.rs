@@ -101,6 +101,8 @@ struct Rederived {
     /// Its log, encoded (on the deriving thread), when it changed.
     log: Option<EncodedLog>,
     stored: u64,
+    /// The payload kind of each event stored.
+    recorded: Vec<&'static str>,
     duplicates: u64,
     /// Of the duplicates, those whose content differs from the copy kept.
     conflicts: u64,
@@ -257,6 +259,9 @@ impl Projector {
                 report.conflicts += r.conflicts as usize;
                 batch.new_events += r.stored;
                 batch.duplicates += r.duplicates;
+                for kind in &r.recorded {
+                    *batch.recorded.entry((subject.la, kind)).or_default() += 1;
+                }
                 if let Some(log) = r.log {
                     batch.logs.push((subject.clone(), log));
                 }
@@ -395,6 +400,7 @@ impl Projector {
             _ => CaseloadPart::default(),
         };
         let (mut stored, mut duplicates) = (0, 0);
+        let mut recorded = Vec::new();
         let mut conflicts = 0;
         let changed = !incoming.is_empty();
         if changed {
@@ -437,11 +443,13 @@ impl Projector {
             if log.events.is_empty() && new.iter().all(|&n| n) {
                 // A subject's first events (every subject, in a rebuild): taken as they are.
                 stored = incoming.len() as u64;
+                recorded.extend(incoming.iter().map(|e| e.event.payload.name()));
                 log.events = incoming;
             } else {
                 log.events.reserve(incoming.len());
                 for (e, new) in incoming.into_iter().zip(new) {
                     if new {
+                        recorded.push(e.event.payload.name());
                         log.events.push(e);
                         stored += 1;
                     } else {
@@ -457,6 +465,7 @@ impl Projector {
             new,
             log: if changed { Some(log.encode()?) } else { None },
             stored,
+            recorded,
             duplicates,
             conflicts,
         })

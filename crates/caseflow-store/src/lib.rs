@@ -18,6 +18,7 @@
 //!   their case (`None`: not allocated), in one value
 //! - `W` + la + month + worker: a worker's record at the month end
 //! - `R` + stream sequence: a rejection record
+//! - `K` + la: the authority's events stored, counted by payload kind (what it records at all)
 
 mod keys;
 mod records;
@@ -26,7 +27,7 @@ mod tests;
 
 /// The version of the store's layout and record encodings. Projections written with another
 /// version are rebuilt from the event log (it is part of the projector's fingerprint).
-pub const FORMAT_VERSION: u32 = 9;
+pub const FORMAT_VERSION: u32 = 10;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,8 @@ pub struct ProjectionBatch {
     pub logs: Vec<(Subject, EncodedLog)>,
     /// Events newly stored by this batch (for the counts).
     pub new_events: u64,
+    /// Of those, how many of each payload kind (its contract name) in each authority.
+    pub recorded: BTreeMap<(La, &'static str), i64>,
     /// Subjects re-derived, with the day they were derived as of.
     pub derived: Vec<(Subject, time::Date)>,
     pub cell_deltas: BTreeMap<(La, Cell), i64>,
@@ -183,6 +186,9 @@ pub trait ProjectionStore: Send + Sync + 'static {
     }
     /// The day the subject's part in the summed tables was derived as of (`None`: it has none).
     fn derived_on(&self, subject: &Subject) -> Result<Option<time::Date>, StoreError>;
+    /// The authority's events stored, by payload kind (contract name): which kinds of fact it
+    /// records at all.
+    fn recorded(&self, la: La) -> Result<BTreeMap<String, u64>, StoreError>;
     /// Every subject with derived state, optionally of one authority.
     fn subjects(&self, la: Option<La>) -> Result<Vec<Subject>, StoreError>;
     /// Children looked after at the end of `month`, counted by the worker holding their case
@@ -475,6 +481,14 @@ impl ProjectionStore for SledStore {
             .collect()
     }
 
+    fn recorded(&self, la: La) -> Result<BTreeMap<String, u64>, StoreError> {
+        let kinds: Counters<String> = self.get(&keys::recorded(la))?.unwrap_or_default();
+        Ok(kinds
+            .into_iter()
+            .map(|(kind, n)| (kind, u64::try_from(n).unwrap_or(0)))
+            .collect())
+    }
+
     fn authority_cells(&self, la: La) -> Result<Vec<(Cell, i64)>, StoreError> {
         self.tree()?
             .scan_prefix(keys::cell_prefix(la))
@@ -598,6 +612,12 @@ impl ProjectionStore for SledStore {
                 Some(state) => b.insert(key, encode(&state)?),
                 None => b.remove(key),
             }
+        }
+        let recorded: Vec<_> = batch.recorded.iter().collect();
+        for run in recorded.chunk_by(|a, b| a.0.0 == b.0.0) {
+            let ((la, _), _) = run[0];
+            let deltas = run.iter().map(|((_, kind), n)| ((*kind).to_owned(), **n));
+            add_to_counters(&tree, &mut b, keys::recorded(*la), deltas)?;
         }
         for r in &batch.rejections {
             b.insert(keys::rejection(r.sequence), encode(r)?);

@@ -87,6 +87,11 @@ fn rendered() -> String {
         ((may(), Measure::Breakdown(Category::Sex(Sex::Female))), 301),
     ];
     line(&mut out, "cell row", &row);
+    let recorded: Counters<String> = vec![
+        ("periodOfCareStarted".to_owned(), 412),
+        ("visitMade".to_owned(), 9_870),
+    ];
+    line(&mut out, "recorded kinds", &recorded);
     let cases: Counters<Option<Id>> = vec![(None, 3), (Some(Id::parse("W007").unwrap()), 14)];
     line(&mut out, "month-end cases", &cases);
     line(&mut out, "worker's record", &worker());
@@ -166,6 +171,7 @@ fn rendered() -> String {
         ),
         ("key rejection", keys::rejection(12)),
         ("key staged", keys::staged(3)),
+        ("key recorded", keys::recorded(la())),
     ] {
         writeln!(out, "{name}: {}", hex(&key)).unwrap();
     }
