@@ -124,13 +124,7 @@ pub async fn publish_lines(
         if line.trim().is_empty() {
             continue;
         }
-        let checked = caseflow_proto::decode_event(line.as_bytes(), Some("application/json"))
-            .and_then(|draft| {
-                let subject = draft.subject()?;
-                let event = draft.validate(&subject, now)?;
-                Ok((subject, event))
-            });
-        match checked {
+        match validate_line(&line, now) {
             Ok((subject, event)) => {
                 appends.push(Append {
                     subject: subject.to_string(),
@@ -157,6 +151,19 @@ pub async fn publish_lines(
         }
     }
     report
+}
+
+/// One JSON event as the projector will read it: its subject and the validated event, or the
+/// rejection. `now`: the time the log will stamp on an event without `recordedAt`.
+pub(crate) fn validate_line(
+    line: &str,
+    now: Timestamp,
+) -> Result<(caseflow_domain::Subject, caseflow_domain::Event), caseflow_domain::Rejection> {
+    caseflow_proto::decode_event(line.as_bytes(), Some("application/json")).and_then(|draft| {
+        let subject = draft.subject()?;
+        let event = draft.validate(&subject, now)?;
+        Ok((subject, event))
+    })
 }
 
 fn print_publish_report(source: &str, r: &PublishReport) {
