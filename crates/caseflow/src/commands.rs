@@ -24,6 +24,9 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         "caseflow serving gRPC on {} (NATS {}); Ctrl-C to stop",
         running.grpc_addr, running.nats_url
     );
+    if let Some(why) = &running.rebuilding {
+        eprintln!("caseflow: {why}: rebuilding the projections from the event log");
+    }
     stop_signal().await?;
     running.shutdown().await
 }

@@ -58,10 +58,18 @@ pub enum Command {
         #[arg(long, default_value = ".")]
         out: PathBuf,
     },
-    /// Render the monthly performance report from a running server.
+    /// Render the monthly performance report from a running server, or compare authorities.
     Report {
-        #[arg(long, default_value = "372")]
+        /// The authority (any in the install).
+        #[arg(long, default_value = "372", conflicts_with = "compare")]
         la: String,
+        /// Lay several authorities side by side instead, e.g. `--compare 372,373,374`: the
+        /// whole scorecard, or with `--indicator` one indicator's 13 months.
+        #[arg(long, value_delimiter = ',')]
+        compare: Vec<String>,
+        /// With `--compare`: the one indicator compared, e.g. 6.2.
+        #[arg(long, requires = "compare")]
+        indicator: Option<String>,
         /// YYYY-MM; default: the last complete month.
         #[arg(long)]
         month: Option<String>,
@@ -232,7 +240,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let sim = commands::last_years(sim, years);
             commands::simulate(&config, &sim, out.as_deref(), in_flight).await?
         }
-        Command::Report { la, month, format } => {
+        Command::Report {
+            compare,
+            indicator,
+            month,
+            format,
+            ..
+        } if !compare.is_empty() => {
+            let server = client::Server::connect(&cli.connection, &config).await?;
+            let c =
+                report::fetch_comparison(&server, &compare, month.as_deref(), indicator.as_deref())
+                    .await?;
+            let colour = format == report::Format::Table
+                && std::io::IsTerminal::is_terminal(&std::io::stdout());
+            print!("{}", report::render_comparison(&c, format, colour));
+        }
+        Command::Report {
+            la, month, format, ..
+        } => {
             let server = client::Server::connect(&cli.connection, &config).await?;
             let data = report::fetch(&server, &la, month.as_deref()).await?;
             let out = match format {

@@ -27,7 +27,7 @@ pub(crate) fn escape(s: &str) -> String {
     out
 }
 
-const CSS: &str = r#"
+pub(crate) const CSS: &str = r#"
 :root{--ink:#1b1f24;--muted:#5b6470;--rule:#c9ced6;--head:#1d3557;--band:#e8eef6;
 --red:#c62828;--amber:#f0a500;--green:#2e7d32}
 *{box-sizing:border-box}
@@ -52,6 +52,7 @@ font-size:12.5px;letter-spacing:.04em;padding:5px 6px}
 .scorecard td.title{min-width:200px}
 .scorecard td.pol{text-align:center}
 .scorecard td.title .group{color:var(--muted);white-space:nowrap}
+.scorecard td.title .unavailable{display:block;color:#b00020;font-size:10px}
 .scorecard td.note{color:var(--muted);font-size:10px;white-space:nowrap;line-height:1.25}
 .scorecard td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 .scorecard td.current{font-weight:700;background:#f6f8fb}
@@ -213,6 +214,12 @@ fn table_row(data: &ReportData, row: &Row, shown: &[Month], years: &[FinancialYe
         r.push_str(&format!(
             " <span class=\"group\">({})</span>",
             escape(group)
+        ));
+    }
+    if let Some(why) = &i.unavailable {
+        r.push_str(&format!(
+            "<span class=\"unavailable\">No figure: {}</span>",
+            escape(why)
         ));
     }
     r.push_str("</td>");

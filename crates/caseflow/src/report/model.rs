@@ -55,6 +55,8 @@ pub struct IndicatorInfo {
     pub polarity: Polarity,
     pub basis: Basis,
     pub unit: Unit,
+    /// Why the authority has no figure for the indicator (6.2 without a population), if so.
+    pub unavailable: Option<String>,
 }
 
 /// The direction of travel from the previous month, and what it means for the indicator.
@@ -267,6 +269,7 @@ pub(crate) mod fixtures {
             polarity,
             basis: Basis::InMonth,
             unit,
+            unavailable: None,
         }
     }
 
