@@ -54,9 +54,15 @@ pub enum Command {
         /// The simulator's seed.
         #[arg(long, default_value_t = 2018)]
         seed: u64,
-        /// Where report.html and scorecard.csv are written.
+        /// Where report.html and scorecard.csv (compare.html and compare.csv with several
+        /// authorities) are written.
         #[arg(long, default_value = ".")]
         out: PathBuf,
+        /// How many authorities: 1 is authority 372, like the seed report's; more are the
+        /// simulator's authorities 201, 202, ... (each with its own population), whose
+        /// scorecards are shown side by side.
+        #[arg(long, default_value_t = 1)]
+        authorities: usize,
     },
     /// Render the monthly performance report from a running server, or compare authorities.
     Report {
@@ -216,12 +222,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             years,
             seed,
             out,
+            authorities,
         } => {
             let options = commands::DemoOptions {
                 years,
                 seed,
                 exit,
                 out_dir: out,
+                authorities,
             };
             commands::demo(&config, &options).await?
         }
