@@ -341,16 +341,20 @@ mod tests {
     /// Defaults like the shipped configuration's: 372's population for two years, two team
     /// groups, targets for 6.2 in two years and 6.7, a benchmark for 6.2 and 6.8.
     fn install(sections: &[(&str, AuthorityOverrides)]) -> SettingsByAuthority {
-        let mut indicators = Settings::default();
-        indicators.population_under_18 =
-            BTreeMap::from([("2017/18".into(), 56_580), ("2018/19".into(), 56_600)]);
-        indicators.team_groups = BTreeMap::from([
-            (
-                "LAC 1-3".into(),
-                vec!["LAC1".into(), "LAC2".into(), "LAC3".into()],
-            ),
-            ("LAC 4-5".into(), vec!["LAC4".into(), "LAC5".into()]),
-        ]);
+        let indicators = Settings {
+            population_under_18: BTreeMap::from([
+                ("2017/18".into(), 56_580),
+                ("2018/19".into(), 56_600),
+            ]),
+            team_groups: BTreeMap::from([
+                (
+                    "LAC 1-3".into(),
+                    vec!["LAC1".into(), "LAC2".into(), "LAC3".into()],
+                ),
+                ("LAC 4-5".into(), vec!["LAC4".into(), "LAC5".into()]),
+            ]),
+            ..Settings::default()
+        };
         let scorecard = ScorecardSettings {
             targets: vec![
                 target("6.2", "2017/18", 99.0),
