@@ -822,6 +822,32 @@ mod tests {
         );
     }
 
+    /// The commented `[authorities."373"]` example at the end of deploy/caseflow.toml is a valid
+    /// section once uncommented.
+    #[test]
+    fn the_documented_authority_section_is_valid() {
+        let shipped = include_str!("../../../deploy/caseflow.toml");
+        let example = &shipped[shipped.find("# [authorities.\"373\"]").unwrap()..];
+        let text: String = example
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| l.starts_with('[') || l.contains(" = "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let config: Config = toml::from_str(&text).unwrap();
+        config.validate().unwrap();
+        let all = config.settings_by_authority();
+        let own = all.of(caseflow_domain::La::parse("373").unwrap());
+        assert_eq!(
+            own.indicators
+                .population(caseflow_domain::FinancialYear(2018)),
+            Some(41_350)
+        );
+        assert_eq!(own.indicators.team_groups.len(), 2);
+        assert_eq!(own.scorecard.targets.len(), 1);
+        assert_eq!(own.scorecard.benchmarks.len(), 1);
+    }
+
     #[test]
     fn the_shipped_simulation_settings_load() {
         let mut config = Config::default();
