@@ -191,13 +191,16 @@ fn rag_letter(rag: Option<Rag>, colour: bool) -> String {
 const TITLE_WIDTH: usize = 46;
 const CELL: usize = 11;
 
-/// A row's title with its team group, cut to the title column.
+/// A row's title cut to the title column, with its team group kept.
 fn title(info: &IndicatorInfo, group: &Option<String>) -> String {
-    let title = match group {
-        Some(g) => format!("{} ({g})", info.title),
-        None => info.title.clone(),
-    };
-    super::show::truncate(&title, TITLE_WIDTH)
+    match group {
+        Some(g) => {
+            let suffix = format!(" ({g})");
+            let room = TITLE_WIDTH.saturating_sub(suffix.chars().count());
+            super::show::truncate(&info.title, room) + &suffix
+        }
+        None => super::show::truncate(&info.title, TITLE_WIDTH),
+    }
 }
 
 /// Why some authorities have no figure, one line each.
