@@ -163,6 +163,28 @@ async fn each_authority_is_judged_by_its_own_population_and_targets() {
          [authorities.\"376\"]"
     );
     assert_eq!(unavailable("374").await, "");
+
+    // The regional picture of 6.2: 372 amber at 6.0, 373 green at 10.0, 374 without a figure;
+    // pooled over those with one, (6 + 2) / (10,000 + 2,000) x 10,000 = 6.67.
+    let server = caseflow::client::Server::plain(&format!("http://{}", cf.running.grpc_addr))
+        .await
+        .unwrap();
+    let las = ["372", "373", "374"].map(String::from);
+    let c = caseflow::report::fetch_comparison(&server, &las, Some("2018-05"), Some("6.2"))
+        .await
+        .unwrap();
+    let table = caseflow::report::render_comparison(&c, caseflow::report::Format::Table, false);
+    let line = |start: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no {start:?} in\n{table}"))
+            .to_owned()
+    };
+    assert!(line("372 ").contains("6.0  ") && line("372 ").contains("AMBER"));
+    assert!(line("373 ").contains("10.0  ") && line("373 ").contains("GREEN"));
+    assert!(line("All shown").ends_with("6.7"), "{table}");
+    assert!(table.contains("374 6.2: no figure: no under-18 population is configured"));
     cf.stop().await;
 }
 
