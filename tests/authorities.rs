@@ -265,3 +265,107 @@ async fn changed_derivation_settings_are_announced_at_start() {
     );
     cf.stop().await;
 }
+
+/// Team groups are an authority's own too: the same team is "No LAC team" for an authority
+/// whose groups do not name it and its own group for one whose section does, in the 6.1
+/// team-group breakdown and in 11.5's rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_authority_groups_its_own_teams() {
+    let nats = TestNats::start();
+    let cf = TestCaseflow::start_with(&nats, |c| {
+        let settings: Config = toml::from_str(
+            r#"
+            [indicators.team_groups]
+            "LAC 1-3" = ["LAC1", "LAC2", "LAC3"]
+
+            [authorities."373".team_groups]
+            "Children in care" = ["CIC"]
+            "#,
+        )
+        .unwrap();
+        c.indicators.team_groups = settings.indicators.team_groups;
+        c.authorities = settings.authorities;
+    })
+    .await;
+    // In each authority, one full-time qualified worker in team CIC holds one child looked
+    // after from January 2018.
+    let mut lines = Vec::new();
+    for la in ["372", "373"] {
+        lines.push(
+            serde_json::json!({"eventId": format!("{la}-w"), "la": la, "workerId": "W1",
+                "occurredOn": "2017-01-02", "recordedAt": "2017-01-02T12:00:00Z",
+                "socialWorkerJoined": {"team": "CIC", "fte": 1.0, "qualified": true}})
+            .to_string(),
+        );
+        lines.extend(children(la, 1));
+        lines.push(event(
+            la,
+            "C001",
+            &format!("{la}-alloc"),
+            "2018-01-15",
+            "caseAllocated",
+            serde_json::json!({"workerId": "W1"}),
+        ));
+    }
+    publish(cf.log(), lines).await;
+    cf.caught_up().await;
+
+    let groups = |la: &'static str| {
+        let mut figures = cf.figures();
+        async move {
+            let b = figures
+                .get_breakdown(v2::GetBreakdownRequest {
+                    la: la.into(),
+                    indicator: "6.1".into(),
+                    month: "2018-05".into(),
+                    dimension: v2::Dimension::TeamGroup.into(),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            b.breakdowns[0]
+                .rows
+                .iter()
+                .map(|r| (r.category.clone(), r.count))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(groups("372").await, vec![("No LAC team".to_owned(), 1)]);
+    assert_eq!(
+        groups("373").await,
+        vec![("Children in care".to_owned(), 1)]
+    );
+
+    let caseload_groups = |la: &'static str| {
+        let mut figures = cf.figures();
+        async move {
+            figures
+                .get_scorecard(v2::GetScorecardRequest {
+                    la: la.into(),
+                    month: "2018-05".into(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .rows
+                .into_iter()
+                .filter(|r| r.indicator.as_ref().unwrap().id == "11.5")
+                .map(|r| (r.group, r.current.unwrap().value))
+                .collect::<Vec<_>>()
+        }
+    };
+    // 373: one case over one full-time worker in its group, 1.0.
+    assert_eq!(
+        caseload_groups("373").await,
+        vec![("Children in care".to_owned(), Some(1.0))]
+    );
+    // 372: the defaults' one group, which holds no worker of 372.
+    let others: Vec<String> = caseload_groups("372")
+        .await
+        .into_iter()
+        .map(|(g, _)| g)
+        .collect();
+    assert_eq!(others, vec!["LAC 1-3".to_owned()]);
+    cf.stop().await;
+}

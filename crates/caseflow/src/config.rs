@@ -751,9 +751,19 @@ impl Config {
 mod tests {
     use super::*;
 
+    /// A directory of this test's own under the system's temporary directory, emptied.
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("caseflow-config-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
     fn load(text: &str) -> anyhow::Result<Config> {
-        let dir = tempfile::tempdir()?;
-        let file = dir.path().join("caseflow.toml");
+        static LOADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = LOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let file = scratch(&format!("load-{n}")).join("caseflow.toml");
         std::fs::write(&file, text)?;
         Config::load(Some(&file), |_| None)
     }
@@ -805,8 +815,7 @@ mod tests {
 
     #[test]
     fn an_authorities_file_adds_sections_but_not_twice() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("authorities.toml");
+        let file = scratch("authorities-file").join("authorities.toml");
         std::fs::write(
             &file,
             "[authorities.\"201\".population_under_18]\n\"2018/19\" = 30000\n",

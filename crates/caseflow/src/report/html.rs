@@ -321,6 +321,22 @@ mod tests {
     }
 
     #[test]
+    fn an_indicator_without_a_figure_says_why_under_its_title() {
+        let data = report();
+        let mut rate = row(
+            indicator("6.2", "Rate", Polarity::Low, Unit::RatePer10000),
+            None,
+        );
+        rate.indicator.unavailable = Some("no under-18 population for <373>".into());
+        let months = data.months();
+        let html = table_row(&data, &rate, &months[10..], &data.scorecard.trend_years());
+        assert!(html.contains(
+            "<td class=\"title\">Rate<span class=\"unavailable\">No figure: no under-18 \
+             population for &lt;373&gt;</span></td>"
+        ));
+    }
+
+    #[test]
     fn the_dot_says_in_words_what_it_compares() {
         let rows = report().scorecard.rows;
         let tips: Vec<String> = rows.iter().map(travel_tip).collect();
