@@ -259,6 +259,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let c =
                 report::fetch_comparison(&server, &compare, month.as_deref(), indicator.as_deref())
                     .await?;
+            for card in c.scorecards.iter().filter(|c| !c.has_figures()) {
+                eprintln!("{}", report::no_figures(card));
+            }
             let colour = format == report::Format::Table
                 && std::io::IsTerminal::is_terminal(&std::io::stdout());
             print!("{}", report::render_comparison(&c, format, colour));
@@ -268,6 +271,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         } => {
             let server = client::Server::connect(&cli.connection, &config).await?;
             let data = report::fetch(&server, &la, month.as_deref()).await?;
+            if !data.scorecard.has_figures() {
+                eprintln!("{}", report::no_figures(&data.scorecard));
+            }
             let out = match format {
                 report::Format::Table => report::render_table(
                     &data,

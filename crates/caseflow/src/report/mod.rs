@@ -38,6 +38,16 @@ pub enum Format {
     Json,
 }
 
+/// The warning for a scorecard without a figure: the authority has no events in the install,
+/// or none projected yet (a mistyped code, say).
+pub fn no_figures(card: &Scorecard) -> String {
+    format!(
+        "caseflow: authority {} has no figures for {} or before (no events of it in this \
+         install, or none projected yet): check the code",
+        card.la, card.month
+    )
+}
+
 /// Renders the report. [`Format::Table`] is plain text; [`render_table`] can add colours.
 pub fn render(data: &ReportData, format: Format) -> String {
     match format {
