@@ -366,7 +366,9 @@ impl FiguresService {
                 .collect();
             let mut row = self.row(own, indicator, year, current, previous, trend, today);
             if let Some(info) = row.indicator.as_mut() {
-                info.unavailable = unavailable(&self.0, indicator, la, [month.prev(), month]);
+                // The row's figure is the month's: its year is the one that must have a
+                // population (a month before it in another year only loses the DOT).
+                info.unavailable = unavailable(&self.0, indicator, la, [month]);
             }
             rows.push(row);
         }
