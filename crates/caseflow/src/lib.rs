@@ -84,14 +84,28 @@ pub enum Command {
         /// The simulator's seed.
         #[arg(long, default_value_t = 2018)]
         seed: u64,
-        /// Where report.html and scorecard.csv are written.
+        /// Where report.html and scorecard.csv (compare.html and compare.csv with several
+        /// authorities) are written.
         #[arg(long, default_value = ".")]
         out: PathBuf,
+        /// How many authorities: 1 is authority 372, like the seed report's; more are the
+        /// simulator's authorities 201, 202, ... (each with its own population), whose
+        /// scorecards are shown side by side.
+        #[arg(long, default_value_t = 1)]
+        authorities: usize,
     },
-    /// Render the monthly performance report from a running server.
+    /// Render the monthly performance report from a running server, or compare authorities.
     Report {
-        #[arg(long, default_value = "372")]
+        /// The authority (any in the install).
+        #[arg(long, default_value = "372", conflicts_with = "compare")]
         la: String,
+        /// Lay several authorities side by side instead, e.g. `--compare 372,373,374`: the
+        /// whole scorecard, or with `--indicator` one indicator's 13 months.
+        #[arg(long, value_delimiter = ',')]
+        compare: Vec<String>,
+        /// With `--compare`: the one indicator compared, e.g. 6.2.
+        #[arg(long, requires = "compare")]
+        indicator: Option<String>,
         /// YYYY-MM; default: the last complete month.
         #[arg(long)]
         month: Option<String>,
@@ -250,12 +264,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             years,
             seed,
             out,
+            authorities,
         } => {
             let options = commands::DemoOptions {
                 years,
                 seed,
                 exit,
                 out_dir: out,
+                authorities,
             };
             commands::demo(&config, &options).await?
         }
@@ -274,9 +290,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let sim = commands::last_years(sim, years);
             commands::simulate(&config, &sim, out.as_deref(), in_flight).await?
         }
-        Command::Report { la, month, format } => {
+        Command::Report {
+            compare,
+            indicator,
+            month,
+            format,
+            ..
+        } if !compare.is_empty() => {
+            let server = client::Server::connect(&cli.connection, &config).await?;
+            let c =
+                report::fetch_comparison(&server, &compare, month.as_deref(), indicator.as_deref())
+                    .await?;
+            for card in c.scorecards.iter().filter(|c| !c.has_figures()) {
+                eprintln!("{}", report::no_figures(card));
+            }
+            let colour = format == report::Format::Table
+                && std::io::IsTerminal::is_terminal(&std::io::stdout());
+            print!("{}", report::render_comparison(&c, format, colour));
+        }
+        Command::Report {
+            la, month, format, ..
+        } => {
             let server = client::Server::connect(&cli.connection, &config).await?;
             let data = report::fetch(&server, &la, month.as_deref()).await?;
+            if !data.scorecard.has_figures() {
+                eprintln!("{}", report::no_figures(&data.scorecard));
+            }
             let out = match format {
                 report::Format::Table => report::render_table(
                     &data,

@@ -52,6 +52,9 @@ struct RowJson {
     benchmarks: BenchmarksJson,
     /// The value in each of `months` (the series; for a team group only its two months).
     monthly: Vec<Option<f64>>,
+    /// Why there is no figure (6.2 without a population); left out when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unavailable: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -94,6 +97,7 @@ fn row_json(data: &ReportData, row: &Row) -> RowJson {
         polarity: polarity_name(i.polarity),
         unit: unit_name(i.unit),
         basis: basis_name(i.basis),
+        unavailable: i.unavailable.clone(),
         value: row.current.value,
         numerator: row.current.numerator,
         denominator: row.current.denominator,
