@@ -335,8 +335,8 @@ const RULES_OUT_OF_SCOPE: &[(&str, &str)] = &[
 ];
 
 /// Rules whose inputs caseflow holds, failed by the simulated case system's own recording
-/// (caseflow exports what was recorded): the simulator does not yet keep to these parts of
-/// DfE practice. Each is a simulator change to make, not a licence for the export.
+/// (caseflow exports what was recorded): its deliberate recording gaps, and parts of DfE
+/// practice the simulator does not model yet (each of those a simulator change to make).
 const SIMULATOR_GAPS: &[(&str, &str)] = &[
     (
         "167",
