@@ -340,11 +340,11 @@ const RULES_OUT_OF_SCOPE: &[(&str, &str)] = &[
 const SIMULATOR_GAPS: &[(&str, &str)] = &[
     (
         "167",
-        "reviews recorded without participation (optional in the contract)",
+        "5% of reviews recorded without participation (a deliberate gap)",
     ),
     (
         "504",
-        "periods started before the simulation have no category of need",
+        "3% of periods recorded without a category of need (a deliberate gap)",
     ),
     ("187", "an OC2 child also in OC3 or AD1"),
     ("217t", "a P2 placement beyond 27 October 2023"),
