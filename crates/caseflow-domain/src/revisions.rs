@@ -89,27 +89,29 @@ fn source_of(indicator: Indicator) -> Indicator {
 }
 
 /// The history of `month`'s figure for each of `indicators` (those [`has_revisions`] accepts;
-/// the others are left out), from the events of every subject of one authority (each
-/// subject's kind and its events, any order).
+/// the others are left out) from `from` on, from the events of every subject of one authority
+/// (each subject's kind and its events, any order).
 ///
-/// The first revision is the figure as known at the month's end: derived from the events
-/// recorded up to then, as of its last day. Each later one is the figure after the events
-/// recorded at one moment, derived as of `today`; the last is therefore the figure derived
-/// from every event as of `today`, the current one. A subject's part is re-derived at each
-/// moment one of its own events was recorded after the month's end.
+/// The first revision is the figure as known at `from` (the month's end, [`month_end`], for
+/// the whole history; a moment before it counts as the month's end): derived from the events
+/// recorded up to then, as of its day. Each later one is the figure after the events recorded
+/// at one moment, derived as of `today`; the last is therefore the figure derived from every
+/// event as of `today`, the current one. A subject's part is re-derived at each moment one of
+/// its own events was recorded after `from`.
 pub fn revisions<'a>(
     subjects: impl IntoIterator<Item = (EntityKind, &'a [Event])>,
     month: Month,
     indicators: &[Indicator],
     settings: &Settings,
     today: Date,
+    from: Timestamp,
 ) -> BTreeMap<Indicator, Vec<Revision>> {
     let indicators: Vec<Indicator> = indicators
         .iter()
         .copied()
         .filter(|i| has_revisions(*i))
         .collect();
-    let end = month_end(month);
+    let end = month_end(month).max(from);
     let first_month = month.financial_year().first_month();
     // The cells any of the figures reads: the month's, and the year's so far (YTD averages).
     let kept = |c: &Contribution| {
@@ -117,7 +119,7 @@ pub fn revisions<'a>(
             && c.cell.month <= month
             && matches!(c.cell.measure, Measure::Numerator | Measure::Denominator)
     };
-    let at_end = Context::new(settings.clone(), month.last_day());
+    let at_end = Context::new(settings.clone(), end.day());
     let now = Context::new(settings.clone(), today);
     let derive = |kind: EntityKind, events: &[&Event], ctx: &Context| -> Vec<Contribution> {
         let mut cells = Cells::default();
@@ -257,6 +259,70 @@ pub fn revisions<'a>(
     out
 }
 
+/// Whether `contribution` is read by `indicator`'s figure of `month`: its own cells (6.1's for
+/// 6.2) in the month, or in the financial year up to it for a YTD average.
+fn read_by(indicator: Indicator, month: Month, contribution: &Contribution) -> bool {
+    let cell = &contribution.cell;
+    cell.indicator == source_of(indicator)
+        && matches!(cell.measure, Measure::Numerator | Measure::Denominator)
+        && (cell.month == month
+            || (indicator.basis() == Basis::YtdAverage
+                && cell.month <= month
+                && cell.month >= month.financial_year().first_month()))
+}
+
+/// The records behind figures revised since a moment (a report's publication): for each of
+/// `figures` (indicator and month; those [`has_revisions`] accepts), the later events of every
+/// subject whose part in that figure differs between its earlier events and all of them.
+///
+/// `subjects` gives each subject's kind, the events known then and the events known since;
+/// both sets are derived as of `today`, so only the events make a difference.
+pub fn moved_since<'a>(
+    subjects: impl IntoIterator<Item = (EntityKind, Vec<&'a Event>, Vec<&'a Event>)>,
+    figures: &[(Indicator, Month)],
+    settings: &Settings,
+    today: Date,
+) -> BTreeMap<(Indicator, Month), Vec<&'a Event>> {
+    let figures: Vec<(Indicator, Month)> = figures
+        .iter()
+        .copied()
+        .filter(|(i, _)| has_revisions(*i))
+        .collect();
+    let ctx = Context::new(settings.clone(), today);
+    let derive = |kind: EntityKind, events: &[&Event]| {
+        let mut cells = Cells::default();
+        derive_subject(kind, events.iter().copied(), &ctx, &mut cells);
+        cells.sum()
+    };
+    let mut out: BTreeMap<(Indicator, Month), Vec<&'a Event>> = BTreeMap::new();
+    for (kind, then, since) in subjects {
+        if since.is_empty() || kind == EntityKind::Worker {
+            continue;
+        }
+        let before = derive(kind, &then);
+        let mut all = then;
+        all.extend(since.iter().copied());
+        let after = derive(kind, &all);
+        if before == after {
+            continue;
+        }
+        for &(indicator, month) in &figures {
+            let part = |c: &[Contribution]| -> Vec<Contribution> {
+                c.iter()
+                    .filter(|c| read_by(indicator, month, c))
+                    .copied()
+                    .collect()
+            };
+            if part(&before) != part(&after) {
+                out.entry((indicator, month))
+                    .or_default()
+                    .extend(since.iter().copied());
+            }
+        }
+    }
+    out
+}
+
 /// A subject's part after the events recorded at `at`.
 struct Step {
     at: Timestamp,
@@ -352,6 +418,7 @@ mod tests {
             &[indicator],
             &Settings::default(),
             parse_day("2018-07-15").unwrap(),
+            month_end(month(m)),
         );
         out[&indicator]
             .iter()
@@ -442,6 +509,24 @@ mod tests {
                 "2018-07-01T12:00:00Z 1/None Some(1.0) [r]",
             ]
         );
+        // From 10 June on (a report published then): 0, then 1 by the retraction.
+        let mut by: BTreeMap<crate::Subject, Vec<Event>> = BTreeMap::new();
+        for e in &events {
+            by.entry(e.subject.clone()).or_default().push(e.clone());
+        }
+        let since = revisions(
+            by.iter().map(|(s, evs)| (s.kind, evs.as_slice())),
+            month("2018-05"),
+            &[Indicator::LookedAfter],
+            &Settings::default(),
+            parse_day("2018-07-15").unwrap(),
+            end_of_day(parse_day("2018-06-10").unwrap()),
+        );
+        let shown: Vec<(i64, usize)> = since[&Indicator::LookedAfter]
+            .iter()
+            .map(|r| (r.numerator, r.moved_by.len()))
+            .collect();
+        assert_eq!(shown, [(0, 0), (1, 1)]);
         // 6.4 (ceased) goes 0 -> 1 -> 0 the same way.
         assert_eq!(
             history(&events, "2018-05", Indicator::Ceased),
@@ -451,6 +536,59 @@ mod tests {
                 "2018-07-01T12:00:00Z 0/None Some(0.0) [r]",
             ]
         );
+    }
+
+    #[test]
+    fn the_records_behind_a_figure_moved_since_a_moment_are_the_later_events_of_its_movers() {
+        // Known then: C1 admitted in May, C2 admitted in April. Since: C1's admission is
+        // retracted (May's 6.3 moves: r1), C2 gets a review (6.3 of May does not move), C3 is
+        // admitted late in May (a3, a3b: its registration and admission).
+        let c1 = [
+            ev("C1", "b1", "2010-01-01", born("2010-01-01")),
+            ev("C1", "a1", "2018-05-03", admitted(LegalStatus::C1)),
+        ];
+        let c2 = [
+            ev("C2", "b2", "2011-01-01", born("2011-01-01")),
+            ev("C2", "a2", "2018-04-03", admitted(LegalStatus::C1)),
+        ];
+        let r1 = retract("C1", "r1", "2018-06-20", "a1");
+        let v2 = ev(
+            "C2",
+            "v2",
+            "2018-06-21",
+            crate::Payload::ReviewHeld {
+                participation: None,
+            },
+        );
+        let c3 = [
+            ev("C3", "a3b", "2012-01-01", born("2012-01-01")),
+            ev("C3", "a3", "2018-05-30", admitted(LegalStatus::C2)),
+        ];
+        let subjects = vec![
+            (EntityKind::Child, c1.iter().collect(), vec![&r1]),
+            (EntityKind::Child, c2.iter().collect(), vec![&v2]),
+            (EntityKind::Child, Vec::new(), c3.iter().collect()),
+        ];
+        let may = month("2018-05");
+        let moved = moved_since(
+            subjects,
+            &[
+                (Indicator::Admissions, may),
+                (Indicator::Admissions, month("2018-04")),
+            ],
+            &Settings::default(),
+            parse_day("2018-07-15").unwrap(),
+        );
+        let ids: Vec<(String, Vec<&str>)> = moved
+            .iter()
+            .map(|((i, m), evs)| {
+                (
+                    format!("{} {m}", i.id()),
+                    evs.iter().map(|e| e.id.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(ids, [("6.3 2018-05".to_owned(), vec!["r1", "a3b", "a3"])]);
     }
 
     #[test]

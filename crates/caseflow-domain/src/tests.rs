@@ -1460,6 +1460,7 @@ proptest! {
             &indicators,
             &Settings::default(),
             today,
+            crate::revisions::month_end(month),
         );
         prop_assert_eq!(history.len(), indicators.len());
         let end = crate::revisions::month_end(month);
