@@ -535,7 +535,7 @@ async fn demo_steps(
     let server = crate::client::Server::plain(&format!("http://{}", running.grpc_addr)).await?;
     let today = config.today().context("the demo has a fixed today")?;
     let last = Month::of(today).prev();
-    let data = crate::report::fetch(&server, "372", Some(&last.to_string())).await?;
+    let data = crate::report::fetch(&server, "372", Some(&last.to_string()), None).await?;
     print!(
         "\n{}",
         crate::report::render_table(&data, std::io::IsTerminal::is_terminal(&std::io::stdout()))

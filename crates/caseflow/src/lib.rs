@@ -67,6 +67,18 @@ pub enum Command {
         month: Option<String>,
         #[arg(long, value_enum, default_value_t = report::Format::Table)]
         format: report::Format,
+        /// Record that this report was presented (its figures as they stand now), then render it.
+        #[arg(long)]
+        publish: bool,
+        /// The publication's title, e.g. "Panel 19 June 2018" (with --publish).
+        #[arg(long, requires = "publish")]
+        title: Option<String>,
+        /// List the reports published for the authority instead of rendering one.
+        #[arg(long, conflicts_with_all = ["publish", "against"])]
+        list_published: bool,
+        /// Mark what changed since the publication with this title (default: the latest).
+        #[arg(long)]
+        against: Option<String>,
     },
     /// List the audit trail of reads of personal data, from a running server (the audit role).
     Audit {
@@ -232,9 +244,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let sim = commands::last_years(sim, years);
             commands::simulate(&config, &sim, out.as_deref(), in_flight).await?
         }
-        Command::Report { la, month, format } => {
+        Command::Report {
+            la,
+            month,
+            format,
+            publish,
+            title,
+            list_published,
+            against,
+        } => {
             let server = client::Server::connect(&cli.connection, &config).await?;
-            let data = report::fetch(&server, &la, month.as_deref()).await?;
+            if list_published {
+                print!(
+                    "{}",
+                    report::render_publications(&report::list_published(&server, &la).await?)
+                );
+                return Ok(0);
+            }
+            // Compared with the publication before this one: the report being published is
+            // rendered with what changed since the last.
+            let data = report::fetch(&server, &la, month.as_deref(), against.as_deref()).await?;
+            if publish {
+                let month = data.scorecard.month.to_string();
+                let (p, figures) =
+                    report::publish(&server, &la, Some(&month), title.as_deref()).await?;
+                eprintln!(
+                    "published {:?}: authority {la}, {} report, {figures} figures, at {} by {}",
+                    p.title, p.month, p.published_at, p.who
+                );
+            }
             let out = match format {
                 report::Format::Table => report::render_table(
                     &data,

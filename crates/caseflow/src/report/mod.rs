@@ -14,10 +14,10 @@ mod show;
 mod svg;
 mod table;
 
-pub use fetch::fetch;
+pub use fetch::{fetch, list_published, publish};
 pub use model::{
-    Benchmarks, IndicatorInfo, MonthValue, ReportData, Row, Scorecard, Series, Thresholds, Travel,
-    YearValue,
+    Benchmarks, IndicatorInfo, Lateness, MonthValue, Publication, ReportData, Revised,
+    RevisedFigure, Row, Scorecard, Series, Thresholds, Timeliness, Travel, YearValue,
 };
 
 /// How [`render`] writes the report.
@@ -41,6 +41,24 @@ pub fn render(data: &ReportData, format: Format) -> String {
         Format::Csv => csv::render(data),
         Format::Json => json::render(data),
     }
+}
+
+/// The published reports as aligned text, oldest first.
+pub fn render_publications(publications: &[Publication]) -> String {
+    if publications.is_empty() {
+        return "no report has been published for this authority\n".to_owned();
+    }
+    let mut out = format!(
+        "{:<26} {:<8} {:<24} {}\n",
+        "Published at", "Month", "By", "Title"
+    );
+    for p in publications {
+        out.push_str(&format!(
+            "{:<26} {:<8} {:<24} {}\n",
+            p.published_at, p.month, p.who, p.title
+        ));
+    }
+    out
 }
 
 /// The report as aligned text, one table per section; `colour` adds ANSI colours to the RAG and

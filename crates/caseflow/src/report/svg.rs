@@ -20,6 +20,18 @@ pub(crate) struct Line {
 }
 
 impl Line {
+    /// A line without benchmarks.
+    pub(crate) fn new(id: &str, label: &str, unit: Unit, values: Vec<Option<f64>>) -> Line {
+        Line {
+            id: id.to_owned(),
+            label: label.to_owned(),
+            unit,
+            values,
+            stat_neighbour: None,
+            national: None,
+        }
+    }
+
     fn max(&self) -> f64 {
         self.values
             .iter()
