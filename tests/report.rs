@@ -168,7 +168,7 @@ async fn the_report_renders_every_format_from_a_running_server() {
     let server = caseflow::client::Server::plain(&format!("http://{}", cf.running.grpc_addr))
         .await
         .unwrap();
-    let data = report::fetch(&server, "372", None).await.unwrap();
+    let data = report::fetch(&server, "372", None, None).await.unwrap();
     let card = &data.scorecard;
     // Today is 5 June 2018: the report is of May.
     assert_eq!(card.month.to_string(), "2018-05");
@@ -373,7 +373,7 @@ async fn the_html_report_renders_in_headless_chromium() {
     let server = caseflow::client::Server::plain(&format!("http://{}", cf.running.grpc_addr))
         .await
         .unwrap();
-    let data = report::fetch(&server, "372", None).await.unwrap();
+    let data = report::fetch(&server, "372", None, None).await.unwrap();
     cf.stop().await;
     let sections = sections_of(&data.scorecard);
     assert!(sections.len() >= 5, "{sections:?}");
