@@ -455,3 +455,94 @@ async fn a_late_admission_a_late_discharge_and_a_retraction_revise_a_published_m
             .is_empty()
     );
 }
+
+/// A simulated year of authority 372 (late entries, re-sends, corrections and retractions
+/// included): for 6.1-6.4 and 6.7 (whose figure also depends on the day it is derived as of),
+/// the revisions of March 2018 run from the figure
+/// as known at the month's end to the current one, each one moved by events recorded in its
+/// window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revisions_of_a_simulated_authority_run_from_the_month_end_to_the_current_figure() {
+    let nats = TestNats::start();
+    let cf = TestCaseflow::start_with(&nats, |c| c.projector.batch_size = 1000).await;
+    let sim = caseflow::commands::last_years(caseflow_sim::SimConfig::like_seed(7, "372"), 1);
+    caseflow::commands::simulate(&cf.config, &sim, None, 256)
+        .await
+        .unwrap();
+    cf.caught_up().await;
+    let indicators = cf
+        .figures()
+        .list_indicators(v2::ListIndicatorsRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .indicators;
+    let mut moved = 0;
+    for i in indicators
+        .iter()
+        .filter(|i| !i.id.starts_with("11."))
+        .take(8)
+    {
+        let started = std::time::Instant::now();
+        let answer = cf
+            .figures()
+            .get_revisions(v2::GetRevisionsRequest {
+                la: "372".into(),
+                indicator: i.id.clone(),
+                month: "2018-03".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .revisions;
+        eprintln!(
+            "{}: {} revisions in {:?}",
+            i.id,
+            answer.len(),
+            started.elapsed()
+        );
+        let series = |known: &str| {
+            let mut figures = cf.figures();
+            let (id, known) = (i.id.clone(), known.to_owned());
+            async move {
+                let m = figures
+                    .get_series(v2::GetSeriesRequest {
+                        la: "372".into(),
+                        indicator: id,
+                        from_month: "2018-03".into(),
+                        to_month: "2018-03".into(),
+                        as_known_at: known,
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner()
+                    .months
+                    .remove(0);
+                (m.numerator, m.denominator, m.value)
+            }
+        };
+        let first = &answer[0];
+        let last = answer.last().unwrap();
+        assert_eq!(
+            (first.numerator, first.denominator, first.value),
+            series("2018-03-31").await,
+            "{}",
+            i.id
+        );
+        assert_eq!(
+            (last.numerator, last.denominator, last.value),
+            series("").await,
+            "{}",
+            i.id
+        );
+        for pair in answer.windows(2) {
+            assert!(pair[0].at < pair[1].at, "{}", i.id);
+            assert!(!pair[1].events.is_empty(), "{}", i.id);
+            for e in &pair[1].events {
+                assert!(e.recorded_at > pair[0].at && e.recorded_at <= pair[1].at);
+            }
+        }
+        moved += answer.len() - 1;
+    }
+    assert!(moved > 0, "late entries move some figure of March");
+}
