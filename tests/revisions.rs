@@ -318,6 +318,10 @@ async fn a_late_admission_a_late_discharge_and_a_retraction_revise_a_published_m
         Some((Some(0.0), Some(1.0), Some(1)))
     );
     assert_eq!(find("6.3", "2018-05"), None);
+    // Values shown that did not change are not revisions, although their parts moved: 6.2
+    // (no population configured: no value, before or after) and 6.9 (0.0% before and after).
+    assert_eq!(find("6.2", "2018-05"), None);
+    assert_eq!(find("6.9", "2018-05"), None);
     assert_eq!(find("6.1", "2018-04"), None);
 
     let table = report::render(&data, Format::Table);

@@ -333,7 +333,7 @@ async fn revised_since(
     })
 }
 
-/// Which of `published` differ now, with the records behind each.
+/// Which of `published` show another value now, with the records behind each.
 fn compare(
     state: &AppState,
     la: La,
@@ -385,9 +385,9 @@ fn compare(
         .filter_map(|p| {
             let key = (p.indicator.clone(), p.month.clone(), p.group.clone());
             let m = now.get(&key)?;
-            let same =
-                m.numerator == p.numerator && m.denominator == p.denominator && m.value == p.value;
-            (!same).then(|| v2::RevisedFigure {
+            // What the report showed is the value: a percentage whose numerator and
+            // denominator moved together (0 of 3, then 0 of 2) was not revised.
+            (m.value != p.value).then(|| v2::RevisedFigure {
                 indicator: p.indicator.clone(),
                 month: p.month.clone(),
                 group: p.group.clone(),
