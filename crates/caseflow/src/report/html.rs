@@ -392,6 +392,7 @@ fn timeliness_section(data: &ReportData) -> String {
                     })
                     .collect(),
             )
+            .headed("Days")
         };
         for (name, pick) in [
             (
@@ -500,6 +501,7 @@ mod tests {
         // Timeliness: two charts and the table, then what moved most.
         let timeliness = &html[html.find("<h2 id=\"timeliness\">").unwrap()..];
         assert_eq!(timeliness.matches("<svg ").count(), 2);
+        assert!(timeliness.contains("Days: periodOfCareStarted"));
         assert!(timeliness.contains(
             "<tr><td>periodOfCareStarted</td><td>Apr-18</td><td class=\"num\">3</td>\
              <td class=\"num\">2</td><td class=\"num\">27</td><td class=\"num\">1</td></tr>"
