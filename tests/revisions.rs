@@ -458,6 +458,22 @@ async fn a_late_admission_a_late_discharge_and_a_retraction_revise_a_published_m
             .unwrap()
             .is_empty()
     );
+
+    // Publications live beside the events, not in the projections: a replica with projections
+    // rebuilt from the stream lists the same and compares the same.
+    let replica = TestCaseflow::start_with(&nats, |c| c.today = Some("2018-07-15".into())).await;
+    replica.caught_up().await;
+    let server = caseflow::client::Server::plain(&format!("http://{}", replica.running.grpc_addr))
+        .await
+        .unwrap();
+    assert_eq!(
+        report::list_published(&server, "372").await.unwrap(),
+        listed
+    );
+    let again = report::fetch(&server, "372", Some("2018-06"), Some("Panel 19 June 2018"))
+        .await
+        .unwrap();
+    assert_eq!(again.revised, data.revised);
 }
 
 /// A simulated year of authority 372 (late entries, re-sends, corrections and retractions

@@ -291,3 +291,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     }
     Ok(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command};
+
+    fn parse(args: &[&str]) -> Result<Command, clap::Error> {
+        Cli::try_parse_from(["caseflow"].iter().chain(args)).map(|c| c.command)
+    }
+
+    #[test]
+    fn a_report_is_published_with_a_title_or_compared_with_a_named_one() {
+        let Ok(Command::Report {
+            publish,
+            title,
+            list_published,
+            against,
+            ..
+        }) = parse(&[
+            "report",
+            "--month",
+            "2018-05",
+            "--publish",
+            "--title",
+            "Panel 19 June 2018",
+        ])
+        else {
+            panic!("a report command");
+        };
+        assert!(publish && !list_published && against.is_none());
+        assert_eq!(title.as_deref(), Some("Panel 19 June 2018"));
+        let Ok(Command::Report { against, .. }) =
+            parse(&["report", "--against", "Panel 19 June 2018"])
+        else {
+            panic!("a report command");
+        };
+        assert_eq!(against.as_deref(), Some("Panel 19 June 2018"));
+        // A title only with --publish; a listing neither publishes nor compares.
+        assert!(parse(&["report", "--title", "x"]).is_err());
+        assert!(parse(&["report", "--list-published", "--publish"]).is_err());
+        assert!(parse(&["report", "--list-published", "--against", "x"]).is_err());
+        assert!(parse(&["report", "--list-published", "--la", "373"]).is_ok());
+    }
+}

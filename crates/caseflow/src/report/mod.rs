@@ -55,7 +55,10 @@ pub fn render_publications(publications: &[Publication]) -> String {
     for p in publications {
         out.push_str(&format!(
             "{:<26} {:<8} {:<24} {}\n",
-            p.published_at, p.month, p.who, p.title
+            p.published_at,
+            p.month.to_string(),
+            p.who,
+            p.title
         ));
     }
     out
@@ -65,4 +68,33 @@ pub fn render_publications(publications: &[Publication]) -> String {
 /// the direction of travel (for a terminal).
 pub fn render_table(data: &ReportData, colour: bool) -> String {
     table::render(data, colour)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publications_are_listed_oldest_first_or_said_to_be_none() {
+        assert_eq!(
+            render_publications(&[]),
+            "no report has been published for this authority\n"
+        );
+        let p = |title: &str, month: &str, at: &str| Publication {
+            title: title.to_owned(),
+            month: month.parse().unwrap(),
+            published_at: at.to_owned(),
+            who: "a.analyst".to_owned(),
+        };
+        let listed = render_publications(&[
+            p("Panel 19 June 2018", "2018-05", "2018-06-19T09:30:00Z"),
+            p("Panel 17 July 2018", "2018-06", "2018-07-17T09:30:00Z"),
+        ]);
+        assert_eq!(
+            listed,
+            "Published at               Month    By                       Title\n\
+             2018-06-19T09:30:00Z       2018-05  a.analyst                Panel 19 June 2018\n\
+             2018-07-17T09:30:00Z       2018-06  a.analyst                Panel 17 July 2018\n"
+        );
+    }
 }
