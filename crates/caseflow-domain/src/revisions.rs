@@ -59,20 +59,6 @@ pub fn end_of_day(day: Date) -> Timestamp {
     })
 }
 
-/// The changes in a sequence of figures ordered by moment: the first, then each one that
-/// differs from the last one kept.
-pub fn changes<T: PartialEq>(
-    points: impl IntoIterator<Item = (Timestamp, T)>,
-) -> Vec<(Timestamp, T)> {
-    let mut out: Vec<(Timestamp, T)> = Vec::new();
-    for (at, figure) in points {
-        if out.last().is_none_or(|(_, last)| *last != figure) {
-            out.push((at, figure));
-        }
-    }
-    out
-}
-
 /// Whether [`revisions`] follows `indicator`: every derived indicator but the caseloads
 /// (11.x), which join children with workers' records rather than summing their parts.
 pub fn has_revisions(indicator: Indicator) -> bool {
@@ -434,20 +420,6 @@ mod tests {
                 )
             })
             .collect()
-    }
-
-    #[test]
-    fn changes_keep_the_first_and_every_change() {
-        let points =
-            [(1, 'a'), (2, 'a'), (3, 'b'), (4, 'b'), (5, 'a')].map(|(t, f)| (Timestamp(t), f));
-        assert_eq!(
-            changes(points),
-            vec![
-                (Timestamp(1), 'a'),
-                (Timestamp(3), 'b'),
-                (Timestamp(5), 'a')
-            ]
-        );
     }
 
     #[test]
