@@ -232,6 +232,9 @@ impl ProjectionStore for CrashingStore {
     fn subjects(&self, la: Option<La>) -> Result<Vec<Subject>, StoreError> {
         self.inner.subjects(la)
     }
+    fn recorded(&self, la: La) -> Result<BTreeMap<String, u64>, StoreError> {
+        self.inner.recorded(la)
+    }
     fn rejections(
         &self,
         la: Option<La>,

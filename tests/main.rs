@@ -17,4 +17,5 @@ mod revisions;
 mod scorecard;
 mod security;
 mod spine;
+mod ssda903;
 mod store;

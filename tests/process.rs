@@ -196,6 +196,60 @@ impl Served {
         }
     }
 
+    /// Sets the soft limit on the size of files it writes (RLIMIT_FSIZE), e.g. `1:` (none
+    /// beyond one byte: every write of the store fails) or `unlimited:`.
+    fn file_size_limit(&self, soft: &str) {
+        let pid = self.child.id().unwrap().to_string();
+        let set = std::process::Command::new("prlimit")
+            .args(["--pid", &pid, &format!("--fsize={soft}")])
+            .status()
+            .expect("prlimit (util-linux) runs");
+        assert!(set.success(), "prlimit --fsize={soft} failed");
+    }
+
+    /// Its `GetStatus` once `until` holds (within a minute).
+    async fn status_when(
+        &self,
+        until: impl Fn(&v2::ProjectorStatus) -> bool,
+    ) -> v2::ProjectorStatus {
+        let mut client = v2::operations_client::OperationsClient::connect(self.grpc.clone())
+            .await
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let status = client
+                .get_status(v2::GetStatusRequest {})
+                .await
+                .unwrap()
+                .into_inner();
+            if until(&status) {
+                return status;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "status not reached in a minute: {status:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Its health for `service` ("": overall).
+    async fn health(&self, service: &str) -> i32 {
+        let channel = tonic::transport::Endpoint::from_shared(self.grpc.clone())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        tonic_health::pb::health_client::HealthClient::new(channel)
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: service.to_owned(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .status
+    }
+
     /// SIGTERM, as a service manager stops it: a clean exit.
     async fn terminate(mut self) {
         let pid = self.child.id().unwrap().to_string();
@@ -394,6 +448,95 @@ async fn rebuild_killed_midway_resumes_to_a_clean_rebuild() {
             "after a rebuild killed at {after:?}, the projections differ from a clean rebuild's"
         );
     }
+}
+
+/// `caseflow serve` whose store cannot be written: the file size limit of the running process
+/// is taken down to one byte (`prlimit`), so every write sled makes fails as on a full disk.
+/// caseflow stops applying, reports NOT_SERVING and the reason, goes on answering the figures
+/// it applied, and once the limit is lifted resumes by itself: every acknowledged event ends
+/// up applied exactly once, the projections a clean rebuild's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_whose_store_cannot_be_written_stops_applying_and_resumes_by_itself() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let nats = TestNats::start();
+    let install = Install::new(&nats.url());
+    let lines = sample();
+    let (first, rest) = lines.split_at(lines.len() / 3);
+    let (second, third) = rest.split_at(rest.len() / 2);
+    let served = install.serve().await;
+    served
+        .caught_up(publish_lines(&nats.url(), first).await)
+        .await;
+
+    served.file_size_limit("1:");
+    let published = publish_lines(&nats.url(), second).await;
+    let status = served.status_when(|s| !s.problem.is_empty()).await;
+    assert!(
+        status.problem.contains("the projections cannot be written")
+            && status.problem.contains("resumes by itself"),
+        "{}",
+        status.problem
+    );
+    assert_eq!(served.health("").await, ServingStatus::NotServing as i32);
+    assert_eq!(
+        served.health("caseflow.v2.Figures").await,
+        ServingStatus::NotServing as i32
+    );
+    assert_eq!(
+        served.health("caseflow.v2.Ingest").await,
+        ServingStatus::Serving as i32
+    );
+    // The figures applied are still served.
+    let mut figures = v2::figures_client::FiguresClient::connect(served.grpc.clone())
+        .await
+        .unwrap();
+    let scorecard = figures
+        .get_scorecard(v2::GetScorecardRequest {
+            la: "372".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!scorecard.rows.is_empty());
+    // Nothing published from now on is applied while the store cannot be written, though the
+    // projector tries again every second.
+    let target = publish_lines(&nats.url(), third).await;
+    assert!(target > published);
+    tokio::time::sleep(3 * caseflow_projector::STORE_RETRY).await;
+    let status = served.status_when(|_| true).await;
+    assert!(!status.problem.is_empty());
+    assert!(
+        status.applied_sequence <= published,
+        "applied {} while the store could not be written (published {published} before the \
+         failure was reported)",
+        status.applied_sequence
+    );
+
+    served.file_size_limit("unlimited:");
+    let lifted = std::time::Instant::now();
+    served.caught_up(target).await;
+    let status = served.status_when(|s| s.problem.is_empty()).await;
+    let resumed = lifted.elapsed();
+    assert_eq!(status.applied_sequence, target);
+    assert_eq!(served.health("").await, ServingStatus::Serving as i32);
+    served.terminate().await;
+
+    let log = EventLog::connect(&nats.url(), &Default::default(), Default::default())
+        .await
+        .unwrap();
+    let store = install.store();
+    assert_eq!(store.applied_sequence().unwrap(), target);
+    assert!(
+        store.dump().unwrap() == clean_rebuild(&log, target).await,
+        "the projections after the store could not be written differ from a clean rebuild's"
+    );
+    println!(
+        "reliability: store unwritable under caseflow serve; {target} messages acknowledged, 0 \
+         lost, 0 applied twice (projections byte-identical to a clean rebuild's); caught up \
+         {:.1} s after it could write again",
+        resumed.as_secs_f64()
+    );
 }
 
 /// Whether anything accepts connections at `nats://host:port`.

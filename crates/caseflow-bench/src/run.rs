@@ -659,7 +659,7 @@ impl Secured {
             publications,
             // The benchmark's own projector runs in the plaintext caseflow; this server only
             // reads its store.
-            condition: watch::channel(None).1,
+            condition: watch::channel(Default::default()).1,
         };
         let listener = tokio::net::TcpListener::bind(config.grpc.listen).await?;
         let url = format!("https://127.0.0.1:{}", listener.local_addr()?.port());

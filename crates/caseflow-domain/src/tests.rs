@@ -1396,6 +1396,67 @@ proptest! {
     }
 }
 
+/// What each indicator needs recorded names payloads that exist (their contract names), and
+/// an authority without one of them is told which.
+#[test]
+fn an_indicator_names_the_kinds_of_fact_it_needs() {
+    use crate::Payload;
+    let names: Vec<&str> = [
+        Payload::ReviewHeld {
+            participation: None,
+        },
+        Payload::HealthAssessmentCompleted {
+            kind: crate::codes::HealthAssessmentKind::Review,
+        },
+        Payload::DentalCheckCompleted,
+        Payload::PepRecorded,
+        Payload::CarePlanRecorded,
+        Payload::VisitMade { seen_alone: None },
+        Payload::PathwayPlanRecorded,
+        Payload::CareLeaverContactRecorded {
+            in_touch: crate::codes::InTouch::Yes,
+            activity: crate::codes::Activity::parse("0").unwrap(),
+            accommodation: crate::codes::Accommodation::parse("0").unwrap(),
+        },
+        Payload::FosterCarerApproved {
+            places: 1,
+            connected: false,
+        },
+        Payload::AdoptionDecisionRecorded,
+        Payload::AdopterMatchRecorded,
+        Payload::SocialWorkerJoined {
+            team: "LAC1".to_owned(),
+            fte: 1.0,
+            qualified: true,
+            agency: false,
+            asye: false,
+        },
+        Payload::CaseAllocated {
+            worker_id: crate::Id::parse("W1").unwrap(),
+        },
+    ]
+    .iter()
+    .map(Payload::name)
+    .collect();
+    for indicator in Indicator::ALL {
+        for kind in indicator.recorded_inputs() {
+            assert!(names.contains(kind), "{}: {kind}", indicator.id());
+        }
+    }
+    let visits_only = |kind: &str| u64::from(kind == "visitMade");
+    assert_eq!(Indicator::VisitsNational.missing_input(visits_only), None);
+    assert_eq!(Indicator::LookedAfter.missing_input(visits_only), None);
+    assert_eq!(
+        Indicator::Pep.missing_input(visits_only),
+        Some("pepRecorded")
+    );
+    let allocations_only = |kind: &str| u64::from(kind == "caseAllocated");
+    assert_eq!(
+        Indicator::MaxCaseload.missing_input(allocations_only),
+        Some("socialWorkerJoined")
+    );
+}
+
 // ---- revisions ------------------------------------------------------------------------------
 
 /// Every subject's events, grouped as the store holds them.

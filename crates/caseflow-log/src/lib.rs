@@ -11,6 +11,7 @@ pub mod embedded;
 mod refusals;
 mod security;
 
+use std::collections::HashSet;
 use std::future::IntoFuture;
 use std::path::PathBuf;
 use std::pin::pin;
@@ -613,6 +614,69 @@ impl EventLog {
                 detail: e.to_string(),
             })
             .and_then(|m| async move { to_log_message(m) }))
+    }
+
+    /// The `Nats-Msg-Id` of every message now in the stream under `filter` (e.g. one
+    /// authority's `caseflow.events.372.>`): the event ids caseflow and its importers publish
+    /// with. Reads headers only. Empty when there is no stream yet.
+    pub async fn message_ids(&self, filter: &str) -> Result<HashSet<String>, LogError> {
+        let messages = self.messages_under(filter, true).await?;
+        Ok(messages.into_iter().filter_map(|m| m.message_id).collect())
+    }
+
+    /// Every message now in the stream under `filter` (e.g. one authority's children,
+    /// `caseflow.events.372.child.>`), in stream order. Empty when there is no stream yet.
+    pub async fn read_under(&self, filter: &str) -> Result<Vec<LogMessage>, LogError> {
+        self.messages_under(filter, false).await
+    }
+
+    async fn messages_under(
+        &self,
+        filter: &str,
+        headers_only: bool,
+    ) -> Result<Vec<LogMessage>, LogError> {
+        let mut out = Vec::new();
+        let refused = self.refusals.watch_prefix("$JS.API.");
+        let stream = match unless_refused(refused, self.js.get_stream(&self.settings.name))
+            .await
+            .map_err(|subject| self.refused(subject))?
+        {
+            Ok(stream) => stream,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    context::GetStreamErrorKind::JetStream(j)
+                        if j.error_code() == async_nats::jetstream::ErrorCode::STREAM_NOT_FOUND
+                ) =>
+            {
+                return Ok(out);
+            }
+            Err(e) => return Err(self.read_err(&e)),
+        };
+        let refused = self.refusals.watch_prefix("$JS.API.CONSUMER.");
+        let create = stream.create_consumer(consumer::pull::OrderedConfig {
+            filter_subject: filter.to_owned(),
+            deliver_policy: consumer::DeliverPolicy::All,
+            headers_only,
+            ..Default::default()
+        });
+        let consumer = unless_refused(refused, create)
+            .await
+            .map_err(|subject| self.refused(subject))?
+            .map_err(|e| self.read_err(&e))?;
+        if consumer.cached_info().num_pending == 0 {
+            return Ok(out);
+        }
+        let mut messages = consumer.messages().await.map_err(|e| self.read_err(&e))?;
+        while let Some(m) = messages.next().await {
+            let m = to_log_message(m.map_err(|e| self.read_err(&e))?)?;
+            let last = m.pending == 0;
+            out.push(m);
+            if last {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     /// When the stream was created and the sequences it holds; `None` when it does not exist.

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use caseflow_log::{EventLog, LogError, LogMessage};
+use caseflow_store::StoreError;
 use futures::StreamExt;
 use tokio::sync::watch;
 use tracing::{debug, error, warn};
@@ -32,6 +33,17 @@ impl Projector {
                     }
                     self.report_history(None);
                 }
+                Err(ProjectorError::Store(error)) if error.is_storage() => {
+                    error!(%error, "the projections cannot be written: not applying until they can");
+                    self.report_unwritable(Some(unwritable(&error)));
+                    if !self.wait_for_store(&mut shutdown).await {
+                        return;
+                    }
+                    self.report_unwritable(None);
+                    warn!(
+                        "the projections can be written again: resuming from the last stored sequence"
+                    );
+                }
                 Err(error) => {
                     warn!(%error, ?backoff, "projector interrupted; resuming from the last stored sequence");
                     tokio::select! {
@@ -58,6 +70,36 @@ impl Projector {
                 Err(error) => warn!(%error, "cannot check the stream's history"),
             }
         }
+    }
+
+    /// Reopens the store (sled writes nothing more after an I/O error) until it opens at its
+    /// last durable commit and can write, every [`STORE_RETRY`]. False when shut down first.
+    async fn wait_for_store(&self, shutdown: &mut watch::Receiver<bool>) -> bool {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(STORE_RETRY) => {}
+                _ = shutdown.changed() => return false,
+            }
+            match self.blocking(|p| Ok(p.store.reopen()?)).await {
+                Ok(()) => return true,
+                Err(ProjectorError::Store(error)) => {
+                    debug!(%error, "the projections still cannot be written");
+                    self.report_unwritable(Some(unwritable(&error)));
+                }
+                Err(error) => warn!(%error, "cannot reopen the projections"),
+            }
+        }
+    }
+
+    /// Records whether the projections can be written: the condition the server reports, and
+    /// the metric.
+    fn report_unwritable(&self, problem: Option<String>) {
+        self.metrics.set_store_unwritable(problem.is_some());
+        self.condition.send_if_modified(|now| {
+            let changed = now.unwritable != problem;
+            now.unwritable = problem;
+            changed
+        });
     }
 
     /// Runs a blocking step of the projector off the async workers.
@@ -215,6 +257,17 @@ impl Projector {
             failure,
         })
     }
+}
+
+/// How often a projector whose store cannot be written tries it again.
+pub const STORE_RETRY: Duration = Duration::from_secs(1);
+
+/// What the condition says while the store cannot be written.
+fn unwritable(error: &StoreError) -> String {
+    format!(
+        "the projections cannot be written ({error}): nothing more is applied until they can \
+         (free disk space, or make the store directory writable); applying resumes by itself"
+    )
 }
 
 /// History checks in a row that may find the stream holding messages the reader has not

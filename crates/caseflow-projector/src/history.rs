@@ -64,8 +64,8 @@ impl Projector {
     pub(crate) fn report_history(&self, problem: Option<String>) {
         self.metrics.set_history_lost(problem.is_some());
         self.condition.send_if_modified(|now| {
-            let changed = *now != problem;
-            *now = problem;
+            let changed = now.lost_history != problem;
+            now.lost_history = problem;
             changed
         });
     }

@@ -28,7 +28,7 @@ mod wait;
 pub use backlog::Backlog;
 pub use clock::{Clock, clock_on, fixed_clock, system_clock};
 pub use error::ProjectorError;
-pub use follow::HISTORY_CHECK;
+pub use follow::{HISTORY_CHECK, STORE_RETRY};
 pub use metrics::{ProjectorMetrics, RejectionCounter, Settled};
 pub use projector::{BatchReport, Projector, ProjectorSettings};
 pub use wait::{wait_until, wait_until_applied};

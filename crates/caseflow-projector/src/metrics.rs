@@ -47,6 +47,7 @@ pub struct ProjectorMetrics {
     read: Gauge,
     day_rolls: Counter,
     history_lost: Gauge,
+    store_unwritable: Gauge,
 }
 
 impl Default for ProjectorMetrics {
@@ -107,6 +108,13 @@ impl ProjectorMetrics {
              (caseflow rebuild recovers), else 0",
             history_lost.clone(),
         );
+        let store_unwritable = Gauge::default();
+        registry.register(
+            "projector_store_unwritable",
+            "1 while the projections cannot be written (disk full or read-only) and nothing is \
+             applied, else 0",
+            store_unwritable.clone(),
+        );
         ProjectorMetrics {
             rejections,
             events,
@@ -116,6 +124,7 @@ impl ProjectorMetrics {
             read,
             day_rolls,
             history_lost,
+            store_unwritable,
         }
     }
 
@@ -145,6 +154,11 @@ impl ProjectorMetrics {
     /// Records whether the stream has lost the history the figures were built from.
     pub(crate) fn set_history_lost(&self, lost: bool) {
         self.history_lost.set(i64::from(lost));
+    }
+
+    /// Records whether the projections can be written.
+    pub(crate) fn set_store_unwritable(&self, unwritable: bool) {
+        self.store_unwritable.set(i64::from(unwritable));
     }
 
     /// Records the applied sequence (after a settle, or as found on start).

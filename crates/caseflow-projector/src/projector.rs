@@ -23,7 +23,8 @@ use caseflow_domain::indicators::{CaseloadPart, Context};
 use caseflow_domain::settings::Settings;
 use caseflow_log::LogMessage;
 use caseflow_store::{
-    Conflict, EncodedLog, ProjectionBatch, ProjectionStore, StoreError, StoredEvent, StreamMark,
+    Condition, Conflict, EncodedLog, ProjectionBatch, ProjectionStore, StoreError, StoredEvent,
+    StreamMark,
 };
 use rustc_hash::FxHashMap;
 use tracing::{info, instrument, warn};
@@ -83,8 +84,9 @@ pub struct Projector {
     pub(crate) metrics: ProjectorMetrics,
     /// The creation time (Unix nanoseconds) of the stream being read; `i64::MIN` until known.
     pub(crate) stream_created: Arc<AtomicI64>,
-    /// Why the figures are not current (the stream lost their history), if they are not.
-    pub(crate) condition: Arc<tokio::sync::watch::Sender<Option<String>>>,
+    /// What stands between the projections and the stream (lost history, a store that cannot
+    /// be written), if anything.
+    pub(crate) condition: Arc<tokio::sync::watch::Sender<Condition>>,
 }
 
 /// One subject re-derived while settling: its states before and after, its log when it
@@ -99,6 +101,8 @@ struct Rederived {
     /// Its log, encoded (on the deriving thread), when it changed.
     log: Option<EncodedLog>,
     stored: u64,
+    /// The payload kind of each event stored.
+    recorded: Vec<&'static str>,
     duplicates: u64,
     /// Of the duplicates, those whose content differs from the copy kept.
     conflicts: u64,
@@ -113,13 +117,13 @@ impl Projector {
             read: Arc::default(),
             metrics: ProjectorMetrics::default(),
             stream_created: Arc::new(AtomicI64::new(i64::MIN)),
-            condition: Arc::new(tokio::sync::watch::Sender::new(None)),
+            condition: Arc::new(tokio::sync::watch::Sender::new(Condition::default())),
         }
     }
 
-    /// Why the figures are not current, when they are not (the stream no longer holds the
-    /// history they were built from); `None` while all is well.
-    pub fn condition(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+    /// What stands between the projections and the stream: the stream no longer holds the
+    /// history they were built from, or they cannot be written. All `None` while all is well.
+    pub fn condition(&self) -> tokio::sync::watch::Receiver<Condition> {
         self.condition.subscribe()
     }
 
@@ -255,6 +259,9 @@ impl Projector {
                 report.conflicts += r.conflicts as usize;
                 batch.new_events += r.stored;
                 batch.duplicates += r.duplicates;
+                for kind in &r.recorded {
+                    *batch.recorded.entry((subject.la, kind)).or_default() += 1;
+                }
                 if let Some(log) = r.log {
                     batch.logs.push((subject.clone(), log));
                 }
@@ -393,6 +400,7 @@ impl Projector {
             _ => CaseloadPart::default(),
         };
         let (mut stored, mut duplicates) = (0, 0);
+        let mut recorded = Vec::new();
         let mut conflicts = 0;
         let changed = !incoming.is_empty();
         if changed {
@@ -435,11 +443,13 @@ impl Projector {
             if log.events.is_empty() && new.iter().all(|&n| n) {
                 // A subject's first events (every subject, in a rebuild): taken as they are.
                 stored = incoming.len() as u64;
+                recorded.extend(incoming.iter().map(|e| e.event.payload.name()));
                 log.events = incoming;
             } else {
                 log.events.reserve(incoming.len());
                 for (e, new) in incoming.into_iter().zip(new) {
                     if new {
+                        recorded.push(e.event.payload.name());
                         log.events.push(e);
                         stored += 1;
                     } else {
@@ -455,6 +465,7 @@ impl Projector {
             new,
             log: if changed { Some(log.encode()?) } else { None },
             stored,
+            recorded,
             duplicates,
             conflicts,
         })

@@ -454,6 +454,8 @@ struct Contents {
     /// Each subject's stored log: its events in stream order with their sequences.
     logs: BTreeMap<Subject, Vec<StoredEvent>>,
     events_stored: u64,
+    /// Events stored in each authority, by payload kind.
+    recorded: BTreeMap<(La, String), u64>,
     duplicates: u64,
     /// Stream sequences of the rejected messages.
     rejected: BTreeSet<u64>,
@@ -495,6 +497,11 @@ fn read_store(store: &SledStore) -> Contents {
             c.logs.insert(subject(pool), log);
         }
     }
+    for la in authorities() {
+        for (kind, n) in store.recorded(la).unwrap() {
+            c.recorded.insert((la, kind), n);
+        }
+    }
     let counts = store.counts().unwrap();
     c.events_stored = counts.events_stored;
     c.duplicates = counts.duplicates;
@@ -530,6 +537,9 @@ fn expected(history: &History, order: &[usize], stream: &[LogMessage]) -> Conten
         if !published.has_recorded_at {
             event.recorded_at = Timestamp::from_offset(message.published);
         }
+        *c.recorded
+            .entry((event.subject.la, event.payload.name().to_owned()))
+            .or_default() += 1;
         c.logs
             .entry(event.subject.clone())
             .or_default()
@@ -753,6 +763,12 @@ fn same(found: &Contents, wanted: &Contents, what: &str) -> Result<(), TestCaseE
         (found.events_stored, found.duplicates),
         (wanted.events_stored, wanted.duplicates),
         "{}: events stored, duplicates",
+        what
+    );
+    prop_assert_eq!(
+        &found.recorded,
+        &wanted.recorded,
+        "{}: events recorded by kind",
         what
     );
     prop_assert_eq!(&found.rejected, &wanted.rejected, "{}: rejections", what);

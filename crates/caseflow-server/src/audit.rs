@@ -64,9 +64,9 @@ impl Caller {
 pub struct Guard {
     pub auth: Arc<Authenticator>,
     pub roles: &'static [Role],
-    /// Set for services that serve figures: while it holds a reason, calls are refused with
-    /// `FAILED_PRECONDITION` (the figures are not current).
-    pub current: Option<tokio::sync::watch::Receiver<Option<String>>>,
+    /// Set for services that serve figures: while it holds a refusal (lost history), calls are
+    /// refused with `FAILED_PRECONDITION` (the figures are not current).
+    pub current: Option<tokio::sync::watch::Receiver<caseflow_store::Condition>>,
 }
 
 impl Interceptor for Guard {
@@ -87,7 +87,7 @@ impl Interceptor for Guard {
             .into());
         }
         if let Some(current) = &self.current
-            && let Some(reason) = current.borrow().as_ref()
+            && let Some(reason) = current.borrow().refusal()
         {
             return Err(ServiceError::FailedPrecondition(format!(
                 "the figures are not current: {reason}"

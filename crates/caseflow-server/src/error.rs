@@ -66,7 +66,11 @@ impl From<ServiceError> for Status {
 
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
-        ServiceError::Internal(format!("projection store: {e}"))
+        match e {
+            // Open again in a moment.
+            StoreError::Reopening => ServiceError::Unavailable(format!("projection store: {e}")),
+            e => ServiceError::Internal(format!("projection store: {e}")),
+        }
     }
 }
 

@@ -64,8 +64,10 @@ pub struct AppState {
     pub auditor: Auditor,
     /// Where published reports are recorded (`Figures/PublishReport`).
     pub publications: caseflow_log::Publications,
-    /// Why the figures are not current, when they are not (the projector's condition).
-    pub condition: tokio::sync::watch::Receiver<Option<String>>,
+    /// What stands between the projections and the stream (the projector's condition): lost
+    /// history makes the figures not current (refused); a store that cannot be written leaves
+    /// them behind. Either takes health to NOT_SERVING.
+    pub condition: tokio::sync::watch::Receiver<caseflow_store::Condition>,
 }
 
 impl AppState {
@@ -189,12 +191,12 @@ pub async fn serve(
         current: figures.then(|| state.condition.clone()),
     };
     // Health follows the figures: NOT_SERVING (overall, Figures and Records) while they are not
-    // current; Ingest and Operations go on.
+    // current or fall behind because the store cannot be written; Ingest and Operations go on.
     let mut condition = state.condition.clone();
     let reporter = health.clone();
     tokio::spawn(async move {
         loop {
-            let current = condition.borrow_and_update().is_none();
+            let current = condition.borrow_and_update().problem().is_none();
             let status = if current {
                 tonic_health::ServingStatus::Serving
             } else {

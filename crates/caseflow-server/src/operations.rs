@@ -109,7 +109,7 @@ impl Operations for OperationsService {
             events_stored: counts.events_stored,
             rejections: counts.rejections,
             duplicates: counts.duplicates,
-            problem: self.0.condition.borrow().clone().unwrap_or_default(),
+            problem: self.0.condition.borrow().problem().unwrap_or_default(),
         }))
     }
 

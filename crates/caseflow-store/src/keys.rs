@@ -14,6 +14,8 @@ pub const STREAM_MARK: &[u8] = b"Mstream_mark";
 pub const REJECTION_END: &[u8] = b"S";
 /// Aggregate changes of staged batches, published together (`P` + u64 order).
 pub const STAGED: u8 = b'P';
+/// The events stored per payload kind in an authority.
+pub const RECORDED: u8 = b'K';
 
 pub fn staged(n: u64) -> Vec<u8> {
     let mut k = vec![STAGED];
@@ -99,6 +101,13 @@ pub fn indicator_cells(la: La, indicator: Indicator) -> Vec<u8> {
 }
 
 /// `C | la`: every cell of one authority.
+/// The authority's events stored, counted by payload kind, in one value.
+pub fn recorded(la: La) -> Vec<u8> {
+    let mut key = vec![RECORDED];
+    key.extend_from_slice(la.as_bytes());
+    key
+}
+
 pub fn cell_prefix(la: La) -> Vec<u8> {
     let mut k = Vec::with_capacity(6);
     k.push(b'C');

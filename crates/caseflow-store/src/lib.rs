@@ -18,6 +18,7 @@
 //!   their case (`None`: not allocated), in one value
 //! - `W` + la + month + worker: a worker's record at the month end
 //! - `R` + stream sequence: a rejection record
+//! - `K` + la: the authority's events stored, counted by payload kind (what it records at all)
 
 mod keys;
 mod records;
@@ -26,11 +27,12 @@ mod tests;
 
 /// The version of the store's layout and record encodings. Projections written with another
 /// version are rebuilt from the event log (it is part of the projector's fingerprint).
-pub const FORMAT_VERSION: u32 = 9;
+pub const FORMAT_VERSION: u32 = 10;
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use caseflow_domain::indicators::Cell;
 use caseflow_domain::indicators::caseloads::WorkerState;
@@ -51,6 +53,8 @@ pub struct ProjectionBatch {
     pub logs: Vec<(Subject, EncodedLog)>,
     /// Events newly stored by this batch (for the counts).
     pub new_events: u64,
+    /// Of those, how many of each payload kind (its contract name) in each authority.
+    pub recorded: BTreeMap<(La, &'static str), i64>,
     /// Subjects re-derived, with the day they were derived as of.
     pub derived: Vec<(Subject, time::Date)>,
     pub cell_deltas: BTreeMap<(La, Cell), i64>,
@@ -111,6 +115,54 @@ pub enum StoreError {
     },
     #[error("cannot encode a value: {0}")]
     Encode(postcard::Error),
+    /// The store's directory does not take writes.
+    #[error("cannot write to {}: {source}", dir.display())]
+    Unwritable {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    /// Between closing the store after a failed write and opening it again.
+    #[error("the projection store is being reopened after a failed write")]
+    Reopening,
+}
+
+impl StoreError {
+    /// Whether the store itself failed (an I/O error: the disk full or read-only, say), as
+    /// opposed to a value it holds: the store must then be [reopened](ProjectionStore::reopen).
+    pub fn is_storage(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sled(_) | StoreError::Unwritable { .. } | StoreError::Reopening
+        )
+    }
+}
+
+/// What stands between the projections and the stream, as the projector last found it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Condition {
+    /// The stream no longer holds the history the projections were built from: their figures
+    /// are not the stream's, and are not served.
+    pub lost_history: Option<String>,
+    /// The projections cannot be written (the disk full or read-only, say): nothing more is
+    /// applied until they can. Their figures are still a committed prefix of the stream's, so
+    /// they are served; they fall behind.
+    pub unwritable: Option<String>,
+}
+
+impl Condition {
+    /// Why the figures must not be served, if they must not.
+    pub fn refusal(&self) -> Option<&str> {
+        self.lost_history.as_deref()
+    }
+
+    /// Everything wrong, in one sentence (`None`: all is well).
+    pub fn problem(&self) -> Option<String> {
+        match (&self.lost_history, &self.unwritable) {
+            (None, None) => None,
+            (Some(one), None) | (None, Some(one)) => Some(one.clone()),
+            (Some(lost), Some(unwritable)) => Some(format!("{lost}; {unwritable}")),
+        }
+    }
 }
 
 /// The store the projector writes and the query service reads.
@@ -134,6 +186,9 @@ pub trait ProjectionStore: Send + Sync + 'static {
     }
     /// The day the subject's part in the summed tables was derived as of (`None`: it has none).
     fn derived_on(&self, subject: &Subject) -> Result<Option<time::Date>, StoreError>;
+    /// The authority's events stored, by payload kind (contract name): which kinds of fact it
+    /// records at all.
+    fn recorded(&self, la: La) -> Result<BTreeMap<String, u64>, StoreError>;
     /// Every subject with derived state, optionally of one authority.
     fn subjects(&self, la: Option<La>) -> Result<Vec<Subject>, StoreError>;
     /// Children looked after at the end of `month`, counted by the worker holding their case
@@ -159,6 +214,12 @@ pub trait ProjectionStore: Send + Sync + 'static {
     fn authority_cells(&self, la: La) -> Result<Vec<(Cell, i64)>, StoreError>;
     /// Removes every projection (for a rebuild).
     fn clear(&self) -> Result<(), StoreError>;
+    /// After a failed write: closes the store and opens it again at its last durable commit
+    /// (batches are atomic, so that is a committed prefix of the stream), then checks that it
+    /// can write. An error says it still cannot; call again later.
+    fn reopen(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// Settings of the sled store.
@@ -180,13 +241,65 @@ impl Default for SledSettings {
 pub type KeyValue = (Vec<u8>, Vec<u8>);
 
 /// The sled implementation.
+///
+/// sled stops writing for good after an I/O error (every later write fails with it), so the
+/// store can be [reopened](ProjectionStore::reopen) under its users: they hold the
+/// `SledStore`, each operation takes the open database for its own duration.
 #[derive(Clone, Debug)]
 pub struct SledStore {
-    db: sled::Db,
-    tree: sled::Tree,
+    sled: Arc<RwLock<Option<Sled>>>,
+    path: PathBuf,
+    settings: SledSettings,
     /// The applied sequence and as-of day as last committed, mirrored in memory: every query
     /// asks for them to know whether its snapshot is fresh.
     progress: Arc<Mutex<Progress>>,
+}
+
+/// The open database and the projections' tree in it.
+#[derive(Clone, Debug)]
+struct Sled {
+    db: sled::Db,
+    tree: sled::Tree,
+}
+
+impl Sled {
+    fn open(path: &Path, settings: &SledSettings) -> Result<Sled, StoreError> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(settings.cache_capacity_bytes)
+            .mode(sled::Mode::HighThroughput)
+            .open()?;
+        let tree = db.open_tree("projection")?;
+        Ok(Sled { db, tree })
+    }
+}
+
+/// How long [`SledStore::reopen`] waits for operations still holding the old database to end
+/// (sled's lock on its files is released with the last of them).
+const REOPEN_WAIT: Duration = Duration::from_secs(10);
+
+/// A key written and removed again to check that the store can write.
+const WRITE_PROBE: &[u8] = b"Mwrite_probe";
+
+/// What [`probe_writes`] writes: a few of sled's log segments (512 KiB each by default).
+const PROBE_BYTES: usize = 2 << 20;
+
+/// Writes a file of [`PROBE_BYTES`] in the store's directory to disk, and removes it: whether
+/// the store could write now (disk space, permissions, a read-only mount, a file size limit).
+fn probe_writes(dir: &Path) -> Result<(), StoreError> {
+    use std::io::Write;
+    let path = dir.join("write-probe");
+    let written = std::fs::File::create(&path).and_then(|mut file| {
+        file.write_all(&vec![0; PROBE_BYTES])?;
+        file.sync_all()
+    });
+    let removed = std::fs::remove_file(&path);
+    written
+        .and(removed)
+        .map_err(|source| StoreError::Unwritable {
+            dir: dir.to_owned(),
+            source,
+        })
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -198,19 +311,20 @@ struct Progress {
 impl SledStore {
     #[instrument(skip(settings))]
     pub fn open(path: &Path, settings: &SledSettings) -> Result<SledStore, StoreError> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(settings.cache_capacity_bytes)
-            .mode(sled::Mode::HighThroughput)
-            .open()?;
-        let tree = db.open_tree("projection")?;
         let store = SledStore {
-            db,
-            tree,
+            sled: Arc::new(RwLock::new(Some(Sled::open(path, settings)?))),
+            path: path.to_owned(),
+            settings: settings.clone(),
             progress: Arc::default(),
         };
         store.reload_progress()?;
         Ok(store)
+    }
+
+    /// The projections' tree of the open database, for one operation.
+    fn tree(&self) -> Result<sled::Tree, StoreError> {
+        let sled = self.sled.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(sled.as_ref().ok_or(StoreError::Reopening)?.tree.clone())
     }
 
     fn reload_progress(&self) -> Result<(), StoreError> {
@@ -231,7 +345,7 @@ impl SledStore {
     /// Tests only (feature `dump`).
     #[cfg(any(test, feature = "dump"))]
     pub fn dump(&self) -> Result<Vec<KeyValue>, StoreError> {
-        self.tree
+        self.tree()?
             .iter()
             .filter(|kv| !matches!(kv, Ok((k, _)) if k.first() == Some(&b'R')))
             .map(|kv| {
@@ -243,11 +357,16 @@ impl SledStore {
 
     /// Bytes sled uses on disk.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.db.size_on_disk()?)
+        let sled = self.sled.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(sled
+            .as_ref()
+            .ok_or(StoreError::Reopening)?
+            .db
+            .size_on_disk()?)
     }
 
     fn get<T: for<'de> Deserialize<'de>>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
-        self.tree.get(key)?.map(|v| decode(key, &v)).transpose()
+        self.tree()?.get(key)?.map(|v| decode(key, &v)).transpose()
     }
 }
 
@@ -306,7 +425,7 @@ impl ProjectionStore for SledStore {
     }
 
     fn fingerprint(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.tree.get(keys::FINGERPRINT)?.map(|v| v.to_vec()))
+        Ok(self.tree()?.get(keys::FINGERPRINT)?.map(|v| v.to_vec()))
     }
 
     fn month_end_cases(
@@ -322,7 +441,7 @@ impl ProjectionStore for SledStore {
 
     fn workers_at(&self, la: La, month: Month) -> Result<BTreeMap<Id, WorkerState>, StoreError> {
         let prefix = keys::worker_month_prefix(keys::WORKERS, la, month);
-        self.tree
+        self.tree()?
             .scan_prefix(&prefix)
             .map(|kv| {
                 let (k, v) = kv?;
@@ -352,7 +471,7 @@ impl ProjectionStore for SledStore {
 
     fn subjects(&self, la: Option<La>) -> Result<Vec<Subject>, StoreError> {
         let prefix = keys::derived_prefix(la);
-        self.tree
+        self.tree()?
             .scan_prefix(prefix)
             .keys()
             .map(|k| {
@@ -362,8 +481,16 @@ impl ProjectionStore for SledStore {
             .collect()
     }
 
+    fn recorded(&self, la: La) -> Result<BTreeMap<String, u64>, StoreError> {
+        let kinds: Counters<String> = self.get(&keys::recorded(la))?.unwrap_or_default();
+        Ok(kinds
+            .into_iter()
+            .map(|(kind, n)| (kind, u64::try_from(n).unwrap_or(0)))
+            .collect())
+    }
+
     fn authority_cells(&self, la: La) -> Result<Vec<(Cell, i64)>, StoreError> {
-        self.tree
+        self.tree()?
             .scan_prefix(keys::cell_prefix(la))
             .map(|kv| {
                 let (k, v) = kv?;
@@ -390,7 +517,7 @@ impl ProjectionStore for SledStore {
     ) -> Result<Vec<RejectionRecord>, StoreError> {
         let mut out = Vec::new();
         for kv in self
-            .tree
+            .tree()?
             .range(keys::rejection(after.saturating_add(1))..keys::REJECTION_END.to_vec())
         {
             let (k, v) = kv?;
@@ -407,6 +534,7 @@ impl ProjectionStore for SledStore {
 
     #[instrument(skip_all, fields(logs = batch.logs.len(), events = batch.new_events, subjects = batch.derived.len(), applied = batch.applied_sequence))]
     fn commit(&self, mut batch: ProjectionBatch) -> Result<(), StoreError> {
+        let tree = self.tree()?;
         let mut b = sled::Batch::default();
         let mut counts = self.counts()?;
         counts.events_stored += batch.new_events;
@@ -429,7 +557,7 @@ impl ProjectionStore for SledStore {
                 records.insert((la, month, worker), Some(state));
             }
         };
-        let staged = self.tree.scan_prefix([keys::STAGED]);
+        let staged = tree.scan_prefix([keys::STAGED]);
         if batch.stage && batch.applied_sequence.is_none() && batch.as_of.is_none() {
             let next = match staged.keys().next_back().transpose()? {
                 Some(last) => keys::parse_staged(&last).ok_or_else(|| corrupt_key(&last))? + 1,
@@ -469,14 +597,14 @@ impl ProjectionStore for SledStore {
             let ((la, first), _) = run[0];
             let key = keys::indicator_cells(*la, first.indicator);
             let deltas = run.iter().map(|((_, c), d)| ((c.month, c.measure), **d));
-            add_to_counters(&self.tree, &mut b, key, deltas)?;
+            add_to_counters(&tree, &mut b, key, deltas)?;
         }
         let cases: Vec<_> = batch.case_deltas.iter().collect();
         for run in cases.chunk_by(|a, b| (a.0.0, a.0.1) == (b.0.0, b.0.1)) {
             let ((la, month, _), _) = run[0];
             let key = keys::worker_month_prefix(keys::CASES, *la, *month);
             let deltas = run.iter().map(|((_, _, worker), d)| (worker.clone(), **d));
-            add_to_counters(&self.tree, &mut b, key, deltas)?;
+            add_to_counters(&tree, &mut b, key, deltas)?;
         }
         for ((la, month, worker), state) in records {
             let key = keys::worker_month(keys::WORKERS, la, month, Some(&worker));
@@ -484,6 +612,12 @@ impl ProjectionStore for SledStore {
                 Some(state) => b.insert(key, encode(&state)?),
                 None => b.remove(key),
             }
+        }
+        let recorded: Vec<_> = batch.recorded.iter().collect();
+        for run in recorded.chunk_by(|a, b| a.0.0 == b.0.0) {
+            let ((la, _), _) = run[0];
+            let deltas = run.iter().map(|((_, kind), n)| ((*kind).to_owned(), **n));
+            add_to_counters(&tree, &mut b, keys::recorded(*la), deltas)?;
         }
         for r in &batch.rejections {
             b.insert(keys::rejection(r.sequence), encode(r)?);
@@ -503,7 +637,7 @@ impl ProjectionStore for SledStore {
         }
         // Applied and mirrored under the lock, so readers never see the mirror ahead of sled.
         let mut progress = self.progress();
-        self.tree.apply_batch(b)?;
+        tree.apply_batch(b)?;
         if let Some(applied) = batch.applied_sequence {
             progress.applied = applied;
         }
@@ -517,17 +651,55 @@ impl ProjectionStore for SledStore {
         // it to sled's periodic flush.
         if batch.applied_sequence.is_some() || batch.as_of.is_some() || batch.fingerprint.is_some()
         {
-            self.tree.flush()?;
+            tree.flush()?;
         }
         Ok(())
     }
 
     fn clear(&self) -> Result<(), StoreError> {
+        let tree = self.tree()?;
         let mut progress = self.progress();
-        self.tree.clear()?;
+        tree.clear()?;
         *progress = Progress::default();
         drop(progress);
-        self.tree.flush()?;
+        tree.flush()?;
+        Ok(())
+    }
+
+    #[instrument(skip(self), fields(path = %self.path.display()))]
+    fn reopen(&self) -> Result<(), StoreError> {
+        // The database that failed still answers reads: keep it until the directory takes a
+        // write as large as a few of sled's segments.
+        probe_writes(&self.path)?;
+        let mut sled = self.sled.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(old) = sled.take() {
+            // Its unflushed writes are lost, as in a crash: they are redone from the log.
+            drop(old);
+        }
+        // Operations that took the old database before it was taken may still hold it, and
+        // with it sled's lock on the files: wait for them.
+        let started = Instant::now();
+        let opened = loop {
+            match Sled::open(&self.path, &self.settings) {
+                Ok(opened) => break opened,
+                Err(StoreError::Sled(sled::Error::Io(e)))
+                    if e.to_string().contains("could not acquire lock")
+                        && started.elapsed() < REOPEN_WAIT =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        // Readable again whatever the probe finds.
+        let tree = opened.tree.clone();
+        *sled = Some(opened);
+        drop(sled);
+        self.reload_progress()?;
+        tree.insert(WRITE_PROBE, &[])?;
+        tree.flush()?;
+        tree.remove(WRITE_PROBE)?;
+        tree.flush()?;
         Ok(())
     }
 }

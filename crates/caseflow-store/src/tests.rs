@@ -87,6 +87,11 @@ fn rendered() -> String {
         ((may(), Measure::Breakdown(Category::Sex(Sex::Female))), 301),
     ];
     line(&mut out, "cell row", &row);
+    let recorded: Counters<String> = vec![
+        ("periodOfCareStarted".to_owned(), 412),
+        ("visitMade".to_owned(), 9_870),
+    ];
+    line(&mut out, "recorded kinds", &recorded);
     let cases: Counters<Option<Id>> = vec![(None, 3), (Some(Id::parse("W007").unwrap()), 14)];
     line(&mut out, "month-end cases", &cases);
     line(&mut out, "worker's record", &worker());
@@ -166,6 +171,7 @@ fn rendered() -> String {
         ),
         ("key rejection", keys::rejection(12)),
         ("key staged", keys::staged(3)),
+        ("key recorded", keys::recorded(la())),
     ] {
         writeln!(out, "{name}: {}", hex(&key)).unwrap();
     }
@@ -214,4 +220,41 @@ fn every_example_event_reads_back_as_stored() {
         let back: StoredEvent = crate::records::decode(b"test", &bytes).unwrap();
         assert_eq!(back, stored);
     }
+}
+
+/// Reopening (as after a failed write) closes sled under a clone that keeps being used, and
+/// opens it again at its last commit: what was committed, the progress, and writes after.
+#[test]
+fn a_reopened_store_holds_its_commits_and_takes_more() {
+    use crate::{ProjectionBatch, ProjectionStore, SledSettings, SledStore};
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path(), &SledSettings::default()).unwrap();
+    let user = store.clone();
+    let commit = |store: &SledStore, applied: u64, rejections: u64| {
+        store
+            .commit(ProjectionBatch {
+                new_events: 2,
+                duplicates: rejections,
+                applied_sequence: Some(applied),
+                ..Default::default()
+            })
+            .unwrap();
+    };
+    commit(&store, 7, 1);
+    store.reopen().unwrap();
+    assert_eq!(user.applied_sequence().unwrap(), 7);
+    commit(&user, 9, 2);
+    let counts = store.counts().unwrap();
+    assert_eq!((counts.events_stored, counts.duplicates), (4, 3));
+    assert!(!dir.path().join("write-probe").exists());
+    drop((store, user));
+    let again = SledStore::open(dir.path(), &SledSettings::default()).unwrap();
+    assert_eq!(again.applied_sequence().unwrap(), 9);
+    assert!(
+        again
+            .dump()
+            .unwrap()
+            .iter()
+            .all(|(k, _)| !k.starts_with(b"Mwrite_probe"))
+    );
 }

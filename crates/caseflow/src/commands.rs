@@ -208,7 +208,7 @@ pub async fn publish(config: &Config, file: &Path, in_flight: usize) -> anyhow::
     Ok(report.rejected.is_empty() && report.failed.is_empty())
 }
 
-fn progress_bar(total: u64, what: &str) -> ProgressBar {
+pub(crate) fn progress_bar(total: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} events ({per_sec}, eta {eta})")

@@ -9,6 +9,7 @@ pub mod config;
 pub mod devauth;
 pub mod report;
 pub mod sample;
+pub mod ssda903;
 
 use std::path::PathBuf;
 
@@ -37,6 +38,35 @@ pub enum Command {
         /// Appends awaiting acknowledgement at once.
         #[arg(long, default_value_t = 256)]
         in_flight: usize,
+    },
+    /// Append the events an authority's SSDA903 returns imply (CSV tables: a folder per year,
+    /// or files). Importing the same files again appends nothing; exit code 2 when any row
+    /// was refused.
+    #[command(name = "import-903")]
+    Import903 {
+        /// The authority the returns are of (three-digit DfE code).
+        #[arg(long)]
+        la: String,
+        /// Folders (one return each) or CSV files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Appends awaiting acknowledgement at once.
+        #[arg(long, default_value_t = 256)]
+        in_flight: usize,
+    },
+    /// Write an authority's SSDA903 tables for one year (CSV, the DfE's columns) from the
+    /// events the stream holds.
+    #[command(name = "export-903")]
+    Export903 {
+        /// The authority (three-digit DfE code).
+        #[arg(long)]
+        la: String,
+        /// The collection year, e.g. 2017/18 (1 April 2017 to 31 March 2018).
+        #[arg(long)]
+        year: String,
+        /// The folder to write the tables to.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Wipe the projections and replay the whole stream.
     Rebuild,
@@ -164,6 +194,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             if !commands::publish(&config, &file, in_flight).await? {
                 return Ok(2);
             }
+        }
+        Command::Import903 {
+            la,
+            paths,
+            in_flight,
+        } => {
+            if !ssda903::import_903(&config, &la, &paths, in_flight).await? {
+                return Ok(2);
+            }
+        }
+        Command::Export903 { la, year, out } => {
+            ssda903::export_903(&config, &la, &year, &out).await?
         }
         Command::Rebuild => commands::rebuild(&config).await?,
         Command::Status => {

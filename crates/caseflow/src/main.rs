@@ -11,6 +11,11 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    // A file size limit (RLIMIT_FSIZE) reached by the store must fail the write, which the
+    // projector survives (it waits until it can write again), not kill the process with
+    // SIGXFSZ's default action. Handling the signal is enough: the write then fails with EFBIG.
+    let _file_size_limit =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(libc::SIGXFSZ))?;
     let code = caseflow::run(caseflow::Cli::parse()).await?;
     std::process::exit(code);
 }

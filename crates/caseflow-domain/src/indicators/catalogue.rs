@@ -137,6 +137,44 @@ impl Indicator {
         Indicator::ALL.iter().copied().find(|i| i.key() == key)
     }
 
+    /// The kinds of fact (payload contract names) the figure is made of beyond periods of
+    /// care, legal statuses and placements. An authority that has recorded none of one of them
+    /// has no such figure: a zero would say nothing about its children (its history came from
+    /// a source without them, an SSDA903 return say, or its case system does not send them).
+    pub fn recorded_inputs(self) -> &'static [&'static str] {
+        use Indicator::*;
+        match self {
+            ReviewsOnTime => &["reviewHeld"],
+            HealthAssessments | InitialHealthAssessments => &["healthAssessmentCompleted"],
+            DentalChecks => &["dentalCheckCompleted"],
+            Pep | PepTermly => &["pepRecorded"],
+            CarePlan => &["carePlanRecorded"],
+            VisitsNational | VisitsLocal => &["visitMade"],
+            PathwayPlan | PathwayPlanUpToDate => &["pathwayPlanRecorded"],
+            SuitableAccommodation | CareLeaversEet => &["careLeaverContactRecorded"],
+            FosterCarers | FosterCarersRecruited | FosterCarersDeregistered => {
+                &["fosterCarerApproved"]
+            }
+            AdoptionsWithin12Months | AdoptionsWithin12MonthsPercent => {
+                &["adoptionDecisionRecorded"]
+            }
+            A2 => &["adopterMatchRecorded"],
+            AgencyWorkers | MaxCaseload | AverageCaseload => {
+                &["socialWorkerJoined", "caseAllocated"]
+            }
+            _ => &[],
+        }
+    }
+
+    /// The first of [`Indicator::recorded_inputs`] of which `recorded` (the authority's count
+    /// by kind) holds none: why the authority has no such figure. `None`: it has.
+    pub fn missing_input(self, recorded: impl Fn(&str) -> u64) -> Option<&'static str> {
+        self.recorded_inputs()
+            .iter()
+            .copied()
+            .find(|kind| recorded(kind) == 0)
+    }
+
     /// Whether the figure has a denominator (percentages, rates, averages).
     pub fn has_denominator(self) -> bool {
         self.unit() != Unit::Count
