@@ -18,6 +18,7 @@ async fn the_demo_runs_end_to_end() {
         seed: 7,
         exit: true,
         out_dir: dir.path().join("out"),
+        authorities: 1,
     };
     demo(&config, &options).await.unwrap();
 
@@ -48,6 +49,58 @@ async fn the_demo_runs_end_to_end() {
         .map(|e| (&e.subject, e.id.as_str()))
         .collect();
     assert_eq!(stored.events_stored, distinct.len() as u64);
+}
+
+/// `--authorities 2`: the simulator's authorities 201 and 202, each judged with its own
+/// population from deploy/sim/authorities.toml, side by side in compare.csv.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_lays_several_authorities_side_by_side() {
+    let nats = TestNats::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(&nats.url(), &dir);
+    config.today = None;
+    config.projector.batch_size = 1000;
+    let options = DemoOptions {
+        years: 1,
+        seed: 2018,
+        exit: true,
+        out_dir: dir.path().join("out"),
+        authorities: 2,
+    };
+    demo(&config, &options).await.unwrap();
+
+    let mut shipped = caseflow::config::Config::default();
+    shipped
+        .add_authorities(include_str!("../deploy/sim/authorities.toml"))
+        .unwrap();
+    let csv = std::fs::read_to_string(dir.path().join("out/compare.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let field = |la: &str, id: &str, name: &str| -> String {
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with(&format!("{la},{id},")))
+            .unwrap();
+        // No title of 6.1 or 6.2 holds a comma inside quotes before these columns: split plainly
+        // after the quoted title.
+        let after_title = line.rsplitn(8, ',').collect::<Vec<_>>();
+        let from_end = header.len() - 1 - column(name);
+        after_title[from_end].to_owned()
+    };
+    for la in ["201", "202"] {
+        let population = shipped.authorities[la]
+            .population_under_18
+            .as_ref()
+            .unwrap()["2018/19"];
+        let looked_after: f64 = field(la, "6.1", "value").parse().unwrap();
+        let rate: f64 = field(la, "6.2", "value").parse().unwrap();
+        // 6.2 is 6.1 per 10,000 of the authority's own population (shown to one decimal).
+        let wanted = looked_after * 10_000.0 / f64::from(population);
+        assert!((rate - wanted).abs() <= 0.05, "{la}: {rate} vs {wanted}");
+        assert_eq!(field(la, "6.2", "denominator"), population.to_string());
+    }
+    let html = std::fs::read_to_string(dir.path().join("out/compare.html")).unwrap();
+    assert!(html.contains("<th>201</th><th>202</th>"));
 }
 
 /// The events that stand: the first copy of each id on its subject, less those retracted by a

@@ -11,14 +11,7 @@ use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;
 
 async fn health(cf: &TestCaseflow, service: &str) -> i32 {
-    cf.health()
-        .check(tonic_health::pb::HealthCheckRequest {
-            service: service.to_owned(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .status
+    cf.health_of(service).await
 }
 
 async fn status(cf: &TestCaseflow) -> v2::ProjectorStatus {

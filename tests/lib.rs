@@ -321,6 +321,21 @@ impl TestCaseflow {
 
     /// Numerators of `indicator` for `from..=to` in `la`.
     pub async fn series(&self, la: &str, indicator: &str, from: &str, to: &str) -> Vec<i64> {
+        self.series_months(la, indicator, from, to)
+            .await
+            .iter()
+            .map(|m| m.numerator)
+            .collect()
+    }
+
+    /// Every month of `indicator` for `from..=to` in `la`, as `GetSeries` answers.
+    pub async fn series_months(
+        &self,
+        la: &str,
+        indicator: &str,
+        from: &str,
+        to: &str,
+    ) -> Vec<v2::MonthValue> {
         self.figures()
             .get_series(v2::GetSeriesRequest {
                 la: la.to_owned(),
@@ -333,9 +348,11 @@ impl TestCaseflow {
             .unwrap()
             .into_inner()
             .months
-            .iter()
-            .map(|m| m.numerator)
-            .collect()
+    }
+
+    /// Its health for `service` ("": overall).
+    pub async fn health_of(&self, service: &str) -> i32 {
+        health_at(self.channel(), service).await
     }
 
     /// Every member behind `indicator` in `month` of `la`, as streamed.
@@ -457,6 +474,35 @@ pub fn retracted(la: &str, child: &str, id: &str, on: &str, target: &str) -> Str
         "eventRetracted",
         json!({"retractedEventId": target}),
     )
+}
+
+/// The health a gRPC server at `channel` reports for `service` ("": overall).
+pub async fn health_at(channel: Channel, service: &str) -> i32 {
+    tonic_health::pb::health_client::HealthClient::new(channel)
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: service.to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+}
+
+/// A simulated authority's valid events, published and applied by a caseflow started on a new
+/// nats-server (returned with it).
+pub async fn simulated(sim: &caseflow_sim::SimConfig, la: &str) -> (TestNats, TestCaseflow) {
+    let authority = caseflow_sim::simulate_authority(sim, la);
+    let nats = TestNats::start();
+    let cf = TestCaseflow::start(&nats).await;
+    let lines = authority
+        .events
+        .iter()
+        .filter(|e| e.valid)
+        .map(|e| e.json.clone())
+        .collect();
+    publish(cf.log(), lines).await;
+    cf.caught_up().await;
+    (nats, cf)
 }
 
 /// Publishes JSON lines through the CLI's validating path; panics if any is refused.

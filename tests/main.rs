@@ -3,6 +3,7 @@
 
 mod adversarial;
 mod architecture;
+mod authorities;
 mod cluster;
 mod crash;
 mod demo;

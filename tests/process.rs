@@ -240,14 +240,7 @@ impl Served {
             .connect()
             .await
             .unwrap();
-        tonic_health::pb::health_client::HealthClient::new(channel)
-            .check(tonic_health::pb::HealthCheckRequest {
-                service: service.to_owned(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .status
+        health_at(channel, service).await
     }
 
     /// SIGTERM, as a service manager stops it: a clean exit.

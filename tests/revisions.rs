@@ -229,7 +229,7 @@ async fn a_late_admission_a_late_discharge_and_a_retraction_revise_a_published_m
     // the last the current figure.
     let indicators = cf
         .figures()
-        .list_indicators(v2::ListIndicatorsRequest {})
+        .list_indicators(v2::ListIndicatorsRequest { la: "372".into() })
         .await
         .unwrap()
         .into_inner()
@@ -492,7 +492,7 @@ async fn revisions_of_a_simulated_authority_run_from_the_month_end_to_the_curren
     cf.caught_up().await;
     let indicators = cf
         .figures()
-        .list_indicators(v2::ListIndicatorsRequest {})
+        .list_indicators(v2::ListIndicatorsRequest { la: "372".into() })
         .await
         .unwrap()
         .into_inner()

@@ -182,18 +182,8 @@ async fn an_authority_exported_year_by_year_and_imported_again_has_the_same_figu
     use caseflow::ssda903::export;
     use caseflow_domain::FinancialYear;
     let sim = caseflow::commands::last_years(caseflow_sim::SimConfig::like_seed(5, "372"), 2);
-    let authority = caseflow_sim::simulate_authority(&sim, "372");
     let la = La::parse("372").unwrap();
-    let nats = TestNats::start();
-    let original = TestCaseflow::start(&nats).await;
-    let lines = authority
-        .events
-        .iter()
-        .filter(|e| e.valid)
-        .map(|e| e.json.clone())
-        .collect();
-    publish(original.log(), lines).await;
-    original.caught_up().await;
+    let (_nats, original) = simulated(&sim, "372").await;
 
     // Every year from the first admission's to the last month's.
     let children = ssda903::children(original.log(), la).await.unwrap();
@@ -223,28 +213,11 @@ async fn an_authority_exported_year_by_year_and_imported_again_has_the_same_figu
     copy.caught_up().await;
 
     let (from, to) = ("2016-06", "2018-05");
-    let series = |cf: &TestCaseflow, indicator: &'static str| {
-        let mut figures = cf.figures();
-        async move {
-            figures
-                .get_series(caseflow_proto::v2::GetSeriesRequest {
-                    la: "372".to_owned(),
-                    indicator: indicator.to_owned(),
-                    from_month: from.to_owned(),
-                    to_month: to.to_owned(),
-                    ..Default::default()
-                })
-                .await
-                .unwrap()
-                .into_inner()
-                .months
-        }
-    };
     let mut differ = Vec::new();
     for indicator in CARRIED_BY_903 {
         let (was, is) = (
-            series(&original, indicator).await,
-            series(&copy, indicator).await,
+            original.series_months("372", indicator, from, to).await,
+            copy.series_months("372", indicator, from, to).await,
         );
         assert_eq!(was.len(), 24);
         assert!(
@@ -359,16 +332,7 @@ async fn an_exported_year_passes_the_903_validator() {
     let mut sim = caseflow_sim::SimConfig::like_seed(9, "372");
     sim.start = time::macros::date!(2021 - 04 - 01);
     sim.end = time::macros::date!(2024 - 03 - 31);
-    let authority = caseflow_sim::simulate_authority(&sim, "372");
-    let nats = TestNats::start();
-    let cf = TestCaseflow::start(&nats).await;
-    let lines = authority
-        .events
-        .iter()
-        .filter(|e| e.valid)
-        .map(|e| e.json.clone())
-        .collect();
-    publish(cf.log(), lines).await;
+    let (_nats, cf) = simulated(&sim, "372").await;
     let children = ssda903::children(cf.log(), La::parse("372").unwrap())
         .await
         .unwrap();

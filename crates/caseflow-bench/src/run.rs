@@ -33,6 +33,8 @@ use caseflow_projector::{Projector, wait_until_applied};
 const REPORT_SCORECARD: &str = include_str!("../../../deploy/scorecard-2018-19.toml");
 /// The shipped configuration, for its indicator settings.
 const SHIPPED_CONFIG: &str = include_str!("../../../deploy/caseflow.toml");
+/// The simulated authorities' own settings (their populations), generated for seed 2018.
+const SIM_AUTHORITIES: &str = include_str!("../../../deploy/sim/authorities.toml");
 
 /// The simulated authority of one-authority workloads, and the seed of every workload.
 const LA: &str = "372";
@@ -341,6 +343,12 @@ async fn workload(plan: &Plan, authorities: usize) -> anyhow::Result<Workload> {
     let shipped: Config = toml::from_str(SHIPPED_CONFIG)
         .context("the shipped deploy/caseflow.toml does not parse")?;
     config.indicators = shipped.indicators;
+    if authorities > 1 {
+        // Each simulated authority's own population (deploy/sim/authorities.toml, for SEED).
+        config
+            .add_authorities(SIM_AUTHORITIES)
+            .context("the shipped deploy/sim/authorities.toml does not parse")?;
+    }
     config.projector.batch_size = plan.batch_size;
     config.grpc.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     Ok(Workload {
@@ -650,8 +658,7 @@ impl Secured {
             store: running.store.clone(),
             log: running.log.clone(),
             clock: app::clock(&config),
-            settings: Arc::new(config.indicators.clone()),
-            scorecard: Arc::new(config.scorecard.clone()),
+            settings: Arc::new(config.settings_by_authority()),
             figures_cache: Arc::default(),
             metrics: Arc::new(caseflow_server::Metrics::new()),
             auth: Arc::new(auth),

@@ -95,7 +95,8 @@ impl ScorecardSettings {
     }
 }
 
-fn is_financial_year(s: &str) -> bool {
+/// `2018/19`: a year and the last two digits of the next.
+pub(crate) fn is_financial_year(s: &str) -> bool {
     s.split_once('/').is_some_and(|(a, b)| {
         a.len() == 4
             && b.len() == 2

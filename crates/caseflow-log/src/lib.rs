@@ -637,21 +637,11 @@ impl EventLog {
     ) -> Result<Vec<LogMessage>, LogError> {
         let mut out = Vec::new();
         let refused = self.refusals.watch_prefix("$JS.API.");
-        let stream = match unless_refused(refused, self.js.get_stream(&self.settings.name))
+        let found = unless_refused(refused, self.js.get_stream(&self.settings.name))
             .await
-            .map_err(|subject| self.refused(subject))?
-        {
-            Ok(stream) => stream,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    context::GetStreamErrorKind::JetStream(j)
-                        if j.error_code() == async_nats::jetstream::ErrorCode::STREAM_NOT_FOUND
-                ) =>
-            {
-                return Ok(out);
-            }
-            Err(e) => return Err(self.read_err(&e)),
+            .map_err(|subject| self.refused(subject))?;
+        let Some(stream) = self.existing(found)? else {
+            return Ok(out);
         };
         let refused = self.refusals.watch_prefix("$JS.API.CONSUMER.");
         let create = stream.create_consumer(consumer::pull::OrderedConfig {
@@ -679,10 +669,13 @@ impl EventLog {
         Ok(out)
     }
 
-    /// When the stream was created and the sequences it holds; `None` when it does not exist.
-    pub async fn stream_state(&self) -> Result<Option<StreamState>, LogError> {
-        let mut stream = match self.js.get_stream(&self.settings.name).await {
-            Ok(stream) => stream,
+    /// The stream `found`, `None` when it does not exist, or the error.
+    fn existing(
+        &self,
+        found: Result<stream::Stream, context::GetStreamError>,
+    ) -> Result<Option<stream::Stream>, LogError> {
+        match found {
+            Ok(stream) => Ok(Some(stream)),
             Err(e)
                 if matches!(
                     e.kind(),
@@ -690,9 +683,16 @@ impl EventLog {
                         if j.error_code() == async_nats::jetstream::ErrorCode::STREAM_NOT_FOUND
                 ) =>
             {
-                return Ok(None);
+                Ok(None)
             }
-            Err(e) => return Err(self.read_err(&e)),
+            Err(e) => Err(self.read_err(&e)),
+        }
+    }
+
+    /// When the stream was created and the sequences it holds; `None` when it does not exist.
+    pub async fn stream_state(&self) -> Result<Option<StreamState>, LogError> {
+        let Some(mut stream) = self.existing(self.js.get_stream(&self.settings.name).await)? else {
+            return Ok(None);
         };
         let info = stream.info().await.map_err(|e| self.read_err(&e))?;
         Ok(Some(StreamState {

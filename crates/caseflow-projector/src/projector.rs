@@ -150,15 +150,55 @@ impl Projector {
     /// derivation version and the indicator settings derivations read (not those only queries
     /// read: 6.2's population, team groups). Projections with another fingerprint are rebuilt.
     pub fn fingerprint(&self) -> Vec<u8> {
+        // Serializing plain data to a Vec cannot fail.
+        postcard::to_stdvec(&(versions(), self.derivation_settings())).unwrap_or_default()
+    }
+
+    fn derivation_settings(&self) -> Settings {
         let mut derivation = self.settings.indicators.clone();
         derivation.population_under_18.clear();
         derivation.team_groups.clear();
-        let versions = (
-            caseflow_store::FORMAT_VERSION,
-            caseflow_domain::DERIVATION_VERSION,
-        );
-        // Serializing plain data to a Vec cannot fail.
-        postcard::to_stdvec(&(versions, derivation)).unwrap_or_default()
+        derivation
+    }
+
+    /// What differs between what the stored projections were derived with and what this
+    /// projector derives with, said for an operator (the changed indicator settings with their
+    /// old and new values, or the versions); `None` when nothing does or nothing is stored yet.
+    /// The projector then rebuilds the projections from the event log when it starts.
+    pub fn derivation_changes(&self) -> Result<Option<String>, StoreError> {
+        let wanted = self.fingerprint();
+        let found = match self.store.fingerprint()? {
+            Some(found) => found,
+            None if self.store.applied_sequence()? > 0 => {
+                return Ok(Some(
+                    "the projections do not say what they were derived with".to_owned(),
+                ));
+            }
+            None => return Ok(None),
+        };
+        if found == wanted {
+            return Ok(None);
+        }
+        let Ok(((format, derivation), before)) =
+            postcard::from_bytes::<((u32, u32), Settings)>(&found)
+        else {
+            return Ok(Some(
+                "the projections were derived by another version of caseflow".to_owned(),
+            ));
+        };
+        let (format_now, derivation_now) = versions();
+        if (format, derivation) != (format_now, derivation_now) {
+            return Ok(Some(format!(
+                "the projections were derived by another version of caseflow (store format \
+                 {format}, derivations {derivation}; this one: {format_now}, {derivation_now})"
+            )));
+        }
+        let changed = self.derivation_settings().differences(&before);
+        Ok(Some(format!(
+            "the indicator settings derivations read have changed since the projections were \
+             derived ({})",
+            changed.join("; ")
+        )))
     }
 
     /// Clears projections derived with another format or other settings (they are rebuilt
@@ -171,9 +211,12 @@ impl Projector {
         }
         let cleared = found.is_some() || self.store.applied_sequence()? > 0;
         if cleared {
+            let why = self
+                .derivation_changes()?
+                .unwrap_or_else(|| "the projections were derived differently".to_owned());
             warn!(
-                "the projections were derived by another version or with other indicator \
-                 settings: clearing them to rebuild from the event log"
+                "{why}: clearing them to rebuild from the event log (figures are incomplete \
+                 until the projector has caught up)"
             );
             self.store.clear()?;
         }
@@ -506,4 +549,12 @@ impl Projector {
         self.metrics.day_rolled();
         Ok(())
     }
+}
+
+/// The store's format and the domain's derivations, as the fingerprint holds them.
+fn versions() -> (u32, u32) {
+    (
+        caseflow_store::FORMAT_VERSION,
+        caseflow_domain::DERIVATION_VERSION,
+    )
 }

@@ -824,3 +824,48 @@ proptest! {
         prop_assert_eq!(ids(&a), ids(&b), "the same copies are stored");
     }
 }
+
+/// A projector started with other derivation settings than the stored projections' names the
+/// settings that changed, with their old and new values; population and team groups, which
+/// only queries read, are not derivation settings.
+#[test]
+fn changed_derivation_settings_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let with = |change: fn(&mut Settings)| {
+        let mut indicators = settings();
+        change(&mut indicators);
+        let store: Arc<dyn ProjectionStore> = store.clone();
+        let now = TODAY.with_hms(12, 0, 0).unwrap().assume_utc();
+        Projector::new(
+            store,
+            fixed_clock(now),
+            ProjectorSettings {
+                indicators,
+                ..ProjectorSettings::default()
+            },
+        )
+    };
+    let first = with(|_| {});
+    assert_eq!(
+        first.derivation_changes().unwrap(),
+        None,
+        "nothing stored yet"
+    );
+    assert!(!first.ensure_fingerprint().unwrap());
+    let presented = with(|s| {
+        s.population_under_18.insert("2018/19".into(), 1);
+        s.team_groups.clear();
+    });
+    assert_eq!(presented.derivation_changes().unwrap(), None);
+    let derived = with(|s| s.local_visit_interval_days = 42);
+    assert_eq!(
+        derived.derivation_changes().unwrap().as_deref(),
+        Some(
+            "the indicator settings derivations read have changed since the projections were \
+             derived (local_visit_interval_days: 28 → 42)"
+        )
+    );
+    assert!(derived.ensure_fingerprint().unwrap(), "cleared to rebuild");
+    assert_eq!(derived.derivation_changes().unwrap(), None);
+}

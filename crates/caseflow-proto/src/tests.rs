@@ -374,6 +374,7 @@ fn query_enums_are_spelled_by_name_in_json() {
             polarity: v2::Polarity::High.into(),
             basis: v2::Basis::InMonth.into(),
             unit: v2::Unit::Percent.into(),
+            unavailable: String::new(),
         }),
         direction: v2::Direction::Down.into(),
         judgement: v2::Judgement::Declined.into(),

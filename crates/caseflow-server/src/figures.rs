@@ -22,7 +22,28 @@ pub(crate) fn indicator_info(i: Indicator) -> v2::IndicatorInfo {
         polarity: v2::Polarity::from(i.polarity()).into(),
         basis: v2::Basis::from(i.basis()).into(),
         unit: v2::Unit::from(i.unit()).into(),
+        unavailable: String::new(),
     }
+}
+
+/// Why `la` has no 6.2 figure in (some of) the financial years of `months`, if it has none:
+/// its population is not configured. Other indicators are always computed.
+fn unavailable(
+    state: &AppState,
+    indicator: Indicator,
+    la: caseflow_domain::La,
+    months: impl IntoIterator<Item = Month>,
+) -> String {
+    if indicator != Indicator::Rate {
+        return String::new();
+    }
+    let mut years: Vec<FinancialYear> = months.into_iter().map(|m| m.financial_year()).collect();
+    years.dedup();
+    state
+        .settings
+        .of(la)
+        .population_missing(la, &years)
+        .unwrap_or_default()
 }
 
 /// A month's figure as sent.
@@ -150,7 +171,9 @@ impl View {
                 .map(|m| {
                     (
                         m,
-                        std::sync::Arc::new(month_ends.caseloads(m, &state.settings)),
+                        std::sync::Arc::new(
+                            month_ends.caseloads(m, &state.settings.of(self.la).indicators),
+                        ),
                     )
                 })
                 .collect()),
@@ -211,6 +234,7 @@ impl FiguresService {
         }
         let last = to.min(horizon);
         let today = view.today;
+        let settings = &self.0.settings.of(la).indicators;
         let months = if caseloads::DERIVES.contains(&indicator) {
             // Caseloads join children and workers: computed when asked for.
             view.caseloads(&self.0, from.through(last))?
@@ -221,16 +245,13 @@ impl FiguresService {
         } else {
             let figures = view.figures();
             from.through(last)
-                .map(|m| {
-                    month_value(
-                        &month_figure(figures, indicator, m, &self.0.settings),
-                        today,
-                    )
-                })
+                .map(|m| month_value(&month_figure(figures, indicator, m, settings), today))
                 .collect()
         };
+        let mut info = indicator_info(indicator);
+        info.unavailable = unavailable(&self.0, indicator, la, from.through(last));
         Ok(v2::GetSeriesResponse {
-            indicator: Some(indicator_info(indicator)),
+            indicator: Some(info),
             la: la.to_string(),
             months,
         })
@@ -281,7 +302,8 @@ impl FiguresService {
         self.0.metrics.scorecard_computed();
         let year = month.financial_year();
         let today = view.today;
-        let settings = &self.0.settings;
+        let own = self.0.settings.of(la);
+        let settings = &own.indicators;
         // Caseloads are joined when asked for: the months the scorecard shows.
         let trend_years: Vec<FinancialYear> =
             (1..=4).rev().map(|k| FinancialYear(year.0 - k)).collect();
@@ -326,7 +348,7 @@ impl FiguresService {
                             })
                         })
                         .collect();
-                    let mut row = self.row(indicator, year, current, previous, trend, today);
+                    let mut row = self.row(own, indicator, year, current, previous, trend, today);
                     row.group = group.unwrap_or_default().to_owned();
                     rows.push(row);
                 }
@@ -348,7 +370,13 @@ impl FiguresService {
                     })
                 })
                 .collect();
-            rows.push(self.row(indicator, year, current, previous, trend, today));
+            let mut row = self.row(own, indicator, year, current, previous, trend, today);
+            if let Some(info) = row.indicator.as_mut() {
+                // The row's figure is the month's: its year is the one that must have a
+                // population (a month before it in another year only loses the DOT).
+                info.unavailable = unavailable(&self.0, indicator, la, [month]);
+            }
+            rows.push(row);
         }
         Ok(v2::Scorecard {
             la: la.to_string(),
@@ -359,8 +387,10 @@ impl FiguresService {
     }
 
     /// A scorecard row from the month's and the previous month's figures.
+    #[allow(clippy::too_many_arguments)]
     fn row(
         &self,
+        own: &caseflow_domain::settings::AuthoritySettings,
         indicator: Indicator,
         year: FinancialYear,
         current: MonthFigure,
@@ -370,8 +400,8 @@ impl FiguresService {
     ) -> v2::ScorecardRow {
         let polarity = indicator.polarity();
         let dot = direction_of_travel(polarity, current.value, previous.value);
-        let target = self.0.scorecard.target(indicator, year);
-        let benchmark = self.0.scorecard.benchmark(indicator);
+        let target = own.scorecard.target(indicator, year);
+        let benchmark = own.scorecard.benchmark(indicator);
         v2::ScorecardRow {
             indicator: Some(indicator_info(indicator)),
             current: Some(month_value(&current, today)),
@@ -492,11 +522,25 @@ fn allowed<T>(request: &Request<T>, la: &str) -> Result<(), Status> {
 impl Figures for FiguresService {
     async fn list_indicators(
         &self,
-        _: Request<v2::ListIndicatorsRequest>,
+        request: Request<v2::ListIndicatorsRequest>,
     ) -> Result<Response<v2::ListIndicatorsResponse>, Status> {
-        Ok(Response::new(v2::ListIndicatorsResponse {
-            indicators: derived_indicators().map(indicator_info).collect(),
-        }))
+        let la = match request.get_ref().la.as_str() {
+            "" => None,
+            la => {
+                allowed(&request, la)?;
+                Some(crate::parse_la(la)?)
+            }
+        };
+        let indicators = derived_indicators()
+            .map(|i| {
+                let mut info = indicator_info(i);
+                if let Some(la) = la {
+                    info.unavailable = unavailable(&self.0, i, la, []);
+                }
+                info
+            })
+            .collect();
+        Ok(Response::new(v2::ListIndicatorsResponse { indicators }))
     }
 
     #[instrument(skip_all, fields(la = %request.get_ref().la, indicator = %request.get_ref().indicator))]

@@ -50,10 +50,10 @@ pub struct AppState {
     pub store: Arc<dyn ProjectionStore>,
     pub log: EventLog,
     pub clock: Clock,
-    /// Indicator settings (6.2's population; member derivations).
-    pub settings: Arc<caseflow_domain::settings::Settings>,
-    /// Targets, tolerances and benchmarks.
-    pub scorecard: Arc<caseflow_domain::scorecard::ScorecardSettings>,
+    /// Each authority's settings (its own section's, or the defaults): 6.2's population, team
+    /// groups, targets, tolerances and benchmarks, and the indicator settings members are
+    /// re-derived with.
+    pub settings: Arc<caseflow_domain::settings::SettingsByAuthority>,
     /// Authorities' figures between projector batches.
     pub figures_cache: Arc<FiguresCache>,
     /// What `GET /metrics` serves (shared with the projector).
@@ -90,7 +90,7 @@ impl AppState {
         at: caseflow_domain::Timestamp,
     ) -> Result<(caseflow_domain::Figures, MonthEnds), ServiceError> {
         use caseflow_domain::indicators::{Cells, Context, derive_subject};
-        let ctx = Context::new((*self.settings).clone(), at.day());
+        let ctx = Context::new(self.settings.of(la).indicators.clone(), at.day());
         let mut figures = caseflow_domain::Figures::default();
         let mut month_ends = MonthEnds::default();
         for subject in self.store.subjects(Some(la))? {

@@ -121,7 +121,7 @@ fn members(
         return workers(state, la, indicator, month);
     }
     let mut found = Vec::new();
-    let ctx = Context::new((*state.settings).clone(), state.as_of()?);
+    let ctx = Context::new(state.settings.of(la).indicators.clone(), state.as_of()?);
     let kind = if is_household_indicator(indicator) {
         EntityKind::Household
     } else {

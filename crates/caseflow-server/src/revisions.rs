@@ -122,7 +122,7 @@ pub(crate) async fn get_revisions(
             events.iter().map(|(k, evs)| (*k, evs.as_slice())),
             month,
             &[indicator],
-            &state.settings,
+            &state.settings.of(la).indicators,
             state.as_of()?,
             month_end(month),
         );
@@ -419,7 +419,12 @@ fn compare(
                 since.into_iter().map(|e| &e.event).collect(),
             )
         });
-        let moved = revisions::moved_since(subjects, &wanted, &state.settings, state.as_of()?);
+        let moved = revisions::moved_since(
+            subjects,
+            &wanted,
+            &state.settings.of(la).indicators,
+            state.as_of()?,
+        );
         for f in &mut revised {
             let (Ok(indicator), Ok(month)) = (parse_indicator(&f.indicator), f.month.parse())
             else {

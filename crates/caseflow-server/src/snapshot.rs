@@ -158,7 +158,12 @@ impl Snapshot {
                 None => {
                     let cases = state.store.month_end_cases(la, m)?;
                     let workers = state.store.workers_at(la, m)?;
-                    let c = Arc::new(caseloads::join(m, &cases, workers, &state.settings));
+                    let c = Arc::new(caseloads::join(
+                        m,
+                        &cases,
+                        workers,
+                        &state.settings.of(la).indicators,
+                    ));
                     self.caseloads
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)

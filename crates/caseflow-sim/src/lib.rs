@@ -24,6 +24,7 @@
 //! - `recording`: the routine events recorded around each child.
 //! - `emit`: events as domain values and JSON lines, with the mess of real feeds.
 //! - `random`: seeded streams and the distributions the model draws from.
+//! - [`settings`]: the settings each simulated authority comes with (its under-18 population).
 
 mod carers;
 mod children;
@@ -32,6 +33,7 @@ mod emit;
 mod profile;
 mod random;
 mod recording;
+pub mod settings;
 mod workforce;
 
 #[cfg(test)]

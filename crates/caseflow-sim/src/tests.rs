@@ -921,3 +921,52 @@ fn print_seeds() {
         );
     }
 }
+
+/// `deploy/sim/authorities.toml` is what the simulator says of its 150 authorities
+/// (`UPDATE_SIM_SETTINGS=1` rewrites it).
+#[test]
+fn shipped_settings_are_the_simulated_authorities() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/sim/authorities.toml"
+    );
+    let wanted = crate::settings::authorities_toml(&SimConfig::many(2018, 150));
+    if std::env::var_os("UPDATE_SIM_SETTINGS").is_some_and(|v| v == "1") {
+        std::fs::write(path, &wanted).unwrap();
+    }
+    let shipped = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        shipped == wanted,
+        "{path} is not what the simulator generates: regenerate it with \
+         UPDATE_SIM_SETTINGS=1 cargo nextest run -p caseflow-sim shipped_settings"
+    );
+}
+
+/// A simulated authority's population follows its size and rate factor: the seed's without
+/// variation, half a percent less a year back.
+#[test]
+fn populations_follow_the_authoritys_size() {
+    let seed = crate::settings::population_under_18(&SimConfig::default(), "372");
+    assert_eq!(
+        seed.first(),
+        Some(&(caseflow_domain::FinancialYear(2008), 53_770))
+    );
+    assert_eq!(
+        seed.last(),
+        Some(&(caseflow_domain::FinancialYear(2018), 56_600))
+    );
+    let many = SimConfig::many(2018, 150);
+    let sizes: BTreeSet<u32> = many
+        .authorities
+        .iter()
+        .map(|la| {
+            crate::settings::population_under_18(&many, la)
+                .last()
+                .unwrap()
+                .1
+        })
+        .collect();
+    assert!(sizes.len() > 100, "authorities differ in size");
+    // Sizes 0.25 to 3 times the seed's, rate factors 0.6 to 1.5.
+    assert!(sizes.iter().all(|p| (9_430..=283_000).contains(p)));
+}

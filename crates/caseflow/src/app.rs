@@ -22,6 +22,10 @@ pub struct Running {
     pub nats_url: String,
     pub log: EventLog,
     pub store: Arc<SledStore>,
+    /// Why the projections are being rebuilt from the event log, when the settings
+    /// derivations read (or caseflow's version) changed since they were derived; also logged
+    /// as a warning at start.
+    pub rebuilding: Option<String>,
     shutdown: watch::Sender<bool>,
     /// How long calls in flight may take to finish on shutdown.
     grace: Duration,
@@ -132,6 +136,15 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let metrics = Arc::new(metrics);
 
     let projector = projector(config, store.clone()).with_metrics(projector_metrics);
+    let rebuilding = projector
+        .derivation_changes()
+        .context("cannot read what the projections were derived with")?;
+    if let Some(why) = &rebuilding {
+        warn!(
+            "{why}: the projections are rebuilt from the event log now; figures are incomplete \
+             until the projector has caught up (`caseflow status` shows its progress)"
+        );
+    }
     let condition = projector.condition();
     let projector_log = log.clone();
     let projector_rx = shutdown_rx.clone();
@@ -145,8 +158,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         store: store.clone(),
         log: log.clone(),
         clock,
-        settings: Arc::new(config.indicators.clone()),
-        scorecard: Arc::new(config.scorecard.clone()),
+        settings: Arc::new(config.settings_by_authority()),
         figures_cache: Arc::default(),
         metrics: metrics.clone(),
         auth: Arc::new(auth),
@@ -168,6 +180,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         nats_url,
         log,
         store,
+        rebuilding,
         shutdown,
         grace: Duration::from_secs(config.grpc.shutdown_grace_secs),
         projector,

@@ -24,6 +24,9 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         "caseflow serving gRPC on {} (NATS {}); Ctrl-C to stop",
         running.grpc_addr, running.nats_url
     );
+    if let Some(why) = &running.rebuilding {
+        eprintln!("caseflow: {why}: rebuilding the projections from the event log");
+    }
     stop_signal().await?;
     running.shutdown().await
 }
@@ -124,13 +127,7 @@ pub async fn publish_lines(
         if line.trim().is_empty() {
             continue;
         }
-        let checked = caseflow_proto::decode_event(line.as_bytes(), Some("application/json"))
-            .and_then(|draft| {
-                let subject = draft.subject()?;
-                let event = draft.validate(&subject, now)?;
-                Ok((subject, event))
-            });
-        match checked {
+        match validate_line(&line, now) {
             Ok((subject, event)) => {
                 appends.push(Append {
                     subject: subject.to_string(),
@@ -157,6 +154,19 @@ pub async fn publish_lines(
         }
     }
     report
+}
+
+/// One JSON event as the projector will read it: its subject and the validated event, or the
+/// rejection. `now`: the time the log will stamp on an event without `recordedAt`.
+pub(crate) fn validate_line(
+    line: &str,
+    now: Timestamp,
+) -> Result<(caseflow_domain::Subject, caseflow_domain::Event), caseflow_domain::Rejection> {
+    caseflow_proto::decode_event(line.as_bytes(), Some("application/json")).and_then(|draft| {
+        let subject = draft.subject()?;
+        let event = draft.validate(&subject, now)?;
+        Ok((subject, event))
+    })
 }
 
 fn print_publish_report(source: &str, r: &PublishReport) {
@@ -431,6 +441,10 @@ pub struct DemoOptions {
     pub exit: bool,
     /// Where `report.html` and `scorecard.csv` are written.
     pub out_dir: std::path::PathBuf,
+    /// How many authorities: 1 is authority 372 like the seed report's; more are the
+    /// simulator's varied authorities 201, 202, ... with their populations from
+    /// `deploy/sim/authorities.toml`, whose scorecards are shown side by side.
+    pub authorities: usize,
 }
 
 /// `sim` with its history shortened to the last `years` years before its end.
@@ -441,12 +455,18 @@ pub fn last_years(mut sim: caseflow_sim::SimConfig, years: i32) -> caseflow_sim:
     sim
 }
 
-/// The simulated authority of the demo: 372, like the seed report's, ending 31 May 2018.
+/// The shipped settings of the simulated authorities (their populations).
+const SIM_AUTHORITIES: &str = include_str!("../../../deploy/sim/authorities.toml");
+
+/// The simulated authorities of the demo, ending 31 May 2018: 372, like the seed report's, or
+/// several of the simulator's varied ones.
 fn demo_simulation(options: &DemoOptions) -> caseflow_sim::SimConfig {
-    last_years(
-        caseflow_sim::SimConfig::like_seed(options.seed, "372"),
-        options.years,
-    )
+    let sim = if options.authorities <= 1 {
+        caseflow_sim::SimConfig::like_seed(options.seed, "372")
+    } else {
+        caseflow_sim::SimConfig::many(options.seed, options.authorities)
+    };
+    last_years(sim, options.years)
 }
 
 /// `caseflow demo`: starts everything, publishes a simulated authority's history, waits for the
@@ -470,6 +490,12 @@ pub async fn demo(config: &Config, options: &DemoOptions) -> anyhow::Result<()> 
             .context("the shipped deploy/caseflow.toml does not parse")?;
         config.indicators = shipped.indicators;
     }
+    if sim.authorities.len() > 1 && config.authorities.is_empty() && options.seed == 2018 {
+        // Each simulated authority's own population (generated for seed 2018).
+        config
+            .add_authorities(SIM_AUTHORITIES)
+            .context("the shipped deploy/sim/authorities.toml does not parse")?;
+    }
     let running = app::start(&config).await?;
     let result = demo_steps(&config, &running, &sim, options).await;
     if result.is_ok() && !options.exit {
@@ -490,38 +516,9 @@ async fn demo_steps(
         "caseflow demo: gRPC on {}, NATS at {}\n",
         running.grpc_addr, running.nats_url
     );
-    let simulation = sim.clone();
-    let authority =
-        tokio::task::spawn_blocking(move || caseflow_sim::simulate_authority(&simulation, "372"))
-            .await?;
-    let lines: Vec<String> = authority.events.into_iter().map(|e| e.json).collect();
-    println!(
-        "simulated authority 372, {} to {}: {} events (late, re-sent, corrected and a few invalid ones included)",
-        caseflow_domain::calendar::format_day(sim.start),
-        caseflow_domain::calendar::format_day(sim.end),
-        lines.len()
-    );
-
-    let bar = progress_bar(lines.len() as u64, "publishing");
-    let now = Timestamp::from_offset(time::OffsetDateTime::now_utc());
-    let mut report = PublishReport::default();
-    const CHUNK: usize = 2000;
-    for (i, chunk) in lines.chunks(CHUNK).enumerate() {
-        let r = publish_lines(&running.log, chunk.iter().cloned(), now, 512).await;
-        bar.inc(chunk.len() as u64);
-        // Line numbers count from the start of the whole history, not the chunk.
-        let offset = i * CHUNK;
-        report.appended += r.appended;
-        report.duplicates += r.duplicates;
-        report
-            .rejected
-            .extend(r.rejected.into_iter().map(|(n, c, m)| (n + offset, c, m)));
-        report
-            .failed
-            .extend(r.failed.into_iter().map(|(n, e)| (n + offset, e)));
+    for la in &sim.authorities {
+        publish_simulated(running, sim, la).await?;
     }
-    bar.finish();
-    print_publish_report("authority 372", &report);
 
     let bar = progress_bar(0, "projecting");
     running
@@ -535,6 +532,9 @@ async fn demo_steps(
     let server = crate::client::Server::plain(&format!("http://{}", running.grpc_addr)).await?;
     let today = config.today().context("the demo has a fixed today")?;
     let last = Month::of(today).prev();
+    if sim.authorities.len() > 1 {
+        return demo_comparison(running, &server, sim, last, options).await;
+    }
     let data = crate::report::fetch(&server, "372", Some(&last.to_string()), None).await?;
     print!(
         "\n{}",
@@ -585,6 +585,80 @@ async fn demo_steps(
          cargo run -q -p caseflow -- report --grpc http://{addr} --format html > report.html\n  \
          cargo run -q -p caseflow -- status --grpc http://{addr}\n  \
          curl http://{addr}/metrics"
+    );
+    std::io::stdout().flush()?;
+    Ok(())
+}
+
+/// Simulates authority `la` and publishes its history, with a progress bar and a summary.
+async fn publish_simulated(
+    running: &Running,
+    sim: &caseflow_sim::SimConfig,
+    la: &str,
+) -> anyhow::Result<()> {
+    let (simulation, code) = (sim.clone(), la.to_owned());
+    let authority =
+        tokio::task::spawn_blocking(move || caseflow_sim::simulate_authority(&simulation, &code))
+            .await?;
+    let lines: Vec<String> = authority.events.into_iter().map(|e| e.json).collect();
+    println!(
+        "simulated authority {la}, {} to {}: {} events (late, re-sent, corrected and a few invalid ones included)",
+        caseflow_domain::calendar::format_day(sim.start),
+        caseflow_domain::calendar::format_day(sim.end),
+        lines.len()
+    );
+
+    let bar = progress_bar(lines.len() as u64, "publishing");
+    let now = Timestamp::from_offset(time::OffsetDateTime::now_utc());
+    let mut report = PublishReport::default();
+    const CHUNK: usize = 2000;
+    for (i, chunk) in lines.chunks(CHUNK).enumerate() {
+        let r = publish_lines(&running.log, chunk.iter().cloned(), now, 512).await;
+        bar.inc(chunk.len() as u64);
+        // Line numbers count from the start of the whole history, not the chunk.
+        let offset = i * CHUNK;
+        report.appended += r.appended;
+        report.duplicates += r.duplicates;
+        report
+            .rejected
+            .extend(r.rejected.into_iter().map(|(n, c, m)| (n + offset, c, m)));
+        report
+            .failed
+            .extend(r.failed.into_iter().map(|(n, e)| (n + offset, e)));
+    }
+    bar.finish();
+    print_publish_report(&format!("authority {la}"), &report);
+    Ok(())
+}
+
+/// The end of a demo of several authorities: their scorecards side by side, written as
+/// `compare.html` and `compare.csv` too.
+async fn demo_comparison(
+    running: &Running,
+    server: &crate::client::Server,
+    sim: &caseflow_sim::SimConfig,
+    last: Month,
+    options: &DemoOptions,
+) -> anyhow::Result<()> {
+    use crate::report::{Format, fetch_comparison, render_comparison};
+    let month = last.to_string();
+    let c = fetch_comparison(server, &sim.authorities, Some(&month), None).await?;
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    print!("\n{}", render_comparison(&c, Format::Table, colour));
+    std::fs::create_dir_all(&options.out_dir)?;
+    let html = options.out_dir.join("compare.html");
+    let csv = options.out_dir.join("compare.csv");
+    std::fs::write(&html, render_comparison(&c, Format::Html, false))?;
+    std::fs::write(&csv, render_comparison(&c, Format::Csv, false))?;
+    println!("\nWrote {} and {}", html.display(), csv.display());
+    let addr = running.grpc_addr;
+    let las = sim.authorities.join(",");
+    let first = &sim.authorities[0];
+    println!(
+        "\nQuery the running server (gRPC reflection is on):\n  \
+         cargo run -q -p caseflow -- report --grpc http://{addr} --compare {las} --indicator 6.2\n  \
+         cargo run -q -p caseflow -- report --grpc http://{addr} --la {first}\n  \
+         grpcurl -plaintext -d '{{\"la\":\"{first}\",\"month\":\"{last}\"}}' {addr} caseflow.v2.Figures/GetScorecard"
     );
     std::io::stdout().flush()?;
     Ok(())

@@ -1,6 +1,7 @@
 //! caseflow's one typed configuration: a TOML file, then `CASEFLOW_*` environment overrides,
 //! validated before anything starts. Every field has a default, so no file is needed.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -32,6 +33,20 @@ pub struct Config {
     pub scorecard_file: Option<PathBuf>,
     /// Who may call the gRPC services (nothing configured: everyone, on loopback only).
     pub auth: AuthConfig,
+    /// Each authority's own settings (`[authorities."372"]`), keyed by authority code: its
+    /// under-18 population, LAC team groups, targets and benchmarks. Authorities without a
+    /// section use `[indicators]` and the scorecard settings.
+    pub authorities: BTreeMap<String, caseflow_domain::settings::AuthorityOverrides>,
+    /// More `[authorities."NNN"]` sections from a file of the same form, e.g.
+    /// `deploy/sim/authorities.toml`. An authority may have a section in one place only.
+    pub authorities_file: Option<PathBuf>,
+}
+
+/// A file of `[authorities."NNN"]` sections (`authorities_file`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthoritiesFile {
+    authorities: BTreeMap<String, caseflow_domain::settings::AuthorityOverrides>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -252,6 +267,8 @@ impl Default for Config {
             scorecard: Default::default(),
             scorecard_file: None,
             auth: AuthConfig::default(),
+            authorities: BTreeMap::new(),
+            authorities_file: None,
         }
     }
 }
@@ -366,6 +383,13 @@ impl Config {
             config.scorecard.targets.extend(more.targets);
             config.scorecard.benchmarks.extend(more.benchmarks);
         }
+        if let Some(file) = config.authorities_file.clone() {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read authorities file {}", file.display()))?;
+            config
+                .add_authorities(&text)
+                .with_context(|| format!("invalid authorities file {}", file.display()))?;
+        }
         config.validate()?;
         Ok(config)
     }
@@ -427,7 +451,49 @@ impl Config {
         if !problems.is_empty() {
             bail!("scorecard settings: {}", problems.join("; "));
         }
+        let problems = self.indicators.problems();
+        if !problems.is_empty() {
+            bail!("indicators: {}", problems.join("; "));
+        }
+        for (code, section) in &self.authorities {
+            if caseflow_domain::La::parse(code).is_none() {
+                bail!("[authorities.{code:?}]: an authority code is three digits, such as \"372\"");
+            }
+            let problems = section.problems();
+            if !problems.is_empty() {
+                bail!("[authorities.{code:?}]: {}", problems.join("; "));
+            }
+        }
         Ok(())
+    }
+
+    /// Adds the `[authorities."NNN"]` sections of a file's `text`; an authority that already
+    /// has a section is refused.
+    pub fn add_authorities(&mut self, text: &str) -> anyhow::Result<()> {
+        let file: AuthoritiesFile = toml::from_str(text)?;
+        for (code, section) in file.authorities {
+            if self.authorities.contains_key(&code) {
+                bail!("authority {code} has a section in the configuration and in this file");
+            }
+            self.authorities.insert(code, section);
+        }
+        Ok(())
+    }
+
+    /// Every authority's settings: `[indicators]` and the scorecard settings, with each
+    /// `[authorities."NNN"]` section laid over them.
+    pub fn settings_by_authority(&self) -> caseflow_domain::settings::SettingsByAuthority {
+        // Codes were checked by `validate`; one that does not parse has no section.
+        let sections = self
+            .authorities
+            .iter()
+            .filter_map(|(code, o)| Some((caseflow_domain::La::parse(code)?, o.clone())))
+            .collect();
+        caseflow_domain::settings::SettingsByAuthority::new(
+            self.indicators.clone(),
+            self.scorecard.clone(),
+            &sections,
+        )
     }
 
     fn validate_nats_security(&self) -> anyhow::Result<()> {
@@ -681,5 +747,126 @@ impl Config {
                 .map(|p| read("client_ca_file", p))
                 .transpose()?,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A directory of this test's own under the system's temporary directory, emptied.
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("caseflow-config-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn load(text: &str) -> anyhow::Result<Config> {
+        static LOADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = LOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let file = scratch(&format!("load-{n}")).join("caseflow.toml");
+        std::fs::write(&file, text)?;
+        Config::load(Some(&file), |_| None)
+    }
+
+    #[test]
+    fn an_authority_section_overrides_the_defaults_for_that_authority() {
+        let config = load(
+            r#"
+            [indicators.population_under_18]
+            "2018/19" = 56600
+
+            [authorities."373".population_under_18]
+            "2018/19" = 41000
+
+            [[authorities."373".targets]]
+            indicator = "6.2"
+            year = "2018/19"
+            green = 60.0
+            "#,
+        )
+        .unwrap();
+        let all = config.settings_by_authority();
+        let year = caseflow_domain::FinancialYear(2018);
+        let of = |code| all.of(caseflow_domain::La::parse(code).unwrap());
+        assert_eq!(of("373").indicators.population(year), Some(41_000));
+        assert_eq!(of("372").indicators.population(year), Some(56_600));
+        let rate = caseflow_domain::Indicator::Rate;
+        assert!(of("373").scorecard.target(rate, year).is_some());
+        assert!(of("372").scorecard.target(rate, year).is_none());
+    }
+
+    #[test]
+    fn bad_authority_sections_are_refused_with_their_reason() {
+        let error = |text| format!("{:#}", load(text).unwrap_err());
+        assert_eq!(
+            error("[authorities.\"37\"]\n"),
+            "[authorities.\"37\"]: an authority code is three digits, such as \"372\""
+        );
+        assert_eq!(
+            error("[authorities.\"372\".population_under_18]\n\"2018\" = 1\n"),
+            "[authorities.\"372\"]: population_under_18 year \"2018\" is not of the form 2018/19"
+        );
+        // Derivation settings are the install's: not accepted in a section.
+        assert!(
+            error("[authorities.\"372\"]\nlocal_visit_interval_days = 42\n")
+                .contains("unknown field `local_visit_interval_days`")
+        );
+    }
+
+    #[test]
+    fn an_authorities_file_adds_sections_but_not_twice() {
+        let file = scratch("authorities-file").join("authorities.toml");
+        std::fs::write(
+            &file,
+            "[authorities.\"201\".population_under_18]\n\"2018/19\" = 30000\n",
+        )
+        .unwrap();
+        let text = format!("authorities_file = {:?}\n", file.display().to_string());
+        let config = load(&text).unwrap();
+        assert_eq!(config.authorities.len(), 1);
+        let twice = format!("{text}[authorities.\"201\"]\n");
+        assert!(
+            format!("{:#}", load(&twice).unwrap_err())
+                .contains("authority 201 has a section in the configuration and in this file")
+        );
+    }
+
+    /// The commented `[authorities."373"]` example at the end of deploy/caseflow.toml is a valid
+    /// section once uncommented.
+    #[test]
+    fn the_documented_authority_section_is_valid() {
+        let shipped = include_str!("../../../deploy/caseflow.toml");
+        let example = &shipped[shipped.find("# [authorities.\"373\"]").unwrap()..];
+        let text: String = example
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| l.starts_with('[') || l.contains(" = "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let config: Config = toml::from_str(&text).unwrap();
+        config.validate().unwrap();
+        let all = config.settings_by_authority();
+        let own = all.of(caseflow_domain::La::parse("373").unwrap());
+        assert_eq!(
+            own.indicators
+                .population(caseflow_domain::FinancialYear(2018)),
+            Some(41_350)
+        );
+        assert_eq!(own.indicators.team_groups.len(), 2);
+        assert_eq!(own.scorecard.targets.len(), 1);
+        assert_eq!(own.scorecard.benchmarks.len(), 1);
+    }
+
+    #[test]
+    fn the_shipped_simulation_settings_load() {
+        let mut config = Config::default();
+        config
+            .add_authorities(include_str!("../../../deploy/sim/authorities.toml"))
+            .unwrap();
+        config.validate().unwrap();
+        assert_eq!(config.authorities.len(), 150);
     }
 }

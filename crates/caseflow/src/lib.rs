@@ -84,30 +84,44 @@ pub enum Command {
         /// The simulator's seed.
         #[arg(long, default_value_t = 2018)]
         seed: u64,
-        /// Where report.html and scorecard.csv are written.
+        /// Where report.html and scorecard.csv (compare.html and compare.csv with several
+        /// authorities) are written.
         #[arg(long, default_value = ".")]
         out: PathBuf,
+        /// How many authorities: 1 is authority 372, like the seed report's; more are the
+        /// simulator's authorities 201, 202, ... (each with its own population), whose
+        /// scorecards are shown side by side.
+        #[arg(long, default_value_t = 1)]
+        authorities: usize,
     },
-    /// Render the monthly performance report from a running server.
+    /// Render the monthly performance report from a running server, or compare authorities.
     Report {
-        #[arg(long, default_value = "372")]
+        /// The authority (any in the install).
+        #[arg(long, default_value = "372", conflicts_with = "compare")]
         la: String,
+        /// Lay several authorities side by side instead, e.g. `--compare 372,373,374`: the
+        /// whole scorecard, or with `--indicator` one indicator's 13 months.
+        #[arg(long, value_delimiter = ',')]
+        compare: Vec<String>,
+        /// With `--compare`: the one indicator compared, e.g. 6.2.
+        #[arg(long, requires = "compare")]
+        indicator: Option<String>,
         /// YYYY-MM; default: the last complete month.
         #[arg(long)]
         month: Option<String>,
         #[arg(long, value_enum, default_value_t = report::Format::Table)]
         format: report::Format,
         /// Record that this report was presented (its figures as they stand now), then render it.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "compare")]
         publish: bool,
         /// The publication's title, e.g. "Panel 19 June 2018" (with --publish).
         #[arg(long, requires = "publish")]
         title: Option<String>,
         /// List the reports published for the authority instead of rendering one.
-        #[arg(long, conflicts_with_all = ["publish", "against"])]
+        #[arg(long, conflicts_with_all = ["publish", "against", "compare"])]
         list_published: bool,
         /// Mark what changed since the publication with this title (default: the latest).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "compare")]
         against: Option<String>,
     },
     /// List the audit trail of reads of personal data, from a running server (the audit role).
@@ -262,12 +276,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             years,
             seed,
             out,
+            authorities,
         } => {
             let options = commands::DemoOptions {
                 years,
                 seed,
                 exit,
                 out_dir: out,
+                authorities,
             };
             commands::demo(&config, &options).await?
         }
@@ -287,6 +303,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             commands::simulate(&config, &sim, out.as_deref(), in_flight).await?
         }
         Command::Report {
+            compare,
+            indicator,
+            month,
+            format,
+            ..
+        } if !compare.is_empty() => {
+            let server = client::Server::connect(&cli.connection, &config).await?;
+            let c =
+                report::fetch_comparison(&server, &compare, month.as_deref(), indicator.as_deref())
+                    .await?;
+            for card in c.scorecards.iter().filter(|c| !c.has_figures()) {
+                eprintln!("{}", report::no_figures(card));
+            }
+            let colour = format == report::Format::Table
+                && std::io::IsTerminal::is_terminal(&std::io::stdout());
+            print!("{}", report::render_comparison(&c, format, colour));
+        }
+        Command::Report {
             la,
             month,
             format,
@@ -294,6 +328,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             title,
             list_published,
             against,
+            ..
         } => {
             let server = client::Server::connect(&cli.connection, &config).await?;
             if list_published {
@@ -306,6 +341,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             // Compared with the publication before this one: the report being published is
             // rendered with what changed since the last.
             let data = report::fetch(&server, &la, month.as_deref(), against.as_deref()).await?;
+            if !data.scorecard.has_figures() {
+                eprintln!("{}", report::no_figures(&data.scorecard));
+            }
             if publish {
                 let month = data.scorecard.month.to_string();
                 let (p, figures) =

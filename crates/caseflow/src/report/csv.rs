@@ -11,7 +11,7 @@ fn field(s: &str) -> String {
     }
 }
 
-fn line(fields: &[String]) -> String {
+pub(crate) fn line(fields: &[String]) -> String {
     let mut line = fields
         .iter()
         .map(|f| field(f))

@@ -183,7 +183,7 @@ fn timeliness(t: v2::Timeliness) -> anyhow::Result<Timeliness> {
     })
 }
 
-fn scorecard(card: v2::Scorecard) -> anyhow::Result<Scorecard> {
+pub(super) fn scorecard(card: v2::Scorecard) -> anyhow::Result<Scorecard> {
     Ok(Scorecard {
         la: La::parse(&card.la).ok_or_else(|| anyhow!("authority {:?} is not a code", card.la))?,
         month: month(&card.month)?,
@@ -258,7 +258,7 @@ fn row(row: v2::ScorecardRow) -> anyhow::Result<Row> {
     })
 }
 
-fn series(s: v2::GetSeriesResponse) -> anyhow::Result<Series> {
+pub(super) fn series(s: v2::GetSeriesResponse) -> anyhow::Result<Series> {
     Ok(Series {
         indicator: indicator(s.indicator)?,
         months: s
@@ -277,6 +277,7 @@ fn indicator(info: Option<v2::IndicatorInfo>) -> anyhow::Result<IndicatorInfo> {
         basis: required::<v2::Basis>(info.basis).with_context(|| id.clone())?,
         unit: required::<v2::Unit>(info.unit).with_context(|| id.clone())?,
         title: info.title,
+        unavailable: Some(info.unavailable).filter(|u| !u.is_empty()),
         id,
     })
 }
@@ -323,6 +324,7 @@ mod tests {
             polarity: v2::Polarity::High.into(),
             basis: v2::Basis::InMonth.into(),
             unit: v2::Unit::Percent.into(),
+            unavailable: String::new(),
         }
     }
 

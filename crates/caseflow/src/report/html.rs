@@ -27,7 +27,7 @@ pub(crate) fn escape(s: &str) -> String {
     out
 }
 
-const CSS: &str = r#"
+pub(crate) const CSS: &str = r#"
 :root{--ink:#1b1f24;--muted:#5b6470;--rule:#c9ced6;--head:#1d3557;--band:#e8eef6;
 --red:#c62828;--amber:#f0a500;--green:#2e7d32}
 *{box-sizing:border-box}
@@ -52,6 +52,7 @@ font-size:12.5px;letter-spacing:.04em;padding:5px 6px}
 .scorecard td.title{min-width:200px}
 .scorecard td.pol{text-align:center}
 .scorecard td.title .group{color:var(--muted);white-space:nowrap}
+.scorecard td.title .unavailable{display:block;color:#b00020;font-size:10px}
 .scorecard td.note{color:var(--muted);font-size:10px;white-space:nowrap;line-height:1.25}
 .scorecard td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 .scorecard td.current{font-weight:700;background:#f6f8fb}
@@ -221,6 +222,12 @@ fn table_row(data: &ReportData, row: &Row, shown: &[Month], years: &[FinancialYe
         r.push_str(&format!(
             " <span class=\"group\">({})</span>",
             escape(group)
+        ));
+    }
+    if let Some(why) = &i.unavailable {
+        r.push_str(&format!(
+            "<span class=\"unavailable\">No figure: {}</span>",
+            escape(why)
         ));
     }
     r.push_str("</td>");
@@ -522,6 +529,22 @@ mod tests {
             <tr><td class="id">6.5</td><td class="title">% ceased due to permanence (SGO, residence/child arrangements order, adoption)</td><td class="pol">High</td><td class="note">Percentage<br>In month; YTD</td><td class="num">33.3%</td><td class="num">25.0%</td><td class="num current" title="5 of 12">41.7%</td><td class="num">41.7%</td><td class="dot dot-improved" title="up: improved">↑</td><td class="rag rag-green">Green</td><td class="thr">&lt;33%</td><td class="thr">33%+</td><td class="thr">35%+</td><td class="num">-</td><td class="num">-</td><td class="num">30.0%</td><td class="num">-</td><td class="num">12.9%</td><td class="num"></td><td class="num">12.0%</td><td class="num"></td></tr>
         "#]]
         .assert_eq(&html);
+    }
+
+    #[test]
+    fn an_indicator_without_a_figure_says_why_under_its_title() {
+        let data = report();
+        let mut rate = row(
+            indicator("6.2", "Rate", Polarity::Low, Unit::RatePer10000),
+            None,
+        );
+        rate.indicator.unavailable = Some("no under-18 population for <373>".into());
+        let months = data.months();
+        let html = table_row(&data, &rate, &months[10..], &data.scorecard.trend_years());
+        assert!(html.contains(
+            "<td class=\"title\">Rate<span class=\"unavailable\">No figure: no under-18 \
+             population for &lt;373&gt;</span></td>"
+        ));
     }
 
     #[test]

@@ -102,6 +102,9 @@ struct RowJson {
     benchmarks: BenchmarksJson,
     /// The value in each of `months` (the series; for a team group only its two months).
     monthly: Vec<Option<f64>>,
+    /// Why there is no figure (6.2 without a population); left out when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unavailable: Option<String>,
     /// The value the compared publication showed for the month, and the month before (null
     /// when it did not show them).
     published_value: Option<f64>,
@@ -151,6 +154,7 @@ fn row_json(data: &ReportData, row: &Row) -> RowJson {
         polarity: polarity_name(i.polarity),
         unit: unit_name(i.unit),
         basis: basis_name(i.basis),
+        unavailable: i.unavailable.clone(),
         value: row.current.value,
         numerator: row.current.numerator,
         denominator: row.current.denominator,

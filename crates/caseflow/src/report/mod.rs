@@ -2,9 +2,13 @@
 //! with 13 months of series, rendered as a terminal table, a self-contained HTML page (indicator
 //! table by section, then one inline-SVG trend chart per section), CSV or JSON.
 //!
+//! [`fetch_comparison`] and [`render_comparison`] lay several authorities side by side (the
+//! whole scorecard, or one indicator): the regional picture.
+//!
 //! [`fetch`] asks a running server and reads its answers into the typed model ([`ReportData`]);
 //! everything else is pure rendering, one module per format.
 
+mod compare;
 mod csv;
 mod fetch;
 mod html;
@@ -14,6 +18,7 @@ mod show;
 mod svg;
 mod table;
 
+pub use compare::{Comparison, fetch_comparison, render_comparison};
 pub use fetch::{fetch, list_published, publish};
 pub use model::{
     Benchmarks, IndicatorInfo, Lateness, MonthValue, Publication, ReportData, Revised,
@@ -31,6 +36,16 @@ pub enum Format {
     Csv,
     /// The scorecard by section, with each indicator's monthly values.
     Json,
+}
+
+/// The warning for a scorecard without a figure: the authority has no events in the install,
+/// or none projected yet (a mistyped code, say).
+pub fn no_figures(card: &Scorecard) -> String {
+    format!(
+        "caseflow: authority {} has no figures for {} or before (no events of it in this \
+         install, or none projected yet): check the code",
+        card.la, card.month
+    )
 }
 
 /// Renders the report. [`Format::Table`] is plain text; [`render_table`] can add colours.

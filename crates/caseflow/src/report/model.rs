@@ -126,6 +126,8 @@ pub struct IndicatorInfo {
     pub polarity: Polarity,
     pub basis: Basis,
     pub unit: Unit,
+    /// Why the authority has no figure for the indicator (6.2 without a population), if so.
+    pub unavailable: Option<String>,
 }
 
 /// The direction of travel from the previous month, and what it means for the indicator.
@@ -183,6 +185,19 @@ pub struct Benchmarks {
 pub struct Series {
     pub indicator: IndicatorInfo,
     pub months: Vec<MonthValue>,
+}
+
+impl Scorecard {
+    /// Whether any figure of the scorecard is other than zero: an authority with no events in
+    /// the install (or none projected yet) has none.
+    pub fn has_figures(&self) -> bool {
+        self.rows.iter().any(|r| {
+            [&r.current, &r.previous]
+                .iter()
+                .any(|m| m.numerator != 0 || m.denominator.is_some_and(|d| d != 0))
+                || r.trend.iter().any(|y| y.numerator != 0)
+        })
+    }
 }
 
 impl ReportData {
@@ -374,6 +389,7 @@ pub(crate) mod fixtures {
             polarity,
             basis: Basis::InMonth,
             unit,
+            unavailable: None,
         }
     }
 
@@ -658,6 +674,20 @@ pub(crate) mod revised_fixture {
 mod tests {
     use super::fixtures::{month, report};
     use super::*;
+
+    #[test]
+    fn a_scorecard_of_zeros_has_no_figures() {
+        let mut card = report().scorecard;
+        assert!(card.has_figures());
+        for r in &mut card.rows {
+            for m in [&mut r.current, &mut r.previous] {
+                m.numerator = 0;
+                m.denominator = None;
+            }
+            r.trend.clear();
+        }
+        assert!(!card.has_figures());
+    }
 
     #[test]
     fn the_report_covers_thirteen_months_and_four_trend_years() {

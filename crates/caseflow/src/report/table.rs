@@ -58,6 +58,9 @@ pub(crate) fn render(data: &ReportData, colour: bool) -> String {
         for row in &section.rows {
             out.push_str(&line(data, row, shown, paint));
             out.push('\n');
+            if let Some(why) = &row.indicator.unavailable {
+                out.push_str(&format!("      (no figure: {why})\n"));
+            }
         }
     }
     out.push_str(&footnotes(data, shown));
@@ -236,6 +239,27 @@ mod tests {
         assert!(line("11.5").contains("  ↑   \x1b[1;31mRED   \x1b[0m"));
         assert!(coloured.contains("\x1b[1mLOOKED AFTER CHILDREN\x1b[0m"));
         assert!(!render(&data, false).contains('\x1b'));
+    }
+
+    #[test]
+    fn an_indicator_without_a_figure_says_why_under_its_row() {
+        let mut data = report();
+        let mut rate = row(
+            indicator("6.2", "Rate per 10,000", Polarity::Low, Unit::RatePer10000),
+            None,
+        );
+        rate.indicator.unavailable = Some("no under-18 population is configured".into());
+        data.scorecard.rows = vec![rate];
+        data.series.clear();
+        let table = render(&data, false);
+        let lines: Vec<&str> = table
+            .lines()
+            .skip_while(|l| !l.starts_with("6.2"))
+            .collect();
+        assert_eq!(
+            lines[1],
+            "      (no figure: no under-18 population is configured)"
+        );
     }
 
     #[test]

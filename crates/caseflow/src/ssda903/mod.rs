@@ -91,13 +91,7 @@ pub async fn import(
             continue;
         }
         let line = event.json.to_string();
-        let checked = caseflow_proto::decode_event(line.as_bytes(), Some("application/json"))
-            .and_then(|draft| {
-                let subject = draft.subject()?;
-                let validated = draft.validate(&subject, now)?;
-                Ok((subject, validated))
-            });
-        match checked {
+        match crate::commands::validate_line(&line, now) {
             Ok((subject, validated)) => {
                 appends.push(Append {
                     subject: subject.to_string(),
@@ -139,16 +133,9 @@ pub async fn import(
     Ok(report)
 }
 
-/// `caseflow import-903 --la LA PATH...`: imports, prints the summary; false when any row was
-/// refused or an append failed.
-pub async fn import_903(
-    config: &Config,
-    la: &str,
-    paths: &[PathBuf],
-    in_flight: usize,
-) -> anyhow::Result<bool> {
-    let la = La::parse(la).with_context(|| format!("--la {la:?} is not a three-digit code"))?;
-    let log = EventLog::connect(
+/// The event log, as the importer and exporter use it (reading the authority's subjects too).
+async fn connect(config: &Config) -> anyhow::Result<EventLog> {
+    EventLog::connect(
         &config.nats_url(),
         &config.nats_security(),
         config.stream_settings(),
@@ -159,7 +146,19 @@ pub async fn import_903(
             "cannot reach NATS at {} (start `caseflow serve`, or set nats.url)",
             config.nats_url()
         )
-    })?;
+    })
+}
+
+/// `caseflow import-903 --la LA PATH...`: imports, prints the summary; false when any row was
+/// refused or an append failed.
+pub async fn import_903(
+    config: &Config,
+    la: &str,
+    paths: &[PathBuf],
+    in_flight: usize,
+) -> anyhow::Result<bool> {
+    let la = La::parse(la).with_context(|| format!("--la {la:?} is not a three-digit code"))?;
+    let log = connect(config).await?;
     let bar = crate::commands::progress_bar(0, "importing");
     let report = import(&log, la, paths, in_flight, &bar).await?;
     print!("{}", summary(&report));
@@ -275,18 +274,7 @@ pub async fn export_903(
 ) -> anyhow::Result<()> {
     let la = La::parse(la).with_context(|| format!("--la {la:?} is not a three-digit code"))?;
     let year = parse_year(year)?;
-    let log = EventLog::connect(
-        &config.nats_url(),
-        &config.nats_security(),
-        config.stream_settings(),
-    )
-    .await
-    .with_context(|| {
-        format!(
-            "cannot reach NATS at {} (start `caseflow serve`, or set nats.url)",
-            config.nats_url()
-        )
-    })?;
+    let log = connect(config).await?;
     let children = children(&log, la).await?;
     let tables = export::tables(year, &children);
     write_tables(out, &tables)?;
