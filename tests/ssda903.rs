@@ -174,9 +174,15 @@ const CARRIED_BY_903: &[&str] = &[
     "9.2", "10.1", "10.2", "10.3", "10.4", "10.5",
 ];
 
+/// Indicators made of facts no 903 table holds.
+const NOT_CARRIED_BY_903: &[&str] = &[
+    "6.12", "6.13", "6.14", "6.15", "6.16", "7.2", "7.3", "9.3", "9.4", "9.5", "11.1", "11.4",
+];
+
 /// A simulated authority's two years exported to 903 year by year, and the files imported into
 /// an empty caseflow: every indicator a 903 history carries is the same, month by month
-/// (numerator, denominator, value, RAG), as the original's.
+/// (numerator, denominator, value, RAG), as the original's; those it does not carry are
+/// reported as not recorded, not as zeros.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_authority_exported_year_by_year_and_imported_again_has_the_same_figures() {
     use caseflow::ssda903::export;
@@ -245,6 +251,48 @@ async fn an_authority_exported_year_by_year_and_imported_again_has_the_same_figu
         "after the 903 round trip:\n{}",
         differ.join("\n")
     );
+    // What a 903 history does not carry is reported as such, not as zeros: the copy has no
+    // PEP, plan, visit, pathway plan, household or worker events.
+    let unavailable = |cf: &TestCaseflow| {
+        let mut figures = cf.figures();
+        async move {
+            figures
+                .list_indicators(caseflow_proto::v2::ListIndicatorsRequest {
+                    la: "372".to_owned(),
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .indicators
+                .into_iter()
+                .filter(|i| !i.unavailable.is_empty())
+                .map(|i| (i.id, i.unavailable))
+                .collect::<std::collections::BTreeMap<String, String>>()
+        }
+    };
+    let before = unavailable(&original).await;
+    assert!(
+        !before
+            .keys()
+            .any(|id| NOT_CARRIED_BY_903.contains(&id.as_str())),
+        "{before:?}"
+    );
+    let after = unavailable(&copy).await;
+    for id in NOT_CARRIED_BY_903 {
+        let reason = after.get(*id).map(String::as_str).unwrap_or_default();
+        assert!(reason.contains("has recorded no"), "{id}: {reason:?}");
+        let months = copy.series_months("372", id, from, to).await;
+        assert!(months.iter().all(|m| m.value.is_none()), "{id}: {months:?}");
+    }
+    assert_eq!(
+        after["6.15"],
+        "authority 372 has recorded no visitMade events, which 6.15 is made of: no figure until \
+         they arrive (its history may come from a source without them, such as an SSDA903 \
+         return)"
+    );
+    for id in CARRIED_BY_903 {
+        assert!(!after.contains_key(*id), "{id}: {after:?}");
+    }
     original.stop().await;
     copy.stop().await;
 }

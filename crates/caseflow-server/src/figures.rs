@@ -46,6 +46,29 @@ fn unavailable(
         .unwrap_or_default()
 }
 
+/// Why `la` has no figure for `indicator` at all, if it has none: it has recorded no event of
+/// a kind the figure is made of (`recorded`: its events by payload kind). Its zeros would say
+/// nothing about its children, so its values are not sent.
+fn not_recorded(
+    recorded: &std::collections::BTreeMap<String, u64>,
+    indicator: Indicator,
+    la: caseflow_domain::La,
+) -> Option<String> {
+    let kind = indicator.missing_input(|k| recorded.get(k).copied().unwrap_or(0))?;
+    Some(format!(
+        "authority {la} has recorded no {kind} events, which {} is made of: no figure until \
+         they arrive (its history may come from a source without them, such as an SSDA903 \
+         return)",
+        indicator.id()
+    ))
+}
+
+/// Leaves out a month's values (numerator and denominator stay: what was counted).
+fn without_values(m: &mut v2::MonthValue) {
+    m.value = None;
+    m.ytd_value = None;
+}
+
 /// A month's figure as sent.
 fn month_value(f: &MonthFigure, today: time::Date) -> v2::MonthValue {
     let (ytd_numerator, ytd_denominator) = match f.ytd {
@@ -235,7 +258,7 @@ impl FiguresService {
         let last = to.min(horizon);
         let today = view.today;
         let settings = &self.0.settings.of(la).indicators;
-        let months = if caseloads::DERIVES.contains(&indicator) {
+        let mut months: Vec<v2::MonthValue> = if caseloads::DERIVES.contains(&indicator) {
             // Caseloads join children and workers: computed when asked for.
             view.caseloads(&self.0, from.through(last))?
                 .values()
@@ -250,6 +273,10 @@ impl FiguresService {
         };
         let mut info = indicator_info(indicator);
         info.unavailable = unavailable(&self.0, indicator, la, from.through(last));
+        if let Some(reason) = not_recorded(&self.0.store.recorded(la)?, indicator, la) {
+            months.iter_mut().for_each(without_values);
+            info.unavailable = reason;
+        }
         Ok(v2::GetSeriesResponse {
             indicator: Some(info),
             la: la.to_string(),
@@ -377,6 +404,28 @@ impl FiguresService {
                 info.unavailable = unavailable(&self.0, indicator, la, [month]);
             }
             rows.push(row);
+        }
+        let recorded = self.0.store.recorded(la)?;
+        for row in &mut rows {
+            let Some(indicator) = row
+                .indicator
+                .as_ref()
+                .and_then(|i| Indicator::from_id(&i.id))
+            else {
+                continue;
+            };
+            let Some(reason) = not_recorded(&recorded, indicator, la) else {
+                continue;
+            };
+            row.current.iter_mut().for_each(without_values);
+            row.previous.iter_mut().for_each(without_values);
+            row.trend.iter_mut().for_each(|y| y.value = None);
+            row.direction = v2::Direction::Unspecified.into();
+            row.judgement = v2::Judgement::Unspecified.into();
+            row.rag = v2::Rag::Unspecified.into();
+            if let Some(info) = row.indicator.as_mut() {
+                info.unavailable = reason;
+            }
         }
         Ok(v2::Scorecard {
             la: la.to_string(),
@@ -531,11 +580,16 @@ impl Figures for FiguresService {
                 Some(crate::parse_la(la)?)
             }
         };
+        let recorded = match la {
+            Some(la) => Some((la, self.0.store.recorded(la).map_err(ServiceError::from)?)),
+            None => None,
+        };
         let indicators = derived_indicators()
             .map(|i| {
                 let mut info = indicator_info(i);
-                if let Some(la) = la {
-                    info.unavailable = unavailable(&self.0, i, la, []);
+                if let Some((la, recorded)) = &recorded {
+                    info.unavailable = not_recorded(recorded, i, *la)
+                        .unwrap_or_else(|| unavailable(&self.0, i, *la, []));
                 }
                 info
             })
