@@ -49,7 +49,7 @@ fn unavailable(
 /// Why `la` has no figure for `indicator` at all, if it has none: it has recorded no event of
 /// a kind the figure is made of (`recorded`: its events by payload kind). Its zeros would say
 /// nothing about its children, so its values are not sent.
-fn not_recorded(
+pub(crate) fn not_recorded(
     recorded: &std::collections::BTreeMap<String, u64>,
     indicator: Indicator,
     la: caseflow_domain::La,

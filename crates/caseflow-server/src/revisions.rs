@@ -126,6 +126,10 @@ pub(crate) async fn get_revisions(
             state.as_of()?,
             month_end(month),
         );
+        // As in GetSeries: an indicator made of a kind of fact the authority has never recorded
+        // has no value (its numerator and denominator say what was counted).
+        let unrecorded =
+            crate::figures::not_recorded(&state.store.recorded(la)?, indicator, la).is_some();
         let revisions = history
             .remove(&indicator)
             .unwrap_or_default()
@@ -134,7 +138,7 @@ pub(crate) async fn get_revisions(
                 at: rev.at.to_rfc3339(),
                 numerator: rev.numerator,
                 denominator: rev.denominator,
-                value: rev.value,
+                value: if unrecorded { None } else { rev.value },
                 events: rev
                     .moved_by
                     .iter()
