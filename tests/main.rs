@@ -14,6 +14,7 @@ mod process;
 mod refusals;
 mod rejections;
 mod report;
+mod revisions;
 mod scorecard;
 mod security;
 mod spine;

@@ -835,6 +835,29 @@ async fn caseflow_serves_from_a_secured_server() {
             ("372", "C1", "ok")
         ]
     );
+    // Publishing a report and reading the publications back (their own stream).
+    let published = caseflow
+        .figures()
+        .publish_report(caseflow_proto::v2::PublishReportRequest {
+            la: "372".into(),
+            month: "2018-05".into(),
+            title: "Panel".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(published.title, "Panel");
+    let listed = caseflow
+        .figures()
+        .list_publications(caseflow_proto::v2::ListPublicationsRequest {
+            la: "372".into(),
+            with_figures: false,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .publications;
+    assert_eq!(listed.len(), 1);
     caseflow.stop().await;
 }
 

@@ -168,7 +168,7 @@ async fn the_report_renders_every_format_from_a_running_server() {
     let server = caseflow::client::Server::plain(&format!("http://{}", cf.running.grpc_addr))
         .await
         .unwrap();
-    let data = report::fetch(&server, "372", None).await.unwrap();
+    let data = report::fetch(&server, "372", None, None).await.unwrap();
     let card = &data.scorecard;
     // Today is 5 June 2018: the report is of May.
     assert_eq!(card.month.to_string(), "2018-05");
@@ -265,7 +265,10 @@ async fn the_report_renders_every_format_from_a_running_server() {
     let html = report::render(&data, Format::Html);
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.contains("May 2018") && html.contains("authority 372"));
-    assert_eq!(html.matches("<svg").count(), sections.len());
+    // One trend chart per section, and the data-timeliness section's two (median and 90th
+    // percentile of days to record).
+    assert_eq!(html.matches("<svg").count(), sections.len() + 2);
+    assert!(html.contains("<h2 id=\"timeliness\">Data timeliness</h2>"));
     for name in &sections {
         assert!(html.contains(&format!(">{name}</th>")), "{name}");
         assert!(html.contains(&format!("<h3>{name}</h3>")), "{name}");
@@ -373,7 +376,7 @@ async fn the_html_report_renders_in_headless_chromium() {
     let server = caseflow::client::Server::plain(&format!("http://{}", cf.running.grpc_addr))
         .await
         .unwrap();
-    let data = report::fetch(&server, "372", None).await.unwrap();
+    let data = report::fetch(&server, "372", None, None).await.unwrap();
     cf.stop().await;
     let sections = sections_of(&data.scorecard);
     assert!(sections.len() >= 5, "{sections:?}");
@@ -387,7 +390,8 @@ async fn the_html_report_renders_in_headless_chromium() {
     for name in &sections {
         assert!(dom.contains(name), "{name} missing from the rendered DOM");
     }
-    assert_eq!(dom.matches("<svg").count(), sections.len(), "{dom}");
+    // The trend charts, and the two of data timeliness.
+    assert_eq!(dom.matches("<svg").count(), sections.len() + 2, "{dom}");
     assert!(dom.contains("<polyline"));
 
     let png = dir.path().join("report.png");

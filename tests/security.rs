@@ -942,3 +942,137 @@ async fn dev_token_and_service_token_work_against_a_secured_server() {
     }
     cf.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revisions_name_children_only_to_the_records_role_and_that_is_audited() {
+    let nats = TestNats::start();
+    let issuer = Issuer::new();
+    let cf = TestCaseflow::start_with(&nats, |c| issuer.secure(c)).await;
+    two_authorities(&cf).await;
+    // C2 admitted on 5 March 2018, recorded on 20 April: March's 6.3 goes from 0 to 1.
+    let mut late: Value =
+        serde_json::from_str(&admitted("372", "C2", "late", "2018-03-05", "C2")).unwrap();
+    late["recordedAt"] = Value::from("2018-04-20T12:00:00Z");
+    publish(
+        cf.log(),
+        vec![
+            registered("372", "C2", "c2b", "2012-01-01"),
+            late.to_string(),
+        ],
+    )
+    .await;
+    cf.caught_up().await;
+    let ask = |server: Server, la: &str| {
+        let la = la.to_owned();
+        async move {
+            server
+                .figures()
+                .get_revisions(v2::GetRevisionsRequest {
+                    la,
+                    indicator: "6.3".into(),
+                    month: "2018-03".into(),
+                })
+                .await
+        }
+    };
+    let moved_by = |answer: &v2::GetRevisionsResponse| -> Vec<(String, String)> {
+        answer
+            .revisions
+            .iter()
+            .flat_map(|r| r.events.iter())
+            .map(|e| (e.event_id.clone(), e.child_id.clone()))
+            .collect()
+    };
+
+    // Figures alone: the events, without the child.
+    let figures = connect(
+        &cf,
+        &issuer,
+        Some(issuer.token("panel.officer", &["figures"], &["372"])),
+    )
+    .await;
+    let answer = ask(figures.clone(), "372").await.unwrap().into_inner();
+    assert!(answer.child_ids_withheld);
+    let numerators: Vec<i64> = answer.revisions.iter().map(|r| r.numerator).collect();
+    assert_eq!(numerators, [0, 1]);
+    assert_eq!(moved_by(&answer), [("late".to_owned(), String::new())]);
+    // Another authority: refused.
+    assert_eq!(
+        ask(figures.clone(), "373").await.unwrap_err().code(),
+        Code::PermissionDenied
+    );
+    // Figures and records: the child too.
+    let analyst = connect(
+        &cf,
+        &issuer,
+        Some(issuer.token("a.analyst", &["figures", "records"], &["372"])),
+    )
+    .await;
+    let answer = ask(analyst, "372").await.unwrap().into_inner();
+    assert!(!answer.child_ids_withheld);
+    assert_eq!(moved_by(&answer), [("late".to_owned(), "C2".to_owned())]);
+    // Records alone does not reach the figures.
+    let records = connect(
+        &cf,
+        &issuer,
+        Some(issuer.token("caseworker", &["records"], &["372"])),
+    )
+    .await;
+    assert_eq!(
+        ask(records, "372").await.unwrap_err().code(),
+        Code::PermissionDenied
+    );
+    // A publication names who made it.
+    let published = figures
+        .figures()
+        .publish_report(v2::PublishReportRequest {
+            la: "372".into(),
+            month: "2018-05".into(),
+            title: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (published.who.as_str(), published.title.as_str()),
+        ("panel.officer", "372 2018-05 report, published 2018-06-05")
+    );
+
+    // The trail: the answer naming C2 and the refusal about 373; the answer without child ids
+    // is not a read of personal data.
+    let auditor = connect(
+        &cf,
+        &issuer,
+        Some(issuer.token("auditor", &["audit"], &["*"])),
+    )
+    .await;
+    let trail: Vec<(String, String, String, u64, String)> = [
+        audit_of(&auditor, "372").await,
+        audit_of(&auditor, "373").await,
+    ]
+    .concat()
+    .into_iter()
+    .filter(|r| r.method == "/caseflow.v2.Figures/GetRevisions")
+    .map(|r| (r.who, r.la, r.indicator, r.records, r.outcome))
+    .collect();
+    assert_eq!(
+        trail,
+        [
+            (
+                "a.analyst".to_owned(),
+                "372".to_owned(),
+                "6.3".to_owned(),
+                1,
+                "ok".to_owned()
+            ),
+            (
+                "panel.officer".to_owned(),
+                "373".to_owned(),
+                "6.3".to_owned(),
+                0,
+                "permission_denied".to_owned()
+            ),
+        ]
+    );
+    cf.stop().await;
+}

@@ -650,6 +650,10 @@ impl Secured {
             metrics: config.metrics_access()?,
         };
         let audit = running.log.audit_trail(&config.nats.audit_stream).await?;
+        let publications = running
+            .log
+            .publications(&config.nats.publications_stream)
+            .await?;
         let state = caseflow_server::AppState {
             store: running.store.clone(),
             log: running.log.clone(),
@@ -659,6 +663,7 @@ impl Secured {
             metrics: Arc::new(caseflow_server::Metrics::new()),
             auth: Arc::new(auth),
             auditor: caseflow_server::Auditor::new(audit),
+            publications,
             // The benchmark's own projector runs in the plaintext caseflow; this server only
             // reads its store.
             condition: watch::channel(Default::default()).1,

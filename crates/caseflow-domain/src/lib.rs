@@ -14,6 +14,7 @@ pub mod codes;
 pub mod draft;
 pub mod event;
 pub mod indicators;
+pub mod revisions;
 pub mod scorecard;
 pub mod settings;
 pub mod timeline;

@@ -1456,3 +1456,101 @@ fn an_indicator_names_the_kinds_of_fact_it_needs() {
         Some("socialWorkerJoined")
     );
 }
+
+// ---- revisions ------------------------------------------------------------------------------
+
+/// Every subject's events, grouped as the store holds them.
+fn by_subject(events: &[Event]) -> Vec<(crate::EntityKind, Vec<Event>)> {
+    let mut grouped: std::collections::BTreeMap<&Subject, Vec<Event>> = Default::default();
+    for e in events {
+        grouped.entry(&e.subject).or_default().push(e.clone());
+    }
+    grouped.into_iter().map(|(s, evs)| (s.kind, evs)).collect()
+}
+
+/// The figure of `indicator` in `month` derived from the events recorded up to `at`, as of
+/// `today` (what "as known at" answers).
+fn known_figure(
+    events: &[Event],
+    at: Timestamp,
+    today: time::Date,
+    indicator: Indicator,
+    month: crate::Month,
+) -> (i64, Option<i64>, Option<f64>) {
+    let context = crate::indicators::Context::new(Settings::default(), today);
+    let mut f = Figures::default();
+    for (subject, evs) in by_subject(events)
+        .iter()
+        .map(|(k, evs)| (Subject::new(la(), *k, evs[0].subject.id.clone()), evs))
+    {
+        let known = evs.iter().filter(|e| e.recorded_at <= at);
+        f.add(&subject_contributions(&subject, known, &context), 1);
+    }
+    let m = month_figure(&f, indicator, month, &Settings::default());
+    (m.numerator, m.denominator, m.value)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Whatever the events and however late they are recorded, the first revision of a
+    /// month's figure is the figure as known at the month's end, the last is the current figure
+    /// (every event, as of today), each one is the figure as known at its moment, and no two
+    /// in a row show the same figure.
+    #[test]
+    fn revisions_run_from_the_month_end_figure_to_the_current_one(
+        events in arb_history(),
+        lateness in prop::collection::vec((0..3u8, 0..400i64), 50),
+        month_offset in 0..30i32,
+    ) {
+        let mut events = events;
+        for (e, (late, days)) in events.iter_mut().zip(lateness) {
+            if late == 0 {
+                e.recorded_at = Timestamp(e.recorded_at.0 + days * 86_400_000_000_000);
+            }
+        }
+        let month = crate::Month::new(2015, 6).unwrap().plus(month_offset);
+        let today = date!(2019 - 06 - 15);
+        let grouped = by_subject(&events);
+        let indicators: Vec<Indicator> = crate::indicators::derived_indicators()
+            .filter(|i| crate::revisions::has_revisions(*i))
+            .collect();
+        let history = crate::revisions::revisions(
+            grouped.iter().map(|(k, evs)| (*k, evs.as_slice())),
+            month,
+            &indicators,
+            &Settings::default(),
+            today,
+            crate::revisions::month_end(month),
+        );
+        prop_assert_eq!(history.len(), indicators.len());
+        let end = crate::revisions::month_end(month);
+        for (indicator, revisions) in &history {
+            let shown = |r: &crate::revisions::Revision| (r.numerator, r.denominator, r.value);
+            let first = &revisions[0];
+            prop_assert_eq!(first.at, end);
+            prop_assert_eq!(
+                shown(first),
+                known_figure(&events, end, month.last_day(), *indicator, month),
+                "first revision of {:?}", indicator
+            );
+            let last = revisions.last().unwrap();
+            prop_assert_eq!(
+                shown(last),
+                known_figure(&events, Timestamp(i64::MAX), today, *indicator, month),
+                "last revision of {:?}", indicator
+            );
+            for pair in revisions.windows(2) {
+                prop_assert!(pair[0].at < pair[1].at);
+                prop_assert!(!pair[1].same_figure(&pair[0]));
+                prop_assert_eq!(
+                    shown(&pair[1]),
+                    known_figure(&events, pair[1].at, today, *indicator, month)
+                );
+                for e in &pair[1].moved_by {
+                    prop_assert!(e.recorded_at > pair[0].at && e.recorded_at <= pair[1].at);
+                }
+            }
+        }
+    }
+}

@@ -4,6 +4,9 @@
 //!
 //! Subjects are `caseflow.audit.<la>` (`caseflow.audit.none` for a call that names no
 //! authority), so the trail of one authority is read with a subject filter.
+//!
+//! [`Publications`] is a stream of the same kind (`CASEFLOW_PUBLICATIONS`, subjects
+//! `caseflow.publications.<la>`): the record of each report presented, with its figures.
 
 use std::time::Duration;
 
@@ -21,11 +24,39 @@ pub const NO_AUTHORITY: &str = "none";
 /// How long an audit append may wait for its acknowledgement before the call it guards fails.
 const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The publications stream's subjects.
+pub const PUBLICATION_SUBJECTS: &str = "caseflow.publications.>";
+
 /// Where audit records go.
 #[derive(Clone, Debug)]
 pub struct AuditTrail {
     js: jetstream::Context,
     name: String,
+    /// The subjects' prefix: `caseflow.audit` (or `caseflow.publications`).
+    prefix: &'static str,
+}
+
+/// Where the records of published reports go: a stream kept like the audit trail (on disk,
+/// never deleted or purged, replicated as the events), one subject per authority. Records are
+/// opaque bytes here; the server defines them.
+#[derive(Clone, Debug)]
+pub struct Publications(AuditTrail);
+
+impl Publications {
+    /// Appends one record about authority `la` and waits for its acknowledgement (a few
+    /// seconds at most); answers its sequence.
+    pub async fn append(&self, la: &str, record: Bytes) -> Result<u64, AppendError> {
+        self.0.append(Some(la), record).await
+    }
+
+    /// Every record about `la` (None: every authority) kept by `keep`, oldest first.
+    pub async fn read(
+        &self,
+        la: Option<&str>,
+        keep: impl FnMut(u64, &[u8]) -> bool,
+    ) -> Result<Vec<AuditEntry>, LogError> {
+        self.0.read(la, AuditFrom::After(0), usize::MAX, keep).await
+    }
 }
 
 /// One audit record read back.
@@ -51,10 +82,11 @@ impl AuditTrail {
         js: jetstream::Context,
         name: &str,
         replicas: usize,
+        prefix: &'static str,
     ) -> Result<AuditTrail, LogError> {
         let wanted = stream::Config {
             name: name.to_owned(),
-            subjects: vec![AUDIT_SUBJECTS.to_owned()],
+            subjects: vec![format!("{prefix}.>")],
             storage: stream::StorageType::File,
             retention: stream::RetentionPolicy::Limits,
             max_age: Duration::ZERO,
@@ -97,6 +129,7 @@ impl AuditTrail {
         Ok(AuditTrail {
             js,
             name: name.to_owned(),
+            prefix,
         })
     }
 
@@ -104,7 +137,7 @@ impl AuditTrail {
     /// has acknowledged it, at most a few seconds.
     #[instrument(skip_all, fields(stream = %self.name))]
     pub async fn append(&self, la: Option<&str>, record: Bytes) -> Result<u64, AppendError> {
-        let subject = format!("caseflow.audit.{}", la.unwrap_or(NO_AUTHORITY));
+        let subject = format!("{}.{}", self.prefix, la.unwrap_or(NO_AUTHORITY));
         let failed = |detail: String| AppendError::Failed {
             subject: subject.clone(),
             detail,
@@ -152,8 +185,8 @@ impl AuditTrail {
         let consumer = stream
             .create_consumer(consumer::pull::Config {
                 filter_subject: match la {
-                    Some(la) => format!("caseflow.audit.{la}"),
-                    None => AUDIT_SUBJECTS.to_owned(),
+                    Some(la) => format!("{}.{la}", self.prefix),
+                    None => format!("{}.>", self.prefix),
                 },
                 deliver_policy,
                 ack_policy: consumer::AckPolicy::None,
@@ -200,6 +233,24 @@ impl AuditTrail {
 impl crate::EventLog {
     /// The audit trail stream `name` (created when missing), replicated as the event stream.
     pub async fn audit_trail(&self, name: &str) -> Result<AuditTrail, LogError> {
-        AuditTrail::open(self.js.clone(), name, self.settings.replicas).await
+        AuditTrail::open(
+            self.js.clone(),
+            name,
+            self.settings.replicas,
+            "caseflow.audit",
+        )
+        .await
+    }
+
+    /// The publications stream `name` (created when missing), replicated as the event stream.
+    pub async fn publications(&self, name: &str) -> Result<Publications, LogError> {
+        AuditTrail::open(
+            self.js.clone(),
+            name,
+            self.settings.replicas,
+            "caseflow.publications",
+        )
+        .await
+        .map(Publications)
     }
 }

@@ -25,7 +25,7 @@ use futures::stream::{FuturesOrdered, StreamExt};
 use futures::{Stream, TryStreamExt};
 use tracing::{debug, info, instrument, warn};
 
-pub use audit::{AuditEntry, AuditFrom, AuditTrail};
+pub use audit::{AuditEntry, AuditFrom, AuditTrail, Publications};
 pub use embedded::{EmbeddedError, EmbeddedNats, EmbeddedOptions};
 pub use security::{ClientCertificate, NatsCredentials, NatsSecurity, NatsTls};
 

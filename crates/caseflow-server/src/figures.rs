@@ -49,7 +49,7 @@ fn unavailable(
 /// Why `la` has no figure for `indicator` at all, if it has none: it has recorded no event of
 /// a kind the figure is made of (`recorded`: its events by payload kind). Its zeros would say
 /// nothing about its children, so its values are not sent.
-fn not_recorded(
+pub(crate) fn not_recorded(
     recorded: &std::collections::BTreeMap<String, u64>,
     indicator: Indicator,
     la: caseflow_domain::La,
@@ -227,7 +227,10 @@ impl FiguresService {
         })
     }
 
-    fn series(&self, r: v2::GetSeriesRequest) -> Result<v2::GetSeriesResponse, ServiceError> {
+    pub(crate) fn series(
+        &self,
+        r: v2::GetSeriesRequest,
+    ) -> Result<v2::GetSeriesResponse, ServiceError> {
         let la = parse_la(&r.la)?;
         let indicator = parse_indicator(&r.indicator)?;
         let view = self.view(la, &r.as_known_at)?;
@@ -297,7 +300,10 @@ impl FiguresService {
         snapshot.memoised_scorecard(month, (self.0.clock)().date())
     }
 
-    fn scorecard(&self, r: v2::GetScorecardRequest) -> Result<v2::Scorecard, ServiceError> {
+    pub(crate) fn scorecard(
+        &self,
+        r: v2::GetScorecardRequest,
+    ) -> Result<v2::Scorecard, ServiceError> {
         let la = parse_la(&r.la)?;
         let view = self.view(la, &r.as_known_at)?;
         let month = if r.month.is_empty() {
@@ -637,5 +643,55 @@ impl Figures for FiguresService {
             })
             .await?,
         ))
+    }
+
+    #[instrument(skip_all, fields(la = %request.get_ref().la, indicator = %request.get_ref().indicator, month = %request.get_ref().month))]
+    async fn get_revisions(
+        &self,
+        request: Request<v2::GetRevisionsRequest>,
+    ) -> Result<Response<v2::GetRevisionsResponse>, Status> {
+        crate::revisions::get_revisions(&self.0, request)
+            .await
+            .map(Response::new)
+    }
+
+    #[instrument(skip_all, fields(la = %request.get_ref().la, month = %request.get_ref().month))]
+    async fn publish_report(
+        &self,
+        request: Request<v2::PublishReportRequest>,
+    ) -> Result<Response<v2::Publication>, Status> {
+        crate::revisions::publish_report(&self.0, request)
+            .await
+            .map(Response::new)
+    }
+
+    #[instrument(skip_all, fields(la = %request.get_ref().la))]
+    async fn list_publications(
+        &self,
+        request: Request<v2::ListPublicationsRequest>,
+    ) -> Result<Response<v2::ListPublicationsResponse>, Status> {
+        crate::revisions::list_publications(&self.0, request)
+            .await
+            .map(Response::new)
+    }
+
+    #[instrument(skip_all, fields(la = %request.get_ref().la))]
+    async fn get_revised_since(
+        &self,
+        request: Request<v2::GetRevisedSinceRequest>,
+    ) -> Result<Response<v2::RevisedSince>, Status> {
+        crate::revisions::get_revised_since(&self.0, request)
+            .await
+            .map(Response::new)
+    }
+
+    #[instrument(skip_all, fields(la = %request.get_ref().la))]
+    async fn get_timeliness(
+        &self,
+        request: Request<v2::GetTimelinessRequest>,
+    ) -> Result<Response<v2::Timeliness>, Status> {
+        crate::revisions::get_timeliness(&self.0, request)
+            .await
+            .map(Response::new)
     }
 }

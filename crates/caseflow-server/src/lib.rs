@@ -13,6 +13,7 @@ mod ingest;
 pub mod metrics;
 mod operations;
 mod records;
+mod revisions;
 mod snapshot;
 
 use std::future::Future;
@@ -61,6 +62,8 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// Where reads of personal data are recorded before they are answered.
     pub auditor: Auditor,
+    /// Where published reports are recorded (`Figures/PublishReport`).
+    pub publications: caseflow_log::Publications,
     /// What stands between the projections and the stream (the projector's condition): lost
     /// history makes the figures not current (refused); a store that cannot be written leaves
     /// them behind. Either takes health to NOT_SERVING.

@@ -34,6 +34,13 @@ pub struct FiguresCache {
     loading: Mutex<()>,
 }
 
+impl Snapshot {
+    /// The applied sequence read before the cells: they hold at least the events up to it.
+    pub(crate) fn applied(&self) -> u64 {
+        self.applied
+    }
+}
+
 impl FiguresCache {
     fn fresh(&self, la: La, applied: u64, as_of: Option<time::Date>) -> Option<Arc<Snapshot>> {
         let authorities = self

@@ -125,6 +125,10 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .audit_trail(&config.nats.audit_stream)
         .await
         .context("cannot open the audit trail")?;
+    let publications = log
+        .publications(&config.nats.publications_stream)
+        .await
+        .context("cannot open the publications stream")?;
     let store = Arc::new(open_store(config)?);
     let clock = clock(config);
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -159,6 +163,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         metrics: metrics.clone(),
         auth: Arc::new(auth),
         auditor: caseflow_server::Auditor::new(audit),
+        publications,
         condition,
     };
     let mut server_rx = shutdown_rx;

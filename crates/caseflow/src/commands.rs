@@ -535,7 +535,7 @@ async fn demo_steps(
     if sim.authorities.len() > 1 {
         return demo_comparison(running, &server, sim, last, options).await;
     }
-    let data = crate::report::fetch(&server, "372", Some(&last.to_string())).await?;
+    let data = crate::report::fetch(&server, "372", Some(&last.to_string()), None).await?;
     print!(
         "\n{}",
         crate::report::render_table(&data, std::io::IsTerminal::is_terminal(&std::io::stdout()))

@@ -67,6 +67,8 @@ pub struct NatsConfig {
     pub replicas: usize,
     /// The audit trail's JetStream stream (same replicas as the event stream).
     pub audit_stream: String,
+    /// The stream of published reports (same replicas as the event stream).
+    pub publications_stream: String,
     /// TLS towards the server at `url` (`[nats.tls]`); when the section is present, TLS is
     /// required.
     pub tls: Option<NatsTlsConfig>,
@@ -281,6 +283,7 @@ impl Default for NatsConfig {
             duplicate_window_secs: 120,
             replicas: 1,
             audit_stream: "CASEFLOW_AUDIT".to_owned(),
+            publications_stream: "CASEFLOW_PUBLICATIONS".to_owned(),
             tls: None,
             credentials: NatsCredentialsConfig::default(),
             inbox_prefix: "_INBOX".to_owned(),

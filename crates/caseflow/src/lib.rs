@@ -111,6 +111,18 @@ pub enum Command {
         month: Option<String>,
         #[arg(long, value_enum, default_value_t = report::Format::Table)]
         format: report::Format,
+        /// Record that this report was presented (its figures as they stand now), then render it.
+        #[arg(long, conflicts_with = "compare")]
+        publish: bool,
+        /// The publication's title, e.g. "Panel 19 June 2018" (with --publish).
+        #[arg(long, requires = "publish")]
+        title: Option<String>,
+        /// List the reports published for the authority instead of rendering one.
+        #[arg(long, conflicts_with_all = ["publish", "against", "compare"])]
+        list_published: bool,
+        /// Mark what changed since the publication with this title (default: the latest).
+        #[arg(long, conflicts_with = "compare")]
+        against: Option<String>,
     },
     /// List the audit trail of reads of personal data, from a running server (the audit role).
     Audit {
@@ -309,12 +321,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             print!("{}", report::render_comparison(&c, format, colour));
         }
         Command::Report {
-            la, month, format, ..
+            la,
+            month,
+            format,
+            publish,
+            title,
+            list_published,
+            against,
+            ..
         } => {
             let server = client::Server::connect(&cli.connection, &config).await?;
-            let data = report::fetch(&server, &la, month.as_deref()).await?;
+            if list_published {
+                print!(
+                    "{}",
+                    report::render_publications(&report::list_published(&server, &la).await?)
+                );
+                return Ok(0);
+            }
+            // Compared with the publication before this one: the report being published is
+            // rendered with what changed since the last.
+            let data = report::fetch(&server, &la, month.as_deref(), against.as_deref()).await?;
             if !data.scorecard.has_figures() {
                 eprintln!("{}", report::no_figures(&data.scorecard));
+            }
+            if publish {
+                let month = data.scorecard.month.to_string();
+                let (p, figures) =
+                    report::publish(&server, &la, Some(&month), title.as_deref()).await?;
+                eprintln!(
+                    "published {:?}: authority {la}, {} report, {figures} figures, at {} by {}",
+                    p.title, p.month, p.published_at, p.who
+                );
             }
             let out = match format {
                 report::Format::Table => report::render_table(
@@ -333,4 +370,49 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command};
+
+    fn parse(args: &[&str]) -> Result<Command, clap::Error> {
+        Cli::try_parse_from(["caseflow"].iter().chain(args)).map(|c| c.command)
+    }
+
+    #[test]
+    fn a_report_is_published_with_a_title_or_compared_with_a_named_one() {
+        let Ok(Command::Report {
+            publish,
+            title,
+            list_published,
+            against,
+            ..
+        }) = parse(&[
+            "report",
+            "--month",
+            "2018-05",
+            "--publish",
+            "--title",
+            "Panel 19 June 2018",
+        ])
+        else {
+            panic!("a report command");
+        };
+        assert!(publish && !list_published && against.is_none());
+        assert_eq!(title.as_deref(), Some("Panel 19 June 2018"));
+        let Ok(Command::Report { against, .. }) =
+            parse(&["report", "--against", "Panel 19 June 2018"])
+        else {
+            panic!("a report command");
+        };
+        assert_eq!(against.as_deref(), Some("Panel 19 June 2018"));
+        // A title only with --publish; a listing neither publishes nor compares.
+        assert!(parse(&["report", "--title", "x"]).is_err());
+        assert!(parse(&["report", "--list-published", "--publish"]).is_err());
+        assert!(parse(&["report", "--list-published", "--against", "x"]).is_err());
+        assert!(parse(&["report", "--list-published", "--la", "373"]).is_ok());
+    }
 }

@@ -13,13 +13,20 @@ use caseflow_proto::{WireEnum, read_enum, v2};
 use crate::client::Server;
 
 use super::model::{
-    Benchmarks, IndicatorInfo, MonthValue, ReportData, Row, Scorecard, Series, Thresholds, Travel,
-    YearValue,
+    Benchmarks, IndicatorInfo, Lateness, MonthValue, Publication, ReportData, Revised,
+    RevisedFigure, Row, Scorecard, Series, Thresholds, Timeliness, Travel, YearValue,
 };
 
 /// Asks `server` for the scorecard of `la` and `month` (`YYYY-MM`; `None`: the last complete
-/// month) and each indicator's 13-month series.
-pub async fn fetch(server: &Server, la: &str, month: Option<&str>) -> anyhow::Result<ReportData> {
+/// month), each indicator's 13-month series, what changed since the publication titled
+/// `against` (`None`: the latest, if any) and the data-timeliness view of the 12 months ending
+/// at the scorecard's month.
+pub async fn fetch(
+    server: &Server,
+    la: &str,
+    month: Option<&str>,
+    against: Option<&str>,
+) -> anyhow::Result<ReportData> {
     let mut figures = server.figures();
     let answer = figures
         .get_scorecard(v2::GetScorecardRequest {
@@ -52,7 +59,128 @@ pub async fn fetch(server: &Server, la: &str, month: Option<&str>) -> anyhow::Re
             .into_inner();
         series.push(self::series(answer).with_context(|| format!("the server's series of {id}"))?);
     }
-    Ok(ReportData { scorecard, series })
+    let since = figures
+        .get_revised_since(v2::GetRevisedSinceRequest {
+            la: la.to_owned(),
+            title: against.unwrap_or_default().to_owned(),
+        })
+        .await
+        .with_context(|| format!("GetRevisedSince for authority {la}"))?
+        .into_inner();
+    let revised = match since.publication {
+        Some(p) => Some(Revised {
+            publication: publication(p)?,
+            figures: since
+                .revised
+                .into_iter()
+                .map(revised_figure)
+                .collect::<anyhow::Result<_>>()?,
+        }),
+        None => None,
+    };
+    let answer = figures
+        .get_timeliness(v2::GetTimelinessRequest {
+            la: la.to_owned(),
+            from_month: scorecard.month.plus(-11).to_string(),
+            to_month: scorecard.month.to_string(),
+        })
+        .await
+        .with_context(|| format!("GetTimeliness for authority {la}"))?
+        .into_inner();
+    let timeliness = Some(self::timeliness(answer).context("the server's timeliness")?);
+    Ok(ReportData {
+        scorecard,
+        series,
+        revised,
+        timeliness,
+    })
+}
+
+/// Records that the report of `la` and `month` was presented, titled `title`.
+pub async fn publish(
+    server: &Server,
+    la: &str,
+    month: Option<&str>,
+    title: Option<&str>,
+) -> anyhow::Result<(Publication, usize)> {
+    let answer = server
+        .figures()
+        .publish_report(v2::PublishReportRequest {
+            la: la.to_owned(),
+            month: month.unwrap_or_default().to_owned(),
+            title: title.unwrap_or_default().to_owned(),
+        })
+        .await
+        .with_context(|| format!("PublishReport for authority {la}"))?
+        .into_inner();
+    let figures = answer.figures.len();
+    Ok((publication(answer)?, figures))
+}
+
+/// The reports published for `la`, oldest first.
+pub async fn list_published(server: &Server, la: &str) -> anyhow::Result<Vec<Publication>> {
+    server
+        .figures()
+        .list_publications(v2::ListPublicationsRequest {
+            la: la.to_owned(),
+            with_figures: false,
+        })
+        .await
+        .with_context(|| format!("ListPublications for authority {la}"))?
+        .into_inner()
+        .publications
+        .into_iter()
+        .map(publication)
+        .collect()
+}
+
+fn publication(p: v2::Publication) -> anyhow::Result<Publication> {
+    Ok(Publication {
+        month: month(&p.month).with_context(|| format!("publication {:?}", p.title))?,
+        title: p.title,
+        published_at: p.published_at,
+        who: p.who,
+    })
+}
+
+fn revised_figure(f: v2::RevisedFigure) -> anyhow::Result<RevisedFigure> {
+    Ok(RevisedFigure {
+        month: month(&f.month)?,
+        group: Some(f.group).filter(|g| !g.is_empty()),
+        indicator: f.indicator,
+        published: f.published_value,
+        published_numerator: f.published_numerator,
+        published_denominator: f.published_denominator,
+        now: f.value,
+        numerator: f.numerator,
+        denominator: f.denominator,
+        records: f.records,
+    })
+}
+
+fn timeliness(t: v2::Timeliness) -> anyhow::Result<Timeliness> {
+    Ok(Timeliness {
+        lateness: t
+            .lateness
+            .into_iter()
+            .map(|l| {
+                Ok(Lateness {
+                    month: month(&l.month)?,
+                    payload: l.payload,
+                    events: l.events,
+                    median_days: l.median_days,
+                    p90_days: l.p90_days,
+                    after_month_end: l.after_month_end,
+                })
+            })
+            .collect::<anyhow::Result<_>>()?,
+        publication: t.publication.map(publication).transpose()?,
+        moved_most: t
+            .moved_most
+            .into_iter()
+            .map(revised_figure)
+            .collect::<anyhow::Result<_>>()?,
+    })
 }
 
 pub(super) fn scorecard(card: v2::Scorecard) -> anyhow::Result<Scorecard> {

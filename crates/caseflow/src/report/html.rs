@@ -69,6 +69,12 @@ section.chart{break-inside:avoid;margin-bottom:10px}
 section.chart svg{max-width:100%;height:auto;display:block}
 svg text{font-family:inherit;fill:#333}
 footer{color:var(--muted);font-size:11px;margin-top:24px}
+.revised{border-bottom:1px dotted var(--head);cursor:help}
+.revised sup{color:var(--red);font-weight:700}
+table.list{border-collapse:collapse;font-size:12px;margin:4px 0 10px}
+.list th,.list td{border:1px solid var(--rule);padding:2px 6px;text-align:left}
+.list th{background:var(--band)}
+.list td.num{text-align:right;font-variant-numeric:tabular-nums}
 "#;
 
 /// The keys to the direction of travel and the RAG, as the report's.
@@ -92,7 +98,9 @@ pub(crate) fn render(data: &ReportData) -> String {
     let mut h = head(card);
     h.push_str(KEYS);
     h.push_str(&table(data, &sections));
+    h.push_str(&revised_section(data));
     h.push_str(&charts(data, &sections, &months));
+    h.push_str(&timeliness_section(data));
     h.push_str(FOOTER);
     h
 }
@@ -237,10 +245,20 @@ fn table_row(data: &ReportData, row: &Row, shown: &[Month], years: &[FinancialYe
             _ => String::new(),
         };
         let class = if is_current { "num current" } else { "num" };
-        r.push_str(&format!(
-            "<td class=\"{class}\"{tip}>{}</td>",
-            escape(&show(u, v))
-        ));
+        let shown = match (data.revision(row, *m), &data.revised) {
+            (Some(f), Some(revised)) => format!(
+                "<span class=\"revised\" title=\"{}\">{}<sup>*</sup></span>",
+                escape(&format!(
+                    "Revised: {} in \u{201c}{}\u{201d}, {} now",
+                    show(u, f.published),
+                    revised.publication.title,
+                    show(u, f.now)
+                )),
+                escape(&show(u, v))
+            ),
+            _ => escape(&show(u, v)),
+        };
+        r.push_str(&format!("<td class=\"{class}\"{tip}>{shown}</td>"));
     }
     r.push_str(&format!(
         "<td class=\"num\">{}</td>",
@@ -276,6 +294,159 @@ fn table_row(data: &ReportData, row: &Row, shown: &[Month], years: &[FinancialYe
     r
 }
 
+/// "Revised since the last report": each figure of the publication compared with that differs
+/// now, with its old and new value and the records behind the change.
+fn revised_section(data: &ReportData) -> String {
+    let Some(revised) = &data.revised else {
+        return String::new();
+    };
+    let p = &revised.publication;
+    let mut h = String::from("<h2 id=\"revised\">Revised since the last report</h2>\n");
+    h.push_str(&format!(
+        "<p class=\"sub\">Compared with \u{201c}{}\u{201d} ({} report, published {} by {}). \
+         Late entries, corrections and retractions recorded since move past months; each \
+         revised figure is marked <sup>*</sup> in the table above where it is shown.</p>\n",
+        escape(&p.title),
+        escape(&month_long(p.month)),
+        escape(&p.published_at),
+        escape(&p.who)
+    ));
+    if revised.figures.is_empty() {
+        h.push_str("<p>No figure of it has changed since.</p>\n");
+        return h;
+    }
+    h.push_str(&revised_table(data, &revised.figures));
+    h
+}
+
+/// A table of revised figures: indicator, month, published, now, records behind it.
+fn revised_table(data: &ReportData, figures: &[super::model::RevisedFigure]) -> String {
+    let mut h = String::from(
+        "<table class=\"list revised-figures\">\n<tr><th>No.</th><th>Indicator</th><th>Month</th>\
+         <th>Published</th><th>Now</th><th>Late or corrected records behind it</th></tr>\n",
+    );
+    for f in figures {
+        let info = data
+            .scorecard
+            .rows
+            .iter()
+            .find(|r| r.indicator.id == f.indicator)
+            .map(|r| &r.indicator);
+        let unit = info.map_or(caseflow_domain::indicators::Unit::Count, |i| i.unit);
+        let mut title = info.map_or(String::new(), |i| i.title.clone());
+        if let Some(g) = &f.group {
+            title.push_str(&format!(" ({g})"));
+        }
+        let records = f.records.map_or("–".to_owned(), |n| n.to_string());
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+            escape(&f.indicator),
+            escape(&title),
+            escape(&month_label(f.month)),
+            escape(&show(unit, f.published)),
+            escape(&show(unit, f.now)),
+            escape(&records)
+        ));
+    }
+    h.push_str("</table>\n");
+    h
+}
+
+/// "Data timeliness": how late each kind of event is recorded (a chart of the median and the
+/// 90th percentile by month for the most frequent kinds, and a table), and which figures of
+/// the last published report moved most since.
+fn timeliness_section(data: &ReportData) -> String {
+    let Some(t) = &data.timeliness else {
+        return String::new();
+    };
+    let mut h = String::from("<h2 id=\"timeliness\">Data timeliness</h2>\n");
+    h.push_str(
+        "<p class=\"sub\">Days from the day an event happened to the day it was recorded, by the \
+         month it happened in: median and 90th percentile. Events recorded after their month \
+         ended revise figures already reported.</p>\n",
+    );
+    let months: Vec<Month> = t
+        .lateness
+        .iter()
+        .map(|l| l.month)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // The most frequent kinds, drawn; every kind in the table.
+    let mut kinds: Vec<(&str, u64)> = Vec::new();
+    for l in &t.lateness {
+        match kinds.iter_mut().find(|(k, _)| *k == l.payload) {
+            Some((_, n)) => *n += l.events,
+            None => kinds.push((&l.payload, l.events)),
+        }
+    }
+    kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let drawn: Vec<&str> = kinds.iter().take(6).map(|(k, _)| *k).collect();
+    if !months.is_empty() {
+        let line = |pick: fn(&super::model::Lateness) -> i64, kind: &str| {
+            svg::Line::new(
+                kind,
+                kind,
+                caseflow_domain::indicators::Unit::AverageDays,
+                months
+                    .iter()
+                    .map(|m| {
+                        t.lateness
+                            .iter()
+                            .find(|l| l.payload == kind && l.month == *m)
+                            .map(|l| pick(l) as f64)
+                    })
+                    .collect(),
+            )
+            .headed("Days")
+        };
+        for (name, pick) in [
+            (
+                "Median days to record",
+                (|l: &super::model::Lateness| l.median_days) as fn(&super::model::Lateness) -> i64,
+            ),
+            ("90th percentile of days to record", |l| l.p90_days),
+        ] {
+            let lines: Vec<svg::Line> = drawn.iter().map(|k| line(pick, k)).collect();
+            h.push_str(&format!(
+                "<section class=\"chart\">\n<h3>{}</h3>\n{}</section>\n",
+                escape(name),
+                svg::chart(name, &lines, &months)
+            ));
+        }
+    }
+    h.push_str(
+        "<table class=\"list lateness\">\n<tr><th>Event</th><th>Month</th><th>Events</th>\
+         <th>Median days</th><th>90th percentile</th><th>Recorded after the month end</th></tr>\n",
+    );
+    for l in &t.lateness {
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+            escape(&l.payload),
+            escape(&month_label(l.month)),
+            l.events,
+            l.median_days,
+            l.p90_days,
+            l.after_month_end
+        ));
+    }
+    h.push_str("</table>\n");
+    if let Some(p) = &t.publication {
+        h.push_str(&format!(
+            "<h3>Moved most since \u{201c}{}\u{201d}</h3>\n",
+            escape(&p.title)
+        ));
+        if t.moved_most.is_empty() {
+            h.push_str("<p>No figure of it has changed since.</p>\n");
+        } else {
+            h.push_str(&revised_table(data, &t.moved_most));
+        }
+    }
+    h
+}
+
 /// "Monthly trends": one chart per section.
 fn charts(data: &ReportData, sections: &[Section<'_>], months: &[Month]) -> String {
     let mut h = String::from("<h2>Monthly trends</h2>\n");
@@ -307,6 +478,46 @@ mod tests {
 
     use super::super::model::fixtures::{indicator, report, report_with_a_nasty_title, row};
     use super::*;
+
+    #[test]
+    fn revised_values_are_marked_and_listed_with_the_records_behind_them() {
+        let html = render(&super::super::model::revised_fixture::revised_report());
+        // In the table: 6.5 of March and 6.4 of April, old and new on hover.
+        assert!(html.contains(
+            "<span class=\"revised\" title=\"Revised: 30.0% in \u{201c}Panel 19 June 2018\u{201d}, \
+             33.3% now\">33.3%<sup>*</sup></span>"
+        ));
+        assert!(html.contains(
+            "<span class=\"revised\" title=\"Revised: 4 in \u{201c}Panel 19 June 2018\u{201d}, 5 \
+             now\">5<sup>*</sup></span>"
+        ));
+        assert_eq!(html.matches("<sup>*</sup></span>").count(), 2);
+        // The section, before the charts: each revised figure with its records.
+        let section =
+            &html[html.find("<h2 id=\"revised\">").unwrap()..html.find("Monthly trends").unwrap()];
+        assert!(section.contains("Revised since the last report"));
+        assert!(section.contains(
+            "<tr><td>6.5</td><td>% ceased due to permanence (SGO, residence/child arrangements \
+             order, adoption)</td><td>Mar-18</td><td class=\"num\">30.0%</td>\
+             <td class=\"num\">33.3%</td><td class=\"num\">1</td></tr>"
+        ));
+        assert!(section.contains(
+            "<tr><td>6.4</td><td>Children who ceased to be looked after</td><td>Apr-18</td>\
+             <td class=\"num\">4</td><td class=\"num\">5</td><td class=\"num\">2</td></tr>"
+        ));
+        // Timeliness: two charts and the table, then what moved most.
+        let timeliness = &html[html.find("<h2 id=\"timeliness\">").unwrap()..];
+        assert_eq!(timeliness.matches("<svg ").count(), 2);
+        assert!(timeliness.contains("Days: periodOfCareStarted"));
+        assert!(timeliness.contains(
+            "<tr><td>periodOfCareStarted</td><td>Apr-18</td><td class=\"num\">3</td>\
+             <td class=\"num\">2</td><td class=\"num\">27</td><td class=\"num\">1</td></tr>"
+        ));
+        assert!(timeliness.contains("Moved most since \u{201c}Panel 19 June 2018\u{201d}"));
+        // Without a publication, no marker and no section.
+        let plain = render(&report());
+        assert!(!plain.contains("class=\"revised\"") && !plain.contains("id=\"revised\""));
+    }
 
     #[test]
     fn a_row_shows_months_ytd_dot_rag_thresholds_trend_and_benchmarks() {

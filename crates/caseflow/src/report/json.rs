@@ -16,6 +16,56 @@ struct ReportJson {
     /// The 13 months of `monthly`, oldest first.
     months: Vec<String>,
     sections: Vec<SectionJson>,
+    /// The publication the figures are compared with; null when none was published.
+    compared_with: Option<PublicationJson>,
+    /// Its figures that differ now.
+    revised: Vec<RevisedJson>,
+    /// How late events are recorded; null when not fetched.
+    timeliness: Option<TimelinessJson>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PublicationJson {
+    title: String,
+    month: String,
+    published_at: String,
+    who: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RevisedJson {
+    id: String,
+    group: String,
+    month: String,
+    published_value: Option<f64>,
+    published_numerator: i64,
+    published_denominator: Option<i64>,
+    value: Option<f64>,
+    numerator: i64,
+    denominator: Option<i64>,
+    /// Events recorded since the publication that moved it (null for caseloads).
+    records: Option<u64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TimelinessJson {
+    lateness: Vec<LatenessJson>,
+    publication: Option<PublicationJson>,
+    moved_most: Vec<RevisedJson>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LatenessJson {
+    payload: String,
+    month: String,
+    events: u64,
+    median_days: i64,
+    p90_days: i64,
+    after_month_end: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -55,6 +105,13 @@ struct RowJson {
     /// Why there is no figure (6.2 without a population); left out when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     unavailable: Option<String>,
+    /// The value the compared publication showed for the month, and the month before (null
+    /// when it did not show them).
+    published_value: Option<f64>,
+    published_previous: Option<f64>,
+    /// Now minus published, where revised (null when unchanged).
+    revision: Option<f64>,
+    previous_revision: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -136,6 +193,34 @@ fn row_json(data: &ReportData, row: &Row) -> RowJson {
             .into_iter()
             .map(|m| data.row_value(row, m))
             .collect(),
+        published_value: data.published_value(row, row.current.month).flatten(),
+        published_previous: data.published_value(row, row.previous.month).flatten(),
+        revision: super::csv::revision(data, row, row.current.month),
+        previous_revision: super::csv::revision(data, row, row.previous.month),
+    }
+}
+
+fn publication_json(p: &super::model::Publication) -> PublicationJson {
+    PublicationJson {
+        title: p.title.clone(),
+        month: p.month.to_string(),
+        published_at: p.published_at.clone(),
+        who: p.who.clone(),
+    }
+}
+
+fn revised_json(f: &super::model::RevisedFigure) -> RevisedJson {
+    RevisedJson {
+        id: f.indicator.clone(),
+        group: f.group.clone().unwrap_or_default(),
+        month: f.month.to_string(),
+        published_value: f.published,
+        published_numerator: f.published_numerator,
+        published_denominator: f.published_denominator,
+        value: f.now,
+        numerator: f.numerator,
+        denominator: f.denominator,
+        records: f.records,
     }
 }
 
@@ -155,6 +240,31 @@ fn report_json(data: &ReportData) -> ReportJson {
                 name: s.name,
             })
             .collect(),
+        compared_with: data
+            .revised
+            .as_ref()
+            .map(|r| publication_json(&r.publication)),
+        revised: data
+            .revised
+            .iter()
+            .flat_map(|r| r.figures.iter().map(revised_json))
+            .collect(),
+        timeliness: data.timeliness.as_ref().map(|t| TimelinessJson {
+            lateness: t
+                .lateness
+                .iter()
+                .map(|l| LatenessJson {
+                    payload: l.payload.clone(),
+                    month: l.month.to_string(),
+                    events: l.events,
+                    median_days: l.median_days,
+                    p90_days: l.p90_days,
+                    after_month_end: l.after_month_end,
+                })
+                .collect(),
+            publication: t.publication.as_ref().map(publication_json),
+            moved_most: t.moved_most.iter().map(revised_json).collect(),
+        }),
     }
 }
 
@@ -172,6 +282,39 @@ mod tests {
 
     use super::super::model::fixtures::report;
     use super::*;
+
+    #[test]
+    fn revised_figures_carry_the_published_value_and_the_revision() {
+        let data = super::super::model::revised_fixture::revised_report();
+        let json: Value = serde_json::from_str(&render(&data)).unwrap();
+        assert_eq!(json["comparedWith"]["title"], "Panel 19 June 2018");
+        let ceased = &json["sections"][0]["rows"][1];
+        assert_eq!(ceased["id"], "6.4");
+        // April (the month before May) was published as 4 and is 5 now; May was not published.
+        assert_eq!(
+            (&ceased["publishedPrevious"], &ceased["previousRevision"]),
+            (&Value::from(4.0), &Value::from(1.0))
+        );
+        assert_eq!(
+            (&ceased["publishedValue"], &ceased["revision"]),
+            (&Value::Null, &Value::Null)
+        );
+        let revised: Vec<(&str, &str, u64)> = json["revised"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap(),
+                    r["month"].as_str().unwrap(),
+                    r["records"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(revised, [("6.5", "2018-03", 1), ("6.4", "2018-04", 2)]);
+        assert_eq!(json["timeliness"]["lateness"][0]["p90Days"], 27);
+        assert_eq!(json["timeliness"]["movedMost"][0]["id"], "6.4");
+    }
 
     #[test]
     fn the_report_by_section_with_thirteen_months() {
@@ -266,7 +409,11 @@ mod tests {
                 33.3,
                 25.0,
                 41.666
-              ]
+              ],
+              "publishedValue": null,
+              "publishedPrevious": null,
+              "revision": null,
+              "previousRevision": null
             }"#]]
         .assert_eq(&row);
     }

@@ -19,10 +19,10 @@ mod svg;
 mod table;
 
 pub use compare::{Comparison, fetch_comparison, render_comparison};
-pub use fetch::fetch;
+pub use fetch::{fetch, list_published, publish};
 pub use model::{
-    Benchmarks, IndicatorInfo, MonthValue, ReportData, Row, Scorecard, Series, Thresholds, Travel,
-    YearValue,
+    Benchmarks, IndicatorInfo, Lateness, MonthValue, Publication, ReportData, Revised,
+    RevisedFigure, Row, Scorecard, Series, Thresholds, Timeliness, Travel, YearValue,
 };
 
 /// How [`render`] writes the report.
@@ -58,8 +58,58 @@ pub fn render(data: &ReportData, format: Format) -> String {
     }
 }
 
+/// The published reports as aligned text, oldest first.
+pub fn render_publications(publications: &[Publication]) -> String {
+    if publications.is_empty() {
+        return "no report has been published for this authority\n".to_owned();
+    }
+    let mut out = format!(
+        "{:<26} {:<8} {:<24} {}\n",
+        "Published at", "Month", "By", "Title"
+    );
+    for p in publications {
+        out.push_str(&format!(
+            "{:<26} {:<8} {:<24} {}\n",
+            p.published_at,
+            p.month.to_string(),
+            p.who,
+            p.title
+        ));
+    }
+    out
+}
+
 /// The report as aligned text, one table per section; `colour` adds ANSI colours to the RAG and
 /// the direction of travel (for a terminal).
 pub fn render_table(data: &ReportData, colour: bool) -> String {
     table::render(data, colour)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publications_are_listed_oldest_first_or_said_to_be_none() {
+        assert_eq!(
+            render_publications(&[]),
+            "no report has been published for this authority\n"
+        );
+        let p = |title: &str, month: &str, at: &str| Publication {
+            title: title.to_owned(),
+            month: month.parse().unwrap(),
+            published_at: at.to_owned(),
+            who: "a.analyst".to_owned(),
+        };
+        let listed = render_publications(&[
+            p("Panel 19 June 2018", "2018-05", "2018-06-19T09:30:00Z"),
+            p("Panel 17 July 2018", "2018-06", "2018-07-17T09:30:00Z"),
+        ]);
+        assert_eq!(
+            listed,
+            "Published at               Month    By                       Title\n\
+             2018-06-19T09:30:00Z       2018-05  a.analyst                Panel 19 June 2018\n\
+             2018-07-17T09:30:00Z       2018-06  a.analyst                Panel 17 July 2018\n"
+        );
+    }
 }

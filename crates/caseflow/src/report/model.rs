@@ -7,11 +7,82 @@ use caseflow_domain::scorecard::{Direction, Judgement, Rag};
 use caseflow_domain::{FinancialYear, La, Month};
 
 /// What the report shows: the scorecard and, per indicator of it, the 13 months ending at the
-/// scorecard's month (11.5, reported per team group, has one series over all groups).
+/// scorecard's month (11.5, reported per team group, has one series over all groups); what has
+/// been revised since a published report; how late events are recorded.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReportData {
     pub scorecard: Scorecard,
     pub series: Vec<Series>,
+    /// The figures of a published report (the latest, or the one named) that differ now; none
+    /// when no report was published.
+    pub revised: Option<Revised>,
+    /// The data-timeliness view; none when not asked for.
+    pub timeliness: Option<Timeliness>,
+}
+
+/// A published report, without its figures.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Publication {
+    pub title: String,
+    /// The scorecard's month.
+    pub month: Month,
+    /// RFC 3339.
+    pub published_at: String,
+    pub who: String,
+}
+
+impl Publication {
+    /// Whether the publication showed `month` (13 months, or for a team-group row two).
+    pub(crate) fn shows(&self, month: Month, group: bool) -> bool {
+        let first = self.month.plus(if group { -1 } else { -12 });
+        month >= first && month <= self.month
+    }
+}
+
+/// What changed since a publication.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Revised {
+    pub publication: Publication,
+    /// Its figures that differ now, in report order.
+    pub figures: Vec<RevisedFigure>,
+}
+
+/// One published figure that differs now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RevisedFigure {
+    pub indicator: String,
+    pub month: Month,
+    pub group: Option<String>,
+    pub published: Option<f64>,
+    pub published_numerator: i64,
+    pub published_denominator: Option<i64>,
+    pub now: Option<f64>,
+    pub numerator: i64,
+    pub denominator: Option<i64>,
+    /// Events that arrived since the publication and moved it (late entries, corrections,
+    /// retractions); none for caseloads (11.x).
+    pub records: Option<u64>,
+}
+
+/// How late events are recorded, and which figures of the last published report moved most.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Timeliness {
+    /// By payload, then month of occurrence.
+    pub lateness: Vec<Lateness>,
+    pub publication: Option<Publication>,
+    /// Most moved first.
+    pub moved_most: Vec<RevisedFigure>,
+}
+
+/// How late one kind of event was recorded in one month.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lateness {
+    pub payload: String,
+    pub month: Month,
+    pub events: u64,
+    pub median_days: i64,
+    pub p90_days: i64,
+    pub after_month_end: u64,
 }
 
 /// Every indicator of one authority in one month.
@@ -133,6 +204,42 @@ impl ReportData {
     /// The 13 months ending at the scorecard's month, oldest first.
     pub(crate) fn months(&self) -> Vec<Month> {
         (-12..=0).map(|k| self.scorecard.month.plus(k)).collect()
+    }
+
+    /// The revision of a row's figure in `month` since the publication compared with.
+    pub(crate) fn revision(&self, row: &Row, month: Month) -> Option<&RevisedFigure> {
+        self.revised
+            .as_ref()?
+            .figures
+            .iter()
+            .find(|f| f.indicator == row.indicator.id && f.month == month && f.group == row.group)
+    }
+
+    /// The value the compared publication showed for a row in `month`: its own where revised,
+    /// else today's (unchanged); none when it did not show the month.
+    pub(crate) fn published_value(&self, row: &Row, month: Month) -> Option<Option<f64>> {
+        if let Some(f) = self.revision(row, month) {
+            return Some(f.published);
+        }
+        let revised = self.revised.as_ref()?;
+        revised
+            .publication
+            .shows(month, row.group.is_some())
+            .then(|| self.row_value(row, month))
+    }
+
+    /// The revised figures in the report's months, in report order.
+    pub(crate) fn revisions_shown(&self) -> Vec<(&Row, &RevisedFigure)> {
+        let months = self.months();
+        let mut out = Vec::new();
+        for row in &self.scorecard.rows {
+            for m in &months {
+                if let Some(f) = self.revision(row, *m) {
+                    out.push((row, f));
+                }
+            }
+        }
+        out
     }
 
     pub(crate) fn series_of(&self, id: &str) -> Option<&Series> {
@@ -443,6 +550,8 @@ pub(crate) mod fixtures {
                 .collect()
         };
         ReportData {
+            revised: None,
+            timeliness: None,
             scorecard: Scorecard {
                 la: La::parse("372").unwrap(),
                 month: month("2018-05"),
@@ -488,6 +597,76 @@ pub(crate) mod fixtures {
                 },
             ],
         }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod revised_fixture {
+    use super::fixtures::{month, report};
+    use super::*;
+
+    /// [`report`] compared with "Panel 19 June 2018" (the April 2018 report): 6.4 of April was
+    /// published as 4 and is 5 now (two records since); 6.5 of March was 30% (3 of 10) and is
+    /// 33.3%; and a timeliness view of admissions.
+    pub(crate) fn revised_report() -> ReportData {
+        let mut data = report();
+        let publication = Publication {
+            title: "Panel 19 June 2018".to_owned(),
+            month: month("2018-04"),
+            published_at: "2018-05-20T12:00:00Z".to_owned(),
+            who: "a.analyst".to_owned(),
+        };
+        let ceased = RevisedFigure {
+            indicator: "6.4".to_owned(),
+            month: month("2018-04"),
+            group: None,
+            published: Some(4.0),
+            published_numerator: 4,
+            published_denominator: None,
+            now: Some(5.0),
+            numerator: 5,
+            denominator: None,
+            records: Some(2),
+        };
+        let permanence = RevisedFigure {
+            indicator: "6.5".to_owned(),
+            month: month("2018-03"),
+            group: None,
+            published: Some(30.0),
+            published_numerator: 3,
+            published_denominator: Some(10),
+            now: Some(33.3),
+            numerator: 4,
+            denominator: Some(12),
+            records: Some(1),
+        };
+        data.revised = Some(Revised {
+            publication: publication.clone(),
+            figures: vec![permanence.clone(), ceased.clone()],
+        });
+        data.timeliness = Some(Timeliness {
+            lateness: vec![
+                Lateness {
+                    payload: "periodOfCareStarted".to_owned(),
+                    month: month("2018-04"),
+                    events: 3,
+                    median_days: 2,
+                    p90_days: 27,
+                    after_month_end: 1,
+                },
+                Lateness {
+                    payload: "periodOfCareStarted".to_owned(),
+                    month: month("2018-05"),
+                    events: 1,
+                    median_days: 0,
+                    p90_days: 0,
+                    after_month_end: 0,
+                },
+            ],
+            publication: Some(publication),
+            moved_most: vec![ceased, permanence],
+        });
+        data
     }
 }
 

@@ -17,9 +17,32 @@ pub(crate) struct Line {
     values: Vec<Option<f64>>,
     stat_neighbour: Option<f64>,
     national: Option<f64>,
+    /// The heading of its panel, instead of the unit's.
+    heading: Option<&'static str>,
 }
 
 impl Line {
+    /// A line without benchmarks.
+    pub(crate) fn new(id: &str, label: &str, unit: Unit, values: Vec<Option<f64>>) -> Line {
+        Line {
+            id: id.to_owned(),
+            label: label.to_owned(),
+            unit,
+            values,
+            stat_neighbour: None,
+            national: None,
+            heading: None,
+        }
+    }
+
+    /// The line with its panel headed `heading` (e.g. "Days") rather than by its unit.
+    pub(crate) fn headed(self, heading: &'static str) -> Line {
+        Line {
+            heading: Some(heading),
+            ..self
+        }
+    }
+
     fn max(&self) -> f64 {
         self.values
             .iter()
@@ -59,6 +82,7 @@ pub(crate) fn section_lines(data: &ReportData, rows: &[&Row], months: &[Month]) 
             values,
             stat_neighbour: row.benchmarks.stat_neighbour_average,
             national: row.benchmarks.national_average,
+            heading: None,
         });
     }
     lines
@@ -106,8 +130,12 @@ fn panels(lines: &[Line]) -> Vec<Panel<'_>> {
             let size = cluster.len().div_ceil(n).max(1);
             for chunk in cluster.chunks(size) {
                 let ids: Vec<&str> = chunk.iter().map(|l| l.id.as_str()).collect();
+                let heading = chunk
+                    .first()
+                    .and_then(|l| l.heading)
+                    .unwrap_or(unit_heading(unit));
                 out.push(Panel {
-                    title: format!("{}: {}", unit_heading(unit), ids.join(", ")),
+                    title: format!("{heading}: {}", ids.join(", ")),
                     unit,
                     lines: chunk.to_vec(),
                 });
@@ -482,7 +510,14 @@ mod tests {
             values: values.to_vec(),
             stat_neighbour: None,
             national: None,
+            heading: None,
         }
+    }
+
+    #[test]
+    fn a_line_may_head_its_panel() {
+        let lines = [line("a", Unit::AverageDays, &[Some(2.0)]).headed("Days")];
+        assert_eq!(panels(&lines)[0].title, "Days: a");
     }
 
     #[test]

@@ -63,6 +63,51 @@ pub(crate) fn render(data: &ReportData, colour: bool) -> String {
             }
         }
     }
+    out.push_str(&footnotes(data, shown));
+    out
+}
+
+/// The marker of a value revised since the publication compared with.
+const REVISED: &str = "*";
+
+/// The footnote of the revised values shown: each one's old and new value, and the
+/// publication it differs from.
+fn footnotes(data: &ReportData, shown: &[Month]) -> String {
+    let Some(revised) = &data.revised else {
+        return String::new();
+    };
+    let marked: Vec<_> = data
+        .revisions_shown()
+        .into_iter()
+        .filter(|(_, f)| shown.contains(&f.month))
+        .collect();
+    if marked.is_empty() {
+        return String::new();
+    }
+    let p = &revised.publication;
+    let mut out = format!(
+        "\n{REVISED} Revised since \"{}\" ({} report, published {} by {}):\n",
+        p.title,
+        month_long(p.month),
+        p.published_at,
+        p.who
+    );
+    for (row, f) in marked {
+        let u = row.indicator.unit;
+        let records = match f.records {
+            Some(1) => ", 1 record since".to_owned(),
+            Some(n) => format!(", {n} records since"),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            "  {} {} {}: {} → {}{records}\n",
+            pad_right(&row.indicator.id, 5),
+            row_title(row, TITLE_WIDTH).trim_end(),
+            month_label(f.month),
+            show(u, f.published),
+            show(u, f.now),
+        ));
+    }
     out
 }
 
@@ -111,8 +156,20 @@ fn line(data: &ReportData, row: &Row, shown: &[Month], paint: Paint) -> String {
         pad_right(&row_title(row, TITLE_WIDTH), TITLE_WIDTH),
         pad_right(polarity_label(i.polarity), 5)
     );
+    let marks = data.revised.as_ref().is_some_and(|r| !r.figures.is_empty());
     for m in shown {
-        line.push_str(&pad_left(&show(i.unit, data.row_value(row, *m)), 9));
+        let value = show(i.unit, data.row_value(row, *m));
+        if marks {
+            let mark = if data.revision(row, *m).is_some() {
+                REVISED
+            } else {
+                " "
+            };
+            line.push_str(&pad_left(&value, 8));
+            line.push_str(mark);
+        } else {
+            line.push_str(&pad_left(&value, 9));
+        }
     }
     line.push_str(&pad_left(&show(i.unit, row.current.ytd_value), 9));
     let (arrow, class) = row.dot();
@@ -203,6 +260,30 @@ mod tests {
             lines[1],
             "      (no figure: no under-18 population is configured)"
         );
+    }
+
+    #[test]
+    fn revised_values_are_marked_with_a_footnote_of_old_and_new_values() {
+        // 6.5 of March (30% then, 33.3% now) and 6.4 of April (4 then, 5 now) were revised
+        // since "Panel 19 June 2018".
+        let data = super::super::model::revised_fixture::revised_report();
+        expect![[r#"
+            Corporate Parenting monthly performance report: authority 372, May 2018 (financial year 2018/19)
+
+            LOOKED AFTER CHILDREN
+            No.   Indicator                                      Good    Mar-18   Apr-18   May-18      YTD  DOT RAG        Target   SN ave  Best SN  Nat ave   Nat TQ
+            6.5   % ceased due to permanence (SGO, residence/ch… High    33.3%*   25.0%    41.7%     41.7%  ↑   GREEN        35%+    12.9%             12.0%
+            6.4   Children who ceased to be looked after         High        3        5*       2         7  ↓   AMBER          3+
+
+            SOCIAL WORKER CASELOADS
+            No.   Indicator                                      Good    Mar-18   Apr-18   May-18      YTD  DOT RAG        Target   SN ave  Best SN  Nat ave   Nat TQ
+            11.5  Average cases per qualified social … (LAC 1-3) Range       -     18.0     21.5         -  ↑   RED         14–20
+
+            * Revised since "Panel 19 June 2018" (April 2018 report, published 2018-05-20T12:00:00Z by a.analyst):
+              6.5   % ceased due to permanence (SGO, residence/ch… Mar-18: 30.0% → 33.3%, 1 record since
+              6.4   Children who ceased to be looked after Apr-18: 4 → 5, 2 records since
+        "#]]
+        .assert_eq(&render(&data, false));
     }
 
     #[test]
