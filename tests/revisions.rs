@@ -235,52 +235,7 @@ async fn a_late_admission_a_late_discharge_and_a_retraction_revise_a_published_m
         .into_inner()
         .indicators;
     for i in indicators.iter().filter(|i| !i.id.starts_with("11.")) {
-        let answer = cf
-            .figures()
-            .get_revisions(v2::GetRevisionsRequest {
-                la: "372".into(),
-                indicator: i.id.clone(),
-                month: "2018-05".into(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .revisions;
-        let series = |known: &str| {
-            let mut figures = cf.figures();
-            let known = known.to_owned();
-            let id = i.id.clone();
-            async move {
-                let m = figures
-                    .get_series(v2::GetSeriesRequest {
-                        la: "372".into(),
-                        indicator: id,
-                        from_month: "2018-05".into(),
-                        to_month: "2018-05".into(),
-                        as_known_at: known,
-                    })
-                    .await
-                    .unwrap()
-                    .into_inner()
-                    .months
-                    .remove(0);
-                (m.numerator, m.denominator, m.value)
-            }
-        };
-        let first = &answer[0];
-        let last = answer.last().unwrap();
-        assert_eq!(
-            (first.numerator, first.denominator, first.value),
-            series("2018-05-31").await,
-            "first revision of {}",
-            i.id
-        );
-        assert_eq!(
-            (last.numerator, last.denominator, last.value),
-            series("").await,
-            "last revision of {}",
-            i.id
-        );
+        revisions_checked(&cf, &i.id, "2018-05", "2018-05-31").await;
     }
     let caseloads = cf
         .figures()
@@ -504,56 +459,12 @@ async fn revisions_of_a_simulated_authority_run_from_the_month_end_to_the_curren
         .take(8)
     {
         let started = std::time::Instant::now();
-        let answer = cf
-            .figures()
-            .get_revisions(v2::GetRevisionsRequest {
-                la: "372".into(),
-                indicator: i.id.clone(),
-                month: "2018-03".into(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .revisions;
+        let answer = revisions_checked(&cf, &i.id, "2018-03", "2018-03-31").await;
         eprintln!(
             "{}: {} revisions in {:?}",
             i.id,
             answer.len(),
             started.elapsed()
-        );
-        let series = |known: &str| {
-            let mut figures = cf.figures();
-            let (id, known) = (i.id.clone(), known.to_owned());
-            async move {
-                let m = figures
-                    .get_series(v2::GetSeriesRequest {
-                        la: "372".into(),
-                        indicator: id,
-                        from_month: "2018-03".into(),
-                        to_month: "2018-03".into(),
-                        as_known_at: known,
-                    })
-                    .await
-                    .unwrap()
-                    .into_inner()
-                    .months
-                    .remove(0);
-                (m.numerator, m.denominator, m.value)
-            }
-        };
-        let first = &answer[0];
-        let last = answer.last().unwrap();
-        assert_eq!(
-            (first.numerator, first.denominator, first.value),
-            series("2018-03-31").await,
-            "{}",
-            i.id
-        );
-        assert_eq!(
-            (last.numerator, last.denominator, last.value),
-            series("").await,
-            "{}",
-            i.id
         );
         for pair in answer.windows(2) {
             assert!(pair[0].at < pair[1].at, "{}", i.id);
@@ -565,4 +476,58 @@ async fn revisions_of_a_simulated_authority_run_from_the_month_end_to_the_curren
         moved += answer.len() - 1;
     }
     assert!(moved > 0, "late entries move some figure of March");
+}
+
+/// `indicator`'s revisions of `month` in 372, checked to run from the figure as known at the
+/// month's end (`month_end`) to the current one, both as `GetSeries` gives them.
+async fn revisions_checked(
+    cf: &TestCaseflow,
+    indicator: &str,
+    month: &str,
+    month_end: &str,
+) -> Vec<v2::Revision> {
+    let answer = cf
+        .figures()
+        .get_revisions(v2::GetRevisionsRequest {
+            la: "372".into(),
+            indicator: indicator.to_owned(),
+            month: month.to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .revisions;
+    let series = |known: &str| {
+        let mut figures = cf.figures();
+        let (indicator, month, known) = (indicator.to_owned(), month.to_owned(), known.to_owned());
+        async move {
+            let m = figures
+                .get_series(v2::GetSeriesRequest {
+                    la: "372".into(),
+                    indicator,
+                    from_month: month.clone(),
+                    to_month: month,
+                    as_known_at: known,
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .months
+                .remove(0);
+            (m.numerator, m.denominator, m.value)
+        }
+    };
+    let first = &answer[0];
+    let last = answer.last().unwrap();
+    assert_eq!(
+        (first.numerator, first.denominator, first.value),
+        series(month_end).await,
+        "first revision of {indicator}"
+    );
+    assert_eq!(
+        (last.numerator, last.denominator, last.value),
+        series("").await,
+        "last revision of {indicator}"
+    );
+    answer
 }

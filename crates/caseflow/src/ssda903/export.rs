@@ -9,66 +9,6 @@ use time::{Date, Month};
 
 use super::tables::Table;
 
-/// The columns of each table as the DfE guide names them (those caseflow cannot fill are left
-/// empty).
-pub fn columns(table: Table) -> &'static [&'static str] {
-    match table {
-        Table::Header => &["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"],
-        Table::Episodes => &[
-            "CHILD",
-            "DECOM",
-            "RNE",
-            "LS",
-            "CIN",
-            "PLACE",
-            "PLACE_PROVIDER",
-            "DEC",
-            "REC",
-            "REASON_PLACE_CHANGE",
-            "HOME_POST",
-            "PL_POST",
-            "URN",
-        ],
-        Table::Reviews => &["CHILD", "DOB", "REVIEW", "REVIEW_CODE"],
-        Table::Oc2 => &[
-            "CHILD",
-            "DOB",
-            "SDQ_SCORE",
-            "SDQ_REASON",
-            "CONVICTED",
-            "HEALTH_CHECK",
-            "IMMUNISATIONS",
-            "TEETH_CHECK",
-            "HEALTH_ASSESSMENT",
-            "SUBSTANCE_MISUSE",
-            "INTERVENTION_RECEIVED",
-            "INTERVENTION_OFFERED",
-        ],
-        Table::Oc3 => &["CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"],
-        Table::Ad1 => &[
-            "CHILD",
-            "DOB",
-            "DATE_INT",
-            "DATE_MATCH",
-            "FOSTER_CARE",
-            "NB_ADOPTR",
-            "SEX_ADOPTR",
-            "LS_ADOPTR",
-        ],
-        Table::PlacedAdoption => &[
-            "CHILD",
-            "DOB",
-            "DATE_PLACED",
-            "DATE_PLACED_CEASED",
-            "REASON_PLACED_CEASED",
-        ],
-        Table::SwEpisodes => &["CHILD", "DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"],
-        Table::Uasc => &["CHILD", "SEX", "DOB", "DUC"],
-        Table::Missing => &["CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"],
-        Table::PrevPerm => &["CHILD", "DOB", "PREV_PERM", "LA_PERM", "DATE_PERM"],
-    }
-}
-
 /// A date as the DfE publishes it.
 pub fn dfe_date(day: Date) -> String {
     format!(
@@ -79,7 +19,7 @@ pub fn dfe_date(day: Date) -> String {
     )
 }
 
-/// One year's tables: per table, its rows (cells in [`columns`] order).
+/// One year's tables: per table, its rows (cells in [`Table::columns`] order).
 pub type Tables = BTreeMap<Table, Vec<Vec<String>>>;
 
 /// One episode: a stretch of a period of care with one legal status and one placement.
@@ -255,7 +195,7 @@ pub fn tables(year: FinancialYear, children: &[(String, ChildTimeline)]) -> Tabl
             _ => "",
         };
         let mut row = vec![child.clone(), sex.to_owned(), dob.clone()];
-        row.resize(columns(Table::Header).len(), String::new());
+        row.resize(Table::Header.columns().len(), String::new());
         push(Table::Header, row);
         let looked_after_in_year = !episode_rows.is_empty();
         for row in episode_rows {
@@ -302,7 +242,7 @@ pub fn tables(year: FinancialYear, children: &[(String, ChildTimeline)]) -> Tabl
             ];
             // HEALTH_CHECK is the under-fives' development check, which no event carries.
             row.extend([String::new(), String::new(), flag(teeth), flag(health)]);
-            row.resize(columns(Table::Oc2).len(), String::new());
+            row.resize(Table::Oc2.columns().len(), String::new());
             push(Table::Oc2, row);
         }
         // OC3: care leavers whose 17th to 21st birthday is in the year, not looked after on
@@ -367,7 +307,7 @@ pub fn tables(year: FinancialYear, children: &[(String, ChildTimeline)]) -> Tabl
             let decided = latest_before(|p| matches!(p, Payload::AdoptionDecisionRecorded), end);
             let matched = latest_before(|p| matches!(p, Payload::AdopterMatchRecorded), end);
             let mut row = vec![child.clone(), dob.clone(), date(decided), date(matched)];
-            row.resize(columns(Table::Ad1).len(), String::new());
+            row.resize(Table::Ad1.columns().len(), String::new());
             push(Table::Ad1, row);
         }
         for (i, decided) in decisions.iter().enumerate() {

@@ -256,7 +256,7 @@ pub fn write_tables(out: &std::path::Path, tables: &export::Tables) -> anyhow::R
         let path = out.join(export::file_name(*table));
         let mut writer = csv::Writer::from_path(&path)
             .with_context(|| format!("cannot write {}", path.display()))?;
-        writer.write_record(export::columns(*table))?;
+        writer.write_record(table.columns())?;
         for row in rows {
             writer.write_record(row)?;
         }

@@ -54,22 +54,58 @@ impl Table {
         }
     }
 
+    /// The table's columns as the DfE guide names them, in order (an export leaves those no
+    /// event fills empty).
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Table::Header => &["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"],
+            Table::Episodes => &EPISODES,
+            Table::Reviews => &["CHILD", "DOB", "REVIEW", "REVIEW_CODE"],
+            Table::Oc2 => &[
+                "CHILD",
+                "DOB",
+                "SDQ_SCORE",
+                "SDQ_REASON",
+                "CONVICTED",
+                "HEALTH_CHECK",
+                "IMMUNISATIONS",
+                "TEETH_CHECK",
+                "HEALTH_ASSESSMENT",
+                "SUBSTANCE_MISUSE",
+                "INTERVENTION_RECEIVED",
+                "INTERVENTION_OFFERED",
+            ],
+            Table::Oc3 => &["CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"],
+            Table::Ad1 => &[
+                "CHILD",
+                "DOB",
+                "DATE_INT",
+                "DATE_MATCH",
+                "FOSTER_CARE",
+                "NB_ADOPTR",
+                "SEX_ADOPTR",
+                "LS_ADOPTR",
+            ],
+            Table::PlacedAdoption => &[
+                "CHILD",
+                "DOB",
+                "DATE_PLACED",
+                "DATE_PLACED_CEASED",
+                "REASON_PLACED_CEASED",
+            ],
+            Table::SwEpisodes => &["CHILD", "DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"],
+            Table::Uasc => &["CHILD", "SEX", "DOB", "DUC"],
+            Table::Missing => &["CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"],
+            Table::PrevPerm => &["CHILD", "DOB", "PREV_PERM", "LA_PERM", "DATE_PERM"],
+        }
+    }
+
     /// The columns caseflow needs from the table (all of them must be present).
     pub fn required(self) -> &'static [&'static str] {
         match self {
             Table::Header => &["CHILD", "SEX", "DOB"],
-            Table::Episodes => &[
-                "CHILD",
-                "DECOM",
-                "RNE",
-                "LS",
-                "CIN",
-                "PLACE",
-                "PLACE_PROVIDER",
-                "DEC",
-                "REC",
-                "REASON_PLACE_CHANGE",
-            ],
+            // All but the postcodes and the URN.
+            Table::Episodes => &EPISODES[..10],
             Table::Reviews => &["CHILD", "REVIEW", "REVIEW_CODE"],
             Table::Oc2 => &["CHILD", "HEALTH_ASSESSMENT", "TEETH_CHECK"],
             Table::Oc3 => &["CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"],
@@ -117,6 +153,23 @@ impl Table {
         })
     }
 }
+
+/// The Episodes table's columns.
+pub const EPISODES: [&str; 13] = [
+    "CHILD",
+    "DECOM",
+    "RNE",
+    "LS",
+    "CIN",
+    "PLACE",
+    "PLACE_PROVIDER",
+    "DEC",
+    "REC",
+    "REASON_PLACE_CHANGE",
+    "HOME_POST",
+    "PL_POST",
+    "URN",
+];
 
 /// Where a row came from: its file and line (the header is line 1).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
