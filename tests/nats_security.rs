@@ -718,6 +718,23 @@ async fn an_unreadable_security_file_is_named() {
         "{error}"
     );
 
+    // A line that starts like a seed but does not decode as one is no seed either.
+    let lookalike = nats.pki.path("lookalike.nk");
+    std::fs::write(&lookalike, "# a seed follows\nSUNOTASEEDATALL\n").unwrap();
+    let error = refused(
+        &nats.url(),
+        &NatsSecurity {
+            credentials: Some(NatsCredentials::NkeySeedFile(lookalike)),
+            ..nats.caseflow()
+        },
+    )
+    .await;
+    assert!(matches!(error, LogError::Security { .. }), "{error}");
+    assert!(
+        error.to_string().contains("no nkey seed") && error.to_string().contains("lookalike.nk"),
+        "{error}"
+    );
+
     let missing_creds = nats.pki.path("caseflow.creds");
     let error = refused(
         &nats.url(),

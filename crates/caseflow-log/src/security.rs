@@ -134,10 +134,11 @@ impl NatsSecurity {
             Some(NatsCredentials::NkeySeedFile(path)) => {
                 let what = "nkey seed file";
                 let text = std::fs::read_to_string(path).map_err(|e| unreadable(what, path, e))?;
+                // A seed is a line that decodes as one: a PEM's base64 lines may start with S too.
                 let seed = text
                     .lines()
                     .map(str::trim)
-                    .find(|l| l.starts_with('S') && l.len() > 2)
+                    .find(|l| l.starts_with('S') && nkeys::KeyPair::from_seed(l).is_ok())
                     .ok_or_else(|| {
                         unreadable(what, path, "no nkey seed in it (a line starting with S)")
                     })?;
