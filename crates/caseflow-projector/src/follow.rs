@@ -13,6 +13,7 @@ use tracing::{debug, error, warn};
 pub const HISTORY_CHECK: Duration = Duration::from_secs(5);
 
 use crate::backlog::Backlog;
+use crate::rebuild::Rebuilt;
 use crate::{Projector, ProjectorError};
 
 impl Projector {
@@ -103,7 +104,7 @@ impl Projector {
     }
 
     /// Runs a blocking step of the projector off the async workers.
-    async fn blocking<T: Send + 'static>(
+    pub(crate) async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Projector) -> Result<T, ProjectorError> + Send + 'static,
     ) -> Result<T, ProjectorError> {
@@ -122,6 +123,9 @@ impl Projector {
         self.check_history(log).await?;
         self.report_history(None);
         self.blocking(|p| Ok(p.roll_day()?)).await?;
+        if self.rebuild_by_authority(log, shutdown).await? == Rebuilt::Stopped {
+            return Ok(());
+        }
         let start = self.store.applied_sequence()? + 1;
         self.metrics.set_applied(start - 1);
         let mut reading = self.reading(log, start).await?;
@@ -201,7 +205,20 @@ impl Projector {
     /// chunks ahead: the consumer asks JetStream for more only while polled, so pulling in the
     /// reading loop would leave the server idle while each chunk is decoded.
     async fn reading(&self, log: &EventLog, start: u64) -> Result<Reading, ProjectorError> {
-        let stream = log.read_from(start, self.settings.batch_size).await?;
+        self.reading_under(log, &log.settings().subjects, start)
+            .await
+    }
+
+    /// Starts reading the messages under `filter` from `start`, as [`reading`](Self::reading).
+    pub(crate) async fn reading_under(
+        &self,
+        log: &EventLog,
+        filter: &str,
+        start: u64,
+    ) -> Result<Reading, ProjectorError> {
+        let stream = log
+            .read_under_from(filter, start, self.settings.batch_size)
+            .await?;
         let (ahead, chunks) = tokio::sync::mpsc::channel(4);
         let batch = self.settings.batch_size;
         let puller = AbortOnDrop(tokio::spawn(async move {
@@ -323,8 +340,8 @@ impl Stall {
 }
 
 /// Messages pulled from the log in chunks, by a task that ends with this.
-struct Reading {
-    chunks: tokio::sync::mpsc::Receiver<Chunk>,
+pub(crate) struct Reading {
+    pub(crate) chunks: tokio::sync::mpsc::Receiver<Chunk>,
     _puller: AbortOnDrop,
 }
 
