@@ -167,10 +167,10 @@ impl Projector {
         }
     }
 
-    /// Reads the messages after the applied sequence up to `last` as `follow` reads them (same
-    /// pulling ahead, same decoding and validating), settling nothing: each backlog goes to
-    /// `settled_here` where `follow` would settle it (caught up, `defer_up_to` messages held,
-    /// or `last` reached). The benchmark's measure of what reading alone costs.
+    /// Reads the stream up to `last` as a rebuild into empty projections reads it (authority
+    /// by authority, same pulling ahead, same decoding and validating), settling nothing: each
+    /// backlog goes to `settled_here` where the rebuild would settle it (an authority read, or
+    /// `defer_up_to` messages held). The benchmark's measure of what reading alone costs.
     #[cfg(feature = "bench")]
     pub async fn read_only(
         &self,
@@ -178,24 +178,26 @@ impl Projector {
         last: u64,
         mut settled_here: impl FnMut(Backlog),
     ) -> Result<(), ProjectorError> {
-        let start = self.store.applied_sequence()? + 1;
-        let mut reading = self.reading(log, start).await?;
-        let mut backlog = Backlog::default();
-        let mut through = start - 1;
-        while through < last {
-            let chunk = reading
-                .chunks
-                .recv()
-                .await
-                .ok_or(ProjectorError::StreamEnded)?;
-            let read = self.read_chunk(backlog, chunk).await?;
-            backlog = read.backlog;
-            if let Some(e) = read.failure {
-                return Err(e.into());
-            }
-            through = through.max(backlog.last_sequence());
-            if read.caught_up || backlog.len() >= self.settings.defer_up_to || through >= last {
-                settled_here(std::mem::take(&mut backlog));
+        let prefix = log
+            .settings()
+            .subjects
+            .strip_suffix(".>")
+            .unwrap_or_default()
+            .to_owned();
+        let (_running, mut shutdown) = watch::channel(false);
+        let mut read = 0;
+        for (la, first) in log.authorities().await? {
+            let mut reading = self
+                .reading_under(log, &format!("{prefix}.{la}.>"), first)
+                .await?;
+            while let Some((backlog, done)) = self
+                .read_authority(&mut reading, last, &mut read, &mut shutdown)
+                .await?
+            {
+                settled_here(backlog);
+                if done {
+                    break;
+                }
             }
         }
         Ok(())

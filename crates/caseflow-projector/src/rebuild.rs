@@ -27,6 +27,7 @@ use tokio::sync::watch;
 use tracing::{info, instrument, warn};
 
 use crate::backlog::Backlog;
+use crate::follow::Reading;
 use crate::projector::{BatchReport, Through};
 use crate::{Projector, ProjectorError};
 
@@ -85,31 +86,29 @@ impl Projector {
         let mut read = 0u64;
         let mut settling: Option<Settling> = None;
         for (la, first) in authorities {
-            let filter = format!("{prefix}.{la}.>");
-            let outcome = self
-                .read_authority(
-                    log,
-                    &filter,
-                    first,
-                    last,
-                    &mut read,
-                    &mut settling,
-                    shutdown,
-                )
-                .await;
-            match outcome {
-                Ok(Some(backlog)) => {
-                    self.finish(settling.take()).await?;
-                    settling = Some(self.settle_behind(backlog));
-                }
-                Ok(None) => {
-                    self.finish(settling.take()).await?;
+            let mut reading = self
+                .reading_under(log, &format!("{prefix}.{la}.>"), first)
+                .await?;
+            loop {
+                let part = match self
+                    .read_authority(&mut reading, last, &mut read, shutdown)
+                    .await
+                {
+                    Ok(part) => part,
+                    Err(error) => {
+                        // What was handed over is committed (or fails) before the error is told.
+                        let _ = self.finish(settling.take()).await;
+                        return Err(error);
+                    }
+                };
+                self.finish(settling.take()).await?;
+                let Some((backlog, done)) = part else {
                     return Ok(Rebuilt::Stopped);
-                }
-                Err(error) => {
-                    // What was handed over is committed (or fails) before the error is told.
-                    let _ = self.finish(settling.take()).await;
-                    return Err(error);
+                };
+                // An authority larger than the backlog's bound is settled in parts.
+                settling = Some(self.settle_behind(backlog));
+                if done {
+                    break;
                 }
             }
         }
@@ -151,20 +150,16 @@ impl Projector {
         Ok(Rebuilt::Through(last))
     }
 
-    /// Reads one authority's messages up to `last` into a backlog, counting them in `read`;
-    /// settles early (behind `settling`) if it holds `defer_up_to`. `None` when shut down.
-    #[allow(clippy::too_many_arguments)]
-    async fn read_authority(
+    /// Reads the authority `reading` reads, up to the stream's sequence `last`, into a
+    /// backlog, counting the messages in `read`: until the authority's last message (true) or
+    /// `defer_up_to` messages (false). `None` when shut down.
+    pub(crate) async fn read_authority(
         &self,
-        log: &EventLog,
-        filter: &str,
-        first: u64,
+        reading: &mut Reading,
         last: u64,
         read: &mut u64,
-        settling: &mut Option<Settling>,
         shutdown: &mut watch::Receiver<bool>,
-    ) -> Result<Option<Backlog>, ProjectorError> {
-        let mut reading = self.reading_under(log, filter, first).await?;
+    ) -> Result<Option<(Backlog, bool)>, ProjectorError> {
         let mut backlog = Backlog::default();
         loop {
             let chunk = tokio::select! {
@@ -199,13 +194,8 @@ impl Projector {
                     Ok(backlog)
                 })
                 .await?;
-            if done {
-                return Ok(Some(backlog));
-            }
-            if backlog.len() >= self.settings.defer_up_to {
-                // An authority larger than the backlog's bound: settled in parts.
-                self.finish(settling.take()).await?;
-                *settling = Some(self.settle_behind(std::mem::take(&mut backlog)));
+            if done || backlog.len() >= self.settings.defer_up_to {
+                return Ok(Some((backlog, done)));
             }
         }
     }
