@@ -1478,49 +1478,70 @@ fn revision_settings() -> Settings {
 }
 
 /// Random histories of three social workers (joining LAC1, LAC2 or FOST, qualified or not,
-/// agency or not; changing team, hours or status; leaving; retractions of their own events)
-/// and the allocations of the children of [`arb_history`] (S0-S2) to them, over 2015-2018.
+/// agency or not; changing team, hours or status; leaving; retractions of their own events),
+/// two children looked after from a day in 2015 (K0, K1), and the allocations of them and of
+/// the children of [`arb_history`] (S0-S2) to the workers, over 2015-2018.
 fn arb_workforce() -> impl Strategy<Value = Vec<Event>> {
-    let one = (0..3usize, 0..8u8, 0..1400i64, 0..3usize, any::<u8>());
-    prop::collection::vec(one, 0..30).prop_map(|raw| {
+    let one = (0..5usize, 0..10u8, 0..1400i64, 0..3usize, any::<u8>());
+    let admitted_on = prop::collection::vec(0..365i64, 2);
+    (admitted_on, prop::collection::vec(one, 0..30)).prop_map(|(admitted_on, raw)| {
         let teams = ["LAC1", "LAC2", "FOST"];
+        let day = |d: i64| {
+            crate::calendar::format_day(crate::calendar::add_days(date!(2015 - 01 - 01), d))
+        };
         let mut events: Vec<Event> = Vec::new();
-        for (n, (who, kind, day, to, code)) in raw.into_iter().enumerate() {
-            let on =
-                crate::calendar::format_day(crate::calendar::add_days(date!(2015 - 01 - 01), day));
+        for (k, on) in admitted_on.into_iter().enumerate() {
+            let c = format!("K{k}");
+            events.push(ev(&c, &format!("{c}b"), "2008-01-01", born("2008-01-01")));
+            events.push(ev(
+                &c,
+                &format!("{c}a"),
+                &day(on),
+                admitted(LegalStatus::C2),
+            ));
+        }
+        for (n, (who, kind, on, to, code)) in raw.into_iter().enumerate() {
+            let on = day(on);
             let id = format!("wf{n}");
             let c = usize::from(code);
             let mut e = match kind {
-                0..2 => ev(
-                    &format!("S{who}"),
-                    &id,
-                    &on,
-                    Payload::CaseAllocated {
-                        worker_id: Id::parse(&format!("W{to}")).unwrap(),
-                    },
-                ),
+                0..4 => {
+                    let child = if who < 2 {
+                        format!("K{who}")
+                    } else {
+                        format!("S{}", c % 3)
+                    };
+                    ev(
+                        &child,
+                        &id,
+                        &on,
+                        Payload::CaseAllocated {
+                            worker_id: Id::parse(&format!("W{to}")).unwrap(),
+                        },
+                    )
+                }
                 k => {
-                    let wid = format!("W{who}");
+                    let wid = format!("W{}", who % 3);
                     let earlier: Vec<&Event> = events
                         .iter()
                         .filter(|e| e.subject.id.as_str() == wid)
                         .collect();
                     let payload = match k {
-                        2 | 3 => Payload::SocialWorkerJoined {
+                        4..7 => Payload::SocialWorkerJoined {
                             team: teams[c % 3].into(),
                             fte: [1.0, 0.5, 0.8][c / 3 % 3],
                             qualified: c % 5 != 0,
                             agency: c % 2 == 0,
                             asye: false,
                         },
-                        4 => Payload::SocialWorkerChanged {
+                        7 => Payload::SocialWorkerChanged {
                             team: (c % 2 == 0).then(|| teams[c / 2 % 3].into()),
                             fte: (c % 3 == 0).then_some(0.5),
                             qualified: None,
                             agency: (c % 4 == 1).then_some(c % 8 == 1),
                             asye: None,
                         },
-                        5 | 6 => Payload::SocialWorkerLeft,
+                        8 => Payload::SocialWorkerLeft,
                         _ => match earlier.get(c % (earlier.len() + 1)) {
                             Some(target) => Payload::EventRetracted {
                                 retracted_event_id: target.id.clone(),
@@ -1582,7 +1603,7 @@ proptest! {
     fn revisions_run_from_the_month_end_figure_to_the_current_one(
         events in arb_history(),
         workforce in arb_workforce(),
-        lateness in prop::collection::vec((0..3u8, 0..400i64), 80),
+        lateness in prop::collection::vec((0..3u8, 0..400i64), 90),
         month_offset in 0..30i32,
     ) {
         let mut events = events;
