@@ -169,6 +169,8 @@ pub struct StreamState {
     pub created: time::OffsetDateTime,
     pub first_sequence: u64,
     pub last_sequence: u64,
+    /// Messages the stream holds (up to `last_sequence`, as of the same moment).
+    pub messages: u64,
 }
 
 /// Enough of a message to tell whether the one at a sequence is still the one read there.
@@ -587,6 +589,21 @@ impl EventLog {
         start_sequence: u64,
         batch: usize,
     ) -> Result<impl Stream<Item = Result<LogMessage, LogError>> + use<>, LogError> {
+        self.read_under_from(&self.settings.subjects, start_sequence, batch)
+            .await
+    }
+
+    /// Reads the messages under `filter` (e.g. one authority's `caseflow.events.372.>`) in
+    /// order from `start_sequence`, following new ones as they arrive, as
+    /// [`read_from`](Self::read_from) does; each message's `pending` counts those under the
+    /// filter only.
+    #[instrument(skip(self))]
+    pub async fn read_under_from(
+        &self,
+        filter: &str,
+        start_sequence: u64,
+        batch: usize,
+    ) -> Result<impl Stream<Item = Result<LogMessage, LogError>> + use<>, LogError> {
         let refused = self.refusals.watch_prefix("$JS.API.");
         let stream = unless_refused(refused, self.js.get_stream(&self.settings.name))
             .await
@@ -594,7 +611,7 @@ impl EventLog {
             .map_err(|e| self.read_err(&e))?;
         let refused = self.refusals.watch_prefix("$JS.API.CONSUMER.");
         let create = stream.create_consumer(consumer::pull::OrderedConfig {
-            filter_subject: self.settings.subjects.clone(),
+            filter_subject: filter.to_owned(),
             deliver_policy: consumer::DeliverPolicy::ByStartSequence {
                 start_sequence: start_sequence.max(1),
             },
@@ -699,7 +716,42 @@ impl EventLog {
             created: info.created,
             first_sequence: info.state.first_sequence,
             last_sequence: info.state.last_sequence,
+            messages: info.state.messages,
         }))
+    }
+
+    /// The authorities the stream holds messages of, with the sequence of each one's first
+    /// message, in that order: every three-digit code `NNN` under which
+    /// `<prefix>.NNN.>` finds a message (`prefix`: the stream's subjects without `.>`). One
+    /// request per code, answered from the server's subject index. Empty when there is no
+    /// stream or its subjects are not of that shape.
+    #[instrument(skip(self))]
+    pub async fn authorities(&self) -> Result<Vec<(String, u64)>, LogError> {
+        let Some(prefix) = self.settings.subjects.strip_suffix(".>") else {
+            return Ok(Vec::new());
+        };
+        let Some(stream) = self.existing(self.js.get_stream(&self.settings.name).await)? else {
+            return Ok(Vec::new());
+        };
+        let stream = &stream;
+        let probes = (0..1000).map(|code| async move {
+            let la = format!("{code:03}");
+            match stream
+                .get_first_raw_message_by_subject(format!("{prefix}.{la}.>"), 1)
+                .await
+            {
+                Ok(m) => Ok(Some((la, m.sequence))),
+                Err(e) if e.kind() == stream::RawMessageErrorKind::NoMessageFound => Ok(None),
+                Err(e) => Err(self.read_err(&e)),
+            }
+        });
+        let found: Vec<Option<(String, u64)>> = futures::stream::iter(probes)
+            .buffer_unordered(64)
+            .try_collect()
+            .await?;
+        let mut found: Vec<(String, u64)> = found.into_iter().flatten().collect();
+        found.sort_unstable_by_key(|(_, first)| *first);
+        Ok(found)
     }
 
     /// The message id (`Nats-Msg-Id`) and payload length of the message at `sequence`; `None`
