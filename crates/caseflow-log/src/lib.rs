@@ -173,6 +173,16 @@ pub struct StreamState {
     pub messages: u64,
 }
 
+/// Where one authority's messages lie in the stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorityRange {
+    /// The three-digit code its subjects carry.
+    pub code: String,
+    /// The sequences of its first and last message.
+    pub first: u64,
+    pub last: u64,
+}
+
 /// Enough of a message to tell whether the one at a sequence is still the one read there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MessageMark {
@@ -589,21 +599,6 @@ impl EventLog {
         start_sequence: u64,
         batch: usize,
     ) -> Result<impl Stream<Item = Result<LogMessage, LogError>> + use<>, LogError> {
-        self.read_under_from(&self.settings.subjects, start_sequence, batch)
-            .await
-    }
-
-    /// Reads the messages under `filter` (e.g. one authority's `caseflow.events.372.>`) in
-    /// order from `start_sequence`, following new ones as they arrive, as
-    /// [`read_from`](Self::read_from) does; each message's `pending` counts those under the
-    /// filter only.
-    #[instrument(skip(self))]
-    pub async fn read_under_from(
-        &self,
-        filter: &str,
-        start_sequence: u64,
-        batch: usize,
-    ) -> Result<impl Stream<Item = Result<LogMessage, LogError>> + use<>, LogError> {
         let refused = self.refusals.watch_prefix("$JS.API.");
         let stream = unless_refused(refused, self.js.get_stream(&self.settings.name))
             .await
@@ -611,7 +606,7 @@ impl EventLog {
             .map_err(|e| self.read_err(&e))?;
         let refused = self.refusals.watch_prefix("$JS.API.CONSUMER.");
         let create = stream.create_consumer(consumer::pull::OrderedConfig {
-            filter_subject: filter.to_owned(),
+            filter_subject: self.settings.subjects.clone(),
             deliver_policy: consumer::DeliverPolicy::ByStartSequence {
                 start_sequence: start_sequence.max(1),
             },
@@ -720,13 +715,13 @@ impl EventLog {
         }))
     }
 
-    /// The authorities the stream holds messages of, with the sequence of each one's first
-    /// message, in that order: every three-digit code `NNN` under which
-    /// `<prefix>.NNN.>` finds a message (`prefix`: the stream's subjects without `.>`). One
-    /// request per code, answered from the server's subject index. Empty when there is no
-    /// stream or its subjects are not of that shape.
+    /// The authorities the stream holds messages of, each with the sequences of its first and
+    /// last message, ordered by the last: every three-digit code `NNN` under which
+    /// `<prefix>.NNN.>` finds a message (`prefix`: the stream's subjects without `.>`). Two
+    /// requests per authority and one per other code, answered from the server's subject
+    /// index. Empty when there is no stream or its subjects are not of that shape.
     #[instrument(skip(self))]
-    pub async fn authorities(&self) -> Result<Vec<(String, u64)>, LogError> {
+    pub async fn authorities(&self) -> Result<Vec<AuthorityRange>, LogError> {
         let Some(prefix) = self.settings.subjects.strip_suffix(".>") else {
             return Ok(Vec::new());
         };
@@ -735,22 +730,28 @@ impl EventLog {
         };
         let stream = &stream;
         let probes = (0..1000).map(|code| async move {
-            let la = format!("{code:03}");
-            match stream
-                .get_first_raw_message_by_subject(format!("{prefix}.{la}.>"), 1)
+            let code = format!("{code:03}");
+            let filter = format!("{prefix}.{code}.>");
+            let first = match stream.get_first_raw_message_by_subject(&filter, 1).await {
+                Ok(m) => m.sequence,
+                Err(e) if e.kind() == stream::RawMessageErrorKind::NoMessageFound => {
+                    return Ok(None);
+                }
+                Err(e) => return Err(self.read_err(&e)),
+            };
+            let last = stream
+                .get_last_raw_message_by_subject(&filter)
                 .await
-            {
-                Ok(m) => Ok(Some((la, m.sequence))),
-                Err(e) if e.kind() == stream::RawMessageErrorKind::NoMessageFound => Ok(None),
-                Err(e) => Err(self.read_err(&e)),
-            }
+                .map_err(|e| self.read_err(&e))?
+                .sequence;
+            Ok(Some(AuthorityRange { code, first, last }))
         });
-        let found: Vec<Option<(String, u64)>> = futures::stream::iter(probes)
+        let found: Vec<Option<AuthorityRange>> = futures::stream::iter(probes)
             .buffer_unordered(64)
             .try_collect()
             .await?;
-        let mut found: Vec<(String, u64)> = found.into_iter().flatten().collect();
-        found.sort_unstable_by_key(|(_, first)| *first);
+        let mut found: Vec<AuthorityRange> = found.into_iter().flatten().collect();
+        found.sort_unstable_by_key(|a| (a.last, a.first));
         Ok(found)
     }
 

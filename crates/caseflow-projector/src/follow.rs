@@ -167,10 +167,10 @@ impl Projector {
         }
     }
 
-    /// Reads the stream up to `last` as a rebuild into empty projections reads it (authority
-    /// by authority, same pulling ahead, same decoding and validating), settling nothing: each
-    /// backlog goes to `settled_here` where the rebuild would settle it (an authority read, or
-    /// `defer_up_to` messages held). The benchmark's measure of what reading alone costs.
+    /// Reads the stream up to `last` as a rebuild into empty projections reads it (the same
+    /// pulling ahead, decoding and validating into each authority's backlog), settling nothing:
+    /// each backlog goes to `settled_here` where the rebuild would settle it. The benchmark's
+    /// measure of what reading alone costs.
     #[cfg(feature = "bench")]
     pub async fn read_only(
         &self,
@@ -178,49 +178,34 @@ impl Projector {
         last: u64,
         mut settled_here: impl FnMut(Backlog),
     ) -> Result<(), ProjectorError> {
-        let prefix = log
-            .settings()
-            .subjects
-            .strip_suffix(".>")
-            .unwrap_or_default()
-            .to_owned();
+        let ends = self.authority_ends(log).await?;
         let (_running, mut shutdown) = watch::channel(false);
-        let mut read = 0;
-        for (la, first) in log.authorities().await? {
-            let mut reading = self
-                .reading_under(log, &format!("{prefix}.{la}.>"), first)
-                .await?;
-            while let Some((backlog, done)) = self
-                .read_authority(&mut reading, last, &mut read, &mut shutdown)
-                .await?
-            {
+        let (ready, mut handed) = tokio::sync::mpsc::channel(1);
+        let reading = async {
+            let read = self
+                .read_by_authority(log, last, &ends, &ready, &mut shutdown)
+                .await;
+            drop(ready);
+            read
+        };
+        let taking = async {
+            while let Some(backlog) = handed.recv().await {
                 settled_here(backlog);
-                if done {
-                    break;
-                }
             }
-        }
-        Ok(())
+        };
+        let (read, ()) = tokio::join!(reading, taking);
+        read.map(|_| ())
     }
 
     /// Starts reading the log from `start`. Messages are pulled by their own task, a few
     /// chunks ahead: the consumer asks JetStream for more only while polled, so pulling in the
     /// reading loop would leave the server idle while each chunk is decoded.
-    async fn reading(&self, log: &EventLog, start: u64) -> Result<Reading, ProjectorError> {
-        self.reading_under(log, &log.settings().subjects, start)
-            .await
-    }
-
-    /// Starts reading the messages under `filter` from `start`, as [`reading`](Self::reading).
-    pub(crate) async fn reading_under(
+    pub(crate) async fn reading(
         &self,
         log: &EventLog,
-        filter: &str,
         start: u64,
     ) -> Result<Reading, ProjectorError> {
-        let stream = log
-            .read_under_from(filter, start, self.settings.batch_size)
-            .await?;
+        let stream = log.read_from(start, self.settings.batch_size).await?;
         let (ahead, chunks) = tokio::sync::mpsc::channel(4);
         let batch = self.settings.batch_size;
         let puller = AbortOnDrop(tokio::spawn(async move {
