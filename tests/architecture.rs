@@ -35,6 +35,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "async-nats",
             "bytes",
             "futures",
+            "nkeys",
             "thiserror",
             "time",
             "tokio",
