@@ -1697,6 +1697,7 @@ fn write_header(out: &mut String, options: &BenchOptions, took: Duration) {
     );
     let _ = writeln!(out, "## Commands\n");
     let _ = writeln!(out, "```sh");
+    let _ = writeln!(out, "cargo build --release -p caseflow -p caseflow-bench");
     let _ = writeln!(out, "{command}");
     let _ = writeln!(
         out,
@@ -1709,7 +1710,8 @@ fn write_header(out: &mut String, options: &BenchOptions, took: Duration) {
     let _ = writeln!(out, "```\n");
     let _ = writeln!(
         out,
-        "`nats-server` must be on `PATH` (`./dev bench` sees to it).\n"
+        "`nats-server` must be on `PATH` (`./dev bench` sees to it). The server measured as a \
+         process is the release `caseflow` binary beside `caseflow-bench`, built with it.\n"
     );
 }
 

@@ -78,39 +78,27 @@ pub(super) const STATUS_EVERY: Duration = Duration::from_millis(5);
 /// About this many events are followed from publishing to visible.
 pub(super) const VISIBLE_SAMPLES: usize = 5_000;
 
-/// The release `caseflow` binary. Run by cargo (`cargo run --release -p caseflow-bench`),
-/// the bench first has cargo build it, so that it is never older than the code (cargo's own
-/// report names it); otherwise it is the `caseflow` beside this binary.
+/// The release `caseflow` binary beside this one: build both together
+/// (`cargo build --release -p caseflow -p caseflow-bench`). Building it from here would resolve
+/// the workspace's features apart from the bench's and rebuild much of the dependency tree.
 pub(super) fn caseflow_binary() -> anyhow::Result<PathBuf> {
-    if let Some(cargo) = std::env::var_os("CARGO") {
-        let profile = if cfg!(debug_assertions) {
-            None
-        } else {
-            Some("--release")
-        };
-        let out = std::process::Command::new(cargo)
-            .args(["build", "-p", "caseflow", "--bin", "caseflow"])
-            .args(profile)
-            .arg("--message-format=json")
-            .stderr(Stdio::inherit())
-            .output()
-            .context("cannot run cargo to build caseflow")?;
-        anyhow::ensure!(out.status.success(), "cargo build -p caseflow failed");
-        return String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "caseflow")
-            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-            .context("cargo reported no caseflow executable");
-    }
     let me = std::env::current_exe().context("cannot tell where caseflow-bench runs from")?;
     let binary = me.with_file_name("caseflow");
     anyhow::ensure!(
         binary.is_file(),
-        "{} is missing: build it with `cargo build --release -p caseflow` (the same target \
-         directory as caseflow-bench)",
+        "{} is missing: build it with `cargo build --release -p caseflow -p caseflow-bench`",
         binary.display()
     );
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if let (Some(server), Some(bench)) = (modified(&binary), modified(&me))
+        && server < bench
+    {
+        eprintln!(
+            "bench: {} is older than caseflow-bench; if its code changed since, stop and run \
+             `cargo build --release -p caseflow -p caseflow-bench`",
+            binary.display()
+        );
+    }
     Ok(binary)
 }
 
