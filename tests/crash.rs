@@ -151,9 +151,12 @@ enum CrashPoint {
     Commit(usize),
     /// The n-th commit that stores derived subjects.
     Deriving(usize),
-    /// The first commit that derives subjects and moves the applied sequence (the last chunk
-    /// of a catch-up).
+    /// The first commit that moves the applied sequence (the last chunk of a catch-up; after
+    /// a rebuild by authority, the commit that records it done).
     Applying,
+    /// The first commit that derives subjects and publishes the figures they moved (the last
+    /// chunk of a settle: of one authority's, in a rebuild by authority).
+    Publishing,
     /// No commit: the store only records what queries would see after each one.
     Never,
 }
@@ -165,6 +168,8 @@ type Seen = (
     Option<time::Date>,
     Vec<(Cell, i64)>,
     BTreeMap<Option<Id>, i64>,
+    // Whether the commit was staged (publishes nothing).
+    bool,
 );
 
 /// A store that fails one commit, either before it reaches sled or after sled applied it (the
@@ -200,6 +205,9 @@ fn crash() -> StoreError {
 impl ProjectionStore for CrashingStore {
     fn applied_sequence(&self) -> Result<u64, StoreError> {
         self.inner.applied_sequence()
+    }
+    fn figures_version(&self) -> Result<u64, StoreError> {
+        self.inner.figures_version()
     }
     fn fingerprint(&self) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.fingerprint()
@@ -246,6 +254,7 @@ impl ProjectionStore for CrashingStore {
     fn commit(&self, batch: ProjectionBatch) -> Result<(), StoreError> {
         let n = self.commits.fetch_add(1, Ordering::SeqCst);
         let derives = !batch.derived.is_empty();
+        let staged = batch.stage && batch.applied_sequence.is_none() && batch.as_of.is_none();
         let d = if derives {
             self.deriving.fetch_add(1, Ordering::SeqCst)
         } else {
@@ -254,7 +263,8 @@ impl ProjectionStore for CrashingStore {
         let hit = match self.at {
             CrashPoint::Commit(k) => n == k,
             CrashPoint::Deriving(k) => d == k,
-            CrashPoint::Applying => derives && batch.applied_sequence.is_some(),
+            CrashPoint::Applying => batch.applied_sequence.is_some_and(|a| a > 0),
+            CrashPoint::Publishing => derives && !batch.stage,
             CrashPoint::Never => false,
         };
         if hit && !self.crashed.swap(true, Ordering::SeqCst) {
@@ -272,6 +282,7 @@ impl ProjectionStore for CrashingStore {
                 self.inner.as_of()?,
                 self.inner.authority_cells(la)?,
                 self.inner.month_end_cases(la, may)?,
+                staged,
             ));
         }
         Ok(())
@@ -303,10 +314,10 @@ async fn a_crash_at_any_commit_resumes_to_a_clean_rebuild() {
     let expected = clean.dump().unwrap();
     assert_eq!(clean.counts().unwrap(), sample_counts(target));
 
-    // With batches of 64 the projector records the fingerprint, rolls the first day, reads
-    // the batches into a backlog while catching up, then stores and derives its children 7 at
-    // a time, the last chunk moving the applied sequence. Crash in each phase, before and after
-    // sled applies.
+    // The projector records the fingerprint, rolls the first day, reads the stream's one
+    // authority into a backlog, then stores and derives its children 7 at a time, the last
+    // chunk publishing the figures, and last records the applied sequence. Crash in each
+    // phase, before and after sled applies.
     for (at, after_commit) in [
         (CrashPoint::Commit(0), false),
         (CrashPoint::Commit(1), true),
@@ -315,6 +326,8 @@ async fn a_crash_at_any_commit_resumes_to_a_clean_rebuild() {
         (CrashPoint::Deriving(0), false),
         (CrashPoint::Deriving(0), true),
         (CrashPoint::Deriving(4), false),
+        (CrashPoint::Publishing, true),
+        (CrashPoint::Publishing, false),
         (CrashPoint::Applying, true),
         (CrashPoint::Applying, false),
     ] {
@@ -370,36 +383,38 @@ async fn a_crash_while_rolling_the_day_resumes_to_a_clean_rebuild() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn figures_move_only_with_the_applied_sequence_or_the_day() {
-    // Settles and day rolls of many chunks (7 subjects each): what a query reads after any
-    // commit is the same for the same applied sequence and day, never some chunks' subjects
-    // and not the others'.
-    let (_nats, target, log) = sample_stream().await;
+async fn figures_move_only_with_the_last_commit_of_a_settle_or_a_day_roll() {
+    // A rebuild by authority, a settle and day rolls of many chunks (7 subjects each): the
+    // chunks before the last stage their changes, so what a query reads after a staged commit
+    // is what it read before it, never some chunks' subjects and not the others'.
+    let (nats, target, log) = sample_stream().await;
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(CrashingStore::new(open(&dir), CrashPoint::Never, false));
     project(&log, store.clone(), 500, target).await;
-    project_a_month_later(&log, store.clone(), target).await;
+    // One more event, settled in order: a settle of its own.
+    let late = admitted("372", "C-late", "late-admission", "2018-05-20", "C2");
+    publish_lines(&nats.url(), &[late]).await;
+    project(&log, store.clone(), 500, target + 1).await;
+    project_a_month_later(&log, store.clone(), target + 1).await;
 
     let seen = store.seen.lock().unwrap();
-    let mut by_state: BTreeMap<(u64, Option<time::Date>), Vec<&Seen>> = BTreeMap::new();
-    for s in seen.iter() {
-        by_state.entry((s.0, s.1)).or_default().push(s);
-    }
-    // Not vacuous: some states were seen after several commits (chunks), and the figures
-    // moved between states.
-    assert!(by_state.values().any(|commits| commits.len() > 5));
-    assert!(by_state.len() >= 3, "{:?}", by_state.keys());
-    for ((applied, day), commits) in &by_state {
-        let first = commits[0];
-        for s in commits {
+    let figures = |s: &Seen| (s.2.clone(), s.3.clone());
+    let mut staged = 0;
+    for pair in seen.windows(2) {
+        if pair[1].4 {
+            staged += 1;
             assert!(
-                s.2 == first.2 && s.3 == first.3,
-                "figures moved within applied sequence {applied} as of {day:?}"
+                figures(&pair[1]) == figures(&pair[0]),
+                "figures moved with a staged commit (applied {}, as of {:?})",
+                pair[1].0,
+                pair[1].1
             );
         }
     }
+    // Not vacuous: many commits were staged, and the figures moved between the others.
+    assert!(staged > 5, "{staged} staged commits");
     let distinct: std::collections::BTreeSet<_> =
-        by_state.values().map(|c| format!("{:?}", c[0].2)).collect();
+        seen.iter().map(|s| format!("{:?}", s.2)).collect();
     assert!(distinct.len() >= 3, "the figures moved");
 }
 
@@ -528,4 +543,106 @@ async fn changed_indicator_settings_rebuild_the_projections() {
     // Same store, other settings: the projector notices, clears and replays.
     project_with(&log, store.clone(), 500, target, stricter).await;
     assert!(store.dump().unwrap() == expected);
+}
+
+/// Projections built from a stream that already holds history are read authority by authority:
+/// two authorities' histories published interleaved, and one message under no authority (a
+/// subject without a three-digit code). Each subject is derived once, the figures are those of
+/// settling the stream in order in small backlogs, and the stray message is rejected once; and
+/// with the backlogs held to fewer messages than the authorities interleave, the same figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_built_authority_by_authority_derives_each_subject_once() {
+    let nats = TestNats::start();
+    let lines = sample();
+    let mut interleaved = Vec::new();
+    for line in &lines {
+        interleaved.push(line.clone());
+        interleaved.push(line.replace("\"la\":\"372\"", "\"la\":\"201\""));
+    }
+    assert!(
+        interleaved.iter().any(|l| l.contains("\"la\":\"201\"")),
+        "the sample names its authority as expected"
+    );
+    publish_lines(&nats.url(), &interleaved[..interleaved.len() / 2]).await;
+    publish_raw(
+        &nats.url(),
+        "caseflow.events.LA1.child.C1",
+        lines[0].as_bytes(),
+        None,
+    )
+    .await;
+    let target = publish_lines(&nats.url(), &interleaved[interleaved.len() / 2..]).await;
+    let log = EventLog::connect(&nats.url(), &Default::default(), Default::default())
+        .await
+        .unwrap();
+    let messages = log.read_under("caseflow.events.>").await.unwrap();
+    assert_eq!(messages.len() as u64, target);
+    let subjects: std::collections::BTreeSet<&str> = messages
+        .iter()
+        .filter(|m| Subject::parse(&m.subject).is_some())
+        .map(|m| m.subject.as_str())
+        .collect();
+
+    // In stream order, settled every 50 messages (subjects cut across settles).
+    let ordered_dir = tempfile::tempdir().unwrap();
+    let ordered = open(&ordered_dir);
+    let projector = caseflow::app::projector(&config(&nats.url(), &ordered_dir), ordered.clone());
+    projector.ensure_fingerprint().unwrap();
+    let mut rederived_in_order = 0;
+    for chunk in messages.chunks(50) {
+        let mut backlog = caseflow_projector::Backlog::default();
+        projector.read_into(&mut backlog, chunk).unwrap();
+        rederived_in_order += projector.settle(backlog).unwrap().subjects;
+    }
+    assert!(
+        rederived_in_order > subjects.len(),
+        "settled in order, some subjects are derived more than once"
+    );
+
+    let cf = TestCaseflow::start(&nats).await;
+    cf.caught_up().await;
+    let metrics = cf.metrics().await;
+    let rederived =
+        caseflow_tests::sample(&metrics, "caseflow_projector_subjects_rederived_total", &[]);
+    assert_eq!(rederived, Some(subjects.len() as f64), "{metrics}");
+    assert_eq!(cf.running.store.applied_sequence().unwrap(), target);
+    let mark = cf.running.store.stream_mark().unwrap().unwrap();
+    assert_eq!(mark.sequence, target);
+    let status = cf
+        .operations()
+        .get_status(caseflow_proto::v2::GetStatusRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(status.rejections, ordered.counts().unwrap().rejections);
+    assert_eq!(
+        status.rejections,
+        2 * 3 + 1,
+        "the sample's three, twice, and the stray"
+    );
+    let (built, in_order) = (cf.running.store.dump().unwrap(), ordered.dump().unwrap());
+    let differing: Vec<String> = built
+        .iter()
+        .filter(|kv| !in_order.contains(kv))
+        .chain(in_order.iter().filter(|kv| !built.contains(kv)))
+        .map(|(k, _)| String::from_utf8_lossy(k).into_owned())
+        // Settled by hand, the projector has not read the stream's identity to mark.
+        .filter(|k| k != "Mstream_mark")
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "built by authority, the projections differ from those settled in order: {differing:?}"
+    );
+    cf.stop().await;
+
+    // Held to 500 messages, the interleaved authorities' backlogs are settled early, the
+    // largest first: some subjects are then derived more than once, to the same figures.
+    let held = TestCaseflow::start_with(&nats, |c| c.projector.defer_up_to = 500).await;
+    held.caught_up().await;
+    let metrics = held.metrics().await;
+    let rederived =
+        caseflow_tests::sample(&metrics, "caseflow_projector_subjects_rederived_total", &[]);
+    assert!(rederived > Some(subjects.len() as f64), "{metrics}");
+    assert!(held.running.store.dump().unwrap() == built);
+    held.stop().await;
 }

@@ -1,7 +1,8 @@
 //! Published reports and what changed since: a report is published, then a late admission, a
 //! late discharge and a retraction arrive, each moving May 2018. Revisions, the report's
 //! markers, the comparison with a named publication and the timeliness view are checked
-//! against numbers reasoned out by hand.
+//! against numbers reasoned out by hand. The caseloads (11.x) the same way: a late allocation
+//! and a social worker's late leaving revise a published month.
 
 use caseflow::report::{self, Format};
 use caseflow_proto::v2;
@@ -234,19 +235,9 @@ async fn a_late_admission_a_late_discharge_and_a_retraction_revise_a_published_m
         .unwrap()
         .into_inner()
         .indicators;
-    for i in indicators.iter().filter(|i| !i.id.starts_with("11.")) {
+    for i in &indicators {
         revisions_checked(&cf, &i.id, "2018-05", "2018-05-31").await;
     }
-    let caseloads = cf
-        .figures()
-        .get_revisions(v2::GetRevisionsRequest {
-            la: "372".into(),
-            indicator: "11.1".into(),
-            month: "2018-05".into(),
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(caseloads.code(), tonic::Code::InvalidArgument);
 
     // The June report, compared with the May one: 6.1 of May 3 -> 2 and of June 3 -> 2 (four
     // records behind each: A4's two, A2's discharge, A3's retraction); 6.4 of May 0 -> 1 (one
@@ -431,15 +422,196 @@ async fn a_late_admission_a_late_discharge_and_a_retraction_revise_a_published_m
     assert_eq!(again.revised, data.revised);
 }
 
+/// `payload` about social worker `worker` of 372, recorded at noon the day it occurred.
+fn worker_event(worker: &str, id: &str, on: &str, payload: &str, body: Value) -> String {
+    let mut e = serde_json::json!({"eventId": id, "la": "372", "workerId": worker,
+                                   "occurredOn": on, "recordedAt": format!("{on}T12:00:00Z")});
+    e[payload] = body;
+    e.to_string()
+}
+
+fn allocated(child: &str, id: &str, on: &str, worker: &str) -> String {
+    event(
+        "372",
+        child,
+        id,
+        on,
+        "caseAllocated",
+        serde_json::json!({"workerId": worker}),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_allocation_and_a_worker_leaving_late_revise_a_published_months_caseloads() {
+    let nats = TestNats::start();
+    // Team LAC1 is the one LAC team group; today is 15 July 2018.
+    let cf = TestCaseflow::start_with(&nats, |c| {
+        c.today = Some("2018-07-15".into());
+        c.indicators
+            .team_groups
+            .insert("LAC 1-3".into(), vec!["LAC1".into()]);
+    })
+    .await;
+    // Known in time: W1 (LAC1, 1.0 FTE) holds K1; W2 (LAC1, 0.5 FTE, agency) holds K2; K3,
+    // looked after since 2 April 2018, is not allocated; W3 (FOST, no group) holds nobody.
+    let joined = |worker: &str, id: &str, on: &str, team: &str, fte: f64, agency: bool| {
+        worker_event(
+            worker,
+            id,
+            on,
+            "socialWorkerJoined",
+            serde_json::json!({"team": team, "fte": fte, "qualified": true, "agency": agency}),
+        )
+    };
+    publish(
+        cf.log(),
+        vec![
+            joined("W1", "W1j", "2017-01-02", "LAC1", 1.0, false),
+            joined("W2", "W2j", "2017-01-02", "LAC1", 0.5, true),
+            registered("372", "K1", "K1b", "2010-01-01"),
+            admitted("372", "K1", "K1a", "2017-03-01", "C2"),
+            allocated("K1", "K1w", "2017-03-01", "W1"),
+            registered("372", "K2", "K2b", "2011-01-01"),
+            admitted("372", "K2", "K2a", "2017-03-01", "C2"),
+            allocated("K2", "K2w", "2017-03-01", "W2"),
+            registered("372", "K3", "K3b", "2012-01-01"),
+            admitted("372", "K3", "K3a", "2018-04-02", "C2"),
+        ],
+    )
+    .await;
+    cf.caught_up().await;
+    let server = caseflow::client::Server::plain(&format!("http://{}", cf.running.grpc_addr))
+        .await
+        .unwrap();
+    // The May report: 11.1 = 1 agency of 2 counted workers (W1, W2) = 50%; 11.4 = 1 (each
+    // holds one case); 11.5 = 2 cases over 1.5 FTE.
+    report::publish(&server, "372", Some("2018-05"), Some("Panel 19 June 2018"))
+        .await
+        .unwrap();
+
+    // Recorded late: K3 allocated to W1 on 10 May (recorded 5 June); W2 left on 20 May and W3
+    // joined FOST on 2 May (both recorded 12 June).
+    publish(
+        cf.log(),
+        vec![
+            recorded(allocated("K3", "K3w", "2018-05-10", "W1"), "2018-06-05"),
+            recorded(
+                worker_event(
+                    "W2",
+                    "W2l",
+                    "2018-05-20",
+                    "socialWorkerLeft",
+                    serde_json::json!({}),
+                ),
+                "2018-06-12",
+            ),
+            recorded(
+                joined("W3", "W3j", "2018-05-02", "FOST", 1.0, false),
+                "2018-06-12",
+            ),
+        ],
+    )
+    .await;
+    cf.caught_up().await;
+
+    // 11.1: K3's allocation does not move it; from 12 June W1 is the one counted worker, not
+    // agency: 0%. W3's joining moved nothing (no group, no case): not among the events.
+    let end = "2018-05-31T23:59:59.999999999Z".to_owned();
+    assert_eq!(
+        revisions(&cf, "11.1", "2018-05").await,
+        vec![
+            (end.clone(), 1, Some(50.0), vec![]),
+            (
+                "2018-06-12T12:00:00Z".into(),
+                0,
+                Some(0.0),
+                ids(&[("W2l", "socialWorkerLeft", "W2")])
+            ),
+        ]
+    );
+    // 11.4: 2 from 5 June (W1 holds K1 and K3); W2 leaving does not move it.
+    assert_eq!(
+        revisions(&cf, "11.4", "2018-05").await,
+        vec![
+            (end.clone(), 1, Some(1.0), vec![]),
+            (
+                "2018-06-05T12:00:00Z".into(),
+                2,
+                Some(2.0),
+                ids(&[("K3w", "caseAllocated", "K3")])
+            ),
+        ]
+    );
+    // 11.5 (cases and FTE in hundredths): 2 over 1.5; 3 over 1.5 from 5 June; 2 over 1.0 (W2
+    // and K2 out) from 12 June.
+    let average: Vec<(String, i64, Option<f64>, usize)> = cf
+        .figures()
+        .get_revisions(v2::GetRevisionsRequest {
+            la: "372".into(),
+            indicator: "11.5".into(),
+            month: "2018-05".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .revisions
+        .into_iter()
+        .map(|r| (r.at, r.denominator.unwrap_or(0), r.value, r.events.len()))
+        .collect();
+    assert_eq!(
+        average,
+        vec![
+            (end.clone(), 150, Some(200.0 / 150.0), 0),
+            ("2018-06-05T12:00:00Z".into(), 150, Some(2.0), 1),
+            ("2018-06-12T12:00:00Z".into(), 100, Some(2.0), 1),
+        ]
+    );
+    for id in ["11.1", "11.4", "11.5"] {
+        revisions_checked(&cf, id, "2018-05", "2018-05-31").await;
+    }
+
+    // The June report marks May's caseloads as revised, with the records behind each.
+    let data = report::fetch(&server, "372", Some("2018-06"), None)
+        .await
+        .unwrap();
+    let revised = data.revised.as_ref().unwrap();
+    let find = |id: &str| {
+        revised
+            .figures
+            .iter()
+            .find(|f| f.indicator == id && f.month.to_string() == "2018-05" && f.group.is_none())
+            .map(|f| (f.published, f.now, f.records))
+    };
+    assert_eq!(find("11.1"), Some((Some(50.0), Some(0.0), Some(1))));
+    assert_eq!(find("11.4"), Some((Some(1.0), Some(2.0), Some(1))));
+    assert_eq!(
+        find("11.5"),
+        Some((Some(200.0 / 150.0), Some(2.0), Some(2)))
+    );
+    let table = report::render(&data, Format::Table);
+    assert!(table.contains("May-18: 1 → 2, 1 record since"), "{table}");
+}
+
 /// A simulated year of authority 372 (late entries, re-sends, corrections and retractions
-/// included): for 6.1-6.4 and 6.7 (whose figure also depends on the day it is derived as of),
-/// the revisions of March 2018 run from the figure
+/// included): for 6.1-6.4 and 6.7 (whose figure also depends on the day it is derived as of)
+/// and the caseloads 11.1, 11.4 and 11.5 (the simulator's LAC team groups configured), the
+/// revisions of March 2018 run from the figure
 /// as known at the month's end to the current one, each one moved by events recorded in its
 /// window.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revisions_of_a_simulated_authority_run_from_the_month_end_to_the_current_figure() {
     let nats = TestNats::start();
-    let cf = TestCaseflow::start_with(&nats, |c| c.projector.batch_size = 1000).await;
+    let cf = TestCaseflow::start_with(&nats, |c| {
+        c.projector.batch_size = 1000;
+        c.indicators.team_groups.insert(
+            "LAC 1-3".into(),
+            vec!["LAC1".into(), "LAC2".into(), "LAC3".into()],
+        );
+        c.indicators
+            .team_groups
+            .insert("LAC 4-5".into(), vec!["LAC4".into(), "LAC5".into()]);
+    })
+    .await;
     let sim = caseflow::commands::last_years(caseflow_sim::SimConfig::like_seed(7, "372"), 1);
     caseflow::commands::simulate(&cf.config, &sim, None, 256)
         .await
@@ -453,10 +625,12 @@ async fn revisions_of_a_simulated_authority_run_from_the_month_end_to_the_curren
         .into_inner()
         .indicators;
     let mut moved = 0;
+    let caseloads = indicators.iter().filter(|i| i.id.starts_with("11."));
     for i in indicators
         .iter()
         .filter(|i| !i.id.starts_with("11."))
         .take(8)
+        .chain(caseloads)
     {
         let started = std::time::Instant::now();
         let answer = revisions_checked(&cf, &i.id, "2018-03", "2018-03-31").await;

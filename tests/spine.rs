@@ -143,7 +143,7 @@ async fn publish_project_query_round_trip() {
     cf.stop().await;
 }
 
-/// The projector's reading alone (the bench's baseline) reads what following the log reads,
+/// The projector's reading alone (the bench's baseline) reads what a rebuild reads,
 /// rejections included, and stores nothing; settling what it read gives the running server's
 /// figures.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -171,8 +171,8 @@ async fn reading_alone_reads_what_the_projector_settles_and_stores_nothing() {
         .read_only(cf.log(), last, |b| backlogs.push(b))
         .await
         .unwrap();
-    // Handed over where following the log would settle: every 3 messages held (batches of 2),
-    // and at the end.
+    // Handed over where a rebuild would settle: every 3 messages held (batches of 2), and at
+    // the authority's last message.
     let sizes: Vec<_> = backlogs.iter().map(|b| b.len()).collect();
     assert_eq!(sizes, [4, 4]);
     assert_eq!(backlogs.iter().map(|b| b.rejected()).sum::<usize>(), 1);

@@ -1,7 +1,10 @@
 """Runs the DfE community's SSDA903 validator (PyPI: csc-validator-be-903) on one year's
 return, as `caseflow export-903` writes it, and prints what it found as JSON:
 
-    {"errors": {"<rule>": <rows>, ...}, "failed": [...], "skipped": [...], "ran": <n>}
+    {"errors": {"<rule>": <rows>, ...}, "children": {"<rule>": ["<CHILD>", ...], ...},
+     "failed": [...], "skipped": [...], "ran": <n>}
+
+"children" names, for each rule with errors, the children of the rows it flagged.
 
 Usage: python validate_903.py FOLDER COLLECTION_END_YEAR RULESET
 e.g.   python validate_903.py export/2023-24 2024 lac2023_24
@@ -33,6 +36,7 @@ def main() -> None:
         selected_rules=None,
     )
     errors = {}
+    children = {}
     for table, frame in v.ds_results.items():
         if table == "metadata":
             continue
@@ -42,10 +46,14 @@ def main() -> None:
                 if rows:
                     code = column[4:]
                     errors[code] = errors.get(code, 0) + rows
+                    if "CHILD" in frame.columns:
+                        flagged = frame.loc[frame[column].fillna(False).astype(bool), "CHILD"]
+                        children.setdefault(code, set()).update(str(c) for c in flagged)
     print(
         json.dumps(
             {
                 "errors": errors,
+                "children": {code: sorted(ids) for code, ids in children.items()},
                 "failed": sorted(v.fails),
                 "skipped": sorted(v.skips),
                 "ran": len(v.dones),

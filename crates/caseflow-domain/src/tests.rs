@@ -1468,8 +1468,104 @@ fn by_subject(events: &[Event]) -> Vec<(crate::EntityKind, Vec<Event>)> {
     grouped.into_iter().map(|(s, evs)| (s.kind, evs)).collect()
 }
 
+/// The settings of the revisions property test: teams LAC1 and LAC2 make the group the
+/// caseloads (11.x) count; FOST is in none.
+fn revision_settings() -> Settings {
+    let mut s = Settings::default();
+    s.team_groups
+        .insert("LAC".into(), vec!["LAC1".into(), "LAC2".into()]);
+    s
+}
+
+/// Random histories of three social workers (joining LAC1, LAC2 or FOST, qualified or not,
+/// agency or not; changing team, hours or status; leaving; retractions of their own events),
+/// two children looked after from a day in 2015 (K0, K1), and the allocations of them and of
+/// the children of [`arb_history`] (S0-S2) to the workers, over 2015-2018.
+fn arb_workforce() -> impl Strategy<Value = Vec<Event>> {
+    let one = (0..5usize, 0..10u8, 0..1400i64, 0..3usize, any::<u8>());
+    let admitted_on = prop::collection::vec(0..365i64, 2);
+    (admitted_on, prop::collection::vec(one, 0..30)).prop_map(|(admitted_on, raw)| {
+        let teams = ["LAC1", "LAC2", "FOST"];
+        let day = |d: i64| {
+            crate::calendar::format_day(crate::calendar::add_days(date!(2015 - 01 - 01), d))
+        };
+        let mut events: Vec<Event> = Vec::new();
+        for (k, on) in admitted_on.into_iter().enumerate() {
+            let c = format!("K{k}");
+            events.push(ev(&c, &format!("{c}b"), "2008-01-01", born("2008-01-01")));
+            events.push(ev(
+                &c,
+                &format!("{c}a"),
+                &day(on),
+                admitted(LegalStatus::C2),
+            ));
+        }
+        for (n, (who, kind, on, to, code)) in raw.into_iter().enumerate() {
+            let on = day(on);
+            let id = format!("wf{n}");
+            let c = usize::from(code);
+            let mut e = match kind {
+                0..4 => {
+                    let child = if who < 2 {
+                        format!("K{who}")
+                    } else {
+                        format!("S{}", c % 3)
+                    };
+                    ev(
+                        &child,
+                        &id,
+                        &on,
+                        Payload::CaseAllocated {
+                            worker_id: Id::parse(&format!("W{to}")).unwrap(),
+                        },
+                    )
+                }
+                k => {
+                    let wid = format!("W{}", who % 3);
+                    let earlier: Vec<&Event> = events
+                        .iter()
+                        .filter(|e| e.subject.id.as_str() == wid)
+                        .collect();
+                    let payload = match k {
+                        4..7 => Payload::SocialWorkerJoined {
+                            team: teams[c % 3].into(),
+                            fte: [1.0, 0.5, 0.8][c / 3 % 3],
+                            qualified: c % 5 != 0,
+                            agency: c % 2 == 0,
+                            asye: false,
+                        },
+                        7 => Payload::SocialWorkerChanged {
+                            team: (c % 2 == 0).then(|| teams[c / 2 % 3].into()),
+                            fte: (c % 3 == 0).then_some(0.5),
+                            qualified: None,
+                            agency: (c % 4 == 1).then_some(c % 8 == 1),
+                            asye: None,
+                        },
+                        8 => Payload::SocialWorkerLeft,
+                        _ => match earlier.get(c % (earlier.len() + 1)) {
+                            Some(target) => Payload::EventRetracted {
+                                retracted_event_id: target.id.clone(),
+                                reason: None,
+                            },
+                            None => Payload::SocialWorkerLeft,
+                        },
+                    };
+                    let mut e = ev("X", &id, &on, payload);
+                    e.subject =
+                        Subject::new(la(), crate::EntityKind::Worker, Id::parse(&wid).unwrap());
+                    e
+                }
+            };
+            e.recorded_at = Timestamp(e.recorded_at.0 + i64::from(code % 3) * 60_000_000_000);
+            events.push(e);
+        }
+        events
+    })
+}
+
 /// The figure of `indicator` in `month` derived from the events recorded up to `at`, as of
-/// `today` (what "as known at" answers).
+/// `today` (what "as known at" answers: the caseloads joined from every subject's month-end
+/// part, the rest summed from cells).
 fn known_figure(
     events: &[Event],
     at: Timestamp,
@@ -1477,16 +1573,21 @@ fn known_figure(
     indicator: Indicator,
     month: crate::Month,
 ) -> (i64, Option<i64>, Option<f64>) {
-    let context = crate::indicators::Context::new(Settings::default(), today);
+    let settings = revision_settings();
+    let context = crate::indicators::Context::new(settings.clone(), today);
     let mut f = Figures::default();
-    for (subject, evs) in by_subject(events)
-        .iter()
-        .map(|(k, evs)| (Subject::new(la(), *k, evs[0].subject.id.clone()), evs))
-    {
+    let mut joined = crate::indicators::caseloads::MonthEnds::default();
+    for (kind, evs) in by_subject(events) {
         let known = evs.iter().filter(|e| e.recorded_at <= at);
-        f.add(&subject_contributions(&subject, known, &context), 1);
+        let mut cells = crate::indicators::Cells::default();
+        let part = crate::indicators::derive_subject(kind, known, &context, &mut cells);
+        f.add(&cells.sum(), 1);
+        joined.add(&evs[0].subject.id, part);
     }
-    let m = month_figure(&f, indicator, month, &Settings::default());
+    let m = joined
+        .caseloads(month, &settings)
+        .figure_of(indicator)
+        .unwrap_or_else(|| month_figure(&f, indicator, month, &settings));
     (m.numerator, m.denominator, m.value)
 }
 
@@ -1496,14 +1597,17 @@ proptest! {
     /// Whatever the events and however late they are recorded, the first revision of a
     /// month's figure is the figure as known at the month's end, the last is the current figure
     /// (every event, as of today), each one is the figure as known at its moment, and no two
-    /// in a row show the same figure.
+    /// in a row show the same figure: for every derived indicator, the caseloads (11.x, joined
+    /// from children's allocations and workers' records) included.
     #[test]
     fn revisions_run_from_the_month_end_figure_to_the_current_one(
         events in arb_history(),
-        lateness in prop::collection::vec((0..3u8, 0..400i64), 50),
+        workforce in arb_workforce(),
+        lateness in prop::collection::vec((0..3u8, 0..400i64), 90),
         month_offset in 0..30i32,
     ) {
         let mut events = events;
+        events.extend(workforce);
         for (e, (late, days)) in events.iter_mut().zip(lateness) {
             if late == 0 {
                 e.recorded_at = Timestamp(e.recorded_at.0 + days * 86_400_000_000_000);
@@ -1515,11 +1619,12 @@ proptest! {
         let indicators: Vec<Indicator> = crate::indicators::derived_indicators()
             .filter(|i| crate::revisions::has_revisions(*i))
             .collect();
+        prop_assert!(indicators.contains(&Indicator::MaxCaseload));
         let history = crate::revisions::revisions(
             grouped.iter().map(|(k, evs)| (*k, evs.as_slice())),
             month,
             &indicators,
-            &Settings::default(),
+            &revision_settings(),
             today,
             crate::revisions::month_end(month),
         );

@@ -169,6 +169,18 @@ pub struct StreamState {
     pub created: time::OffsetDateTime,
     pub first_sequence: u64,
     pub last_sequence: u64,
+    /// Messages the stream holds (up to `last_sequence`, as of the same moment).
+    pub messages: u64,
+}
+
+/// Where one authority's messages lie in the stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorityRange {
+    /// The three-digit code its subjects carry.
+    pub code: String,
+    /// The sequences of its first and last message.
+    pub first: u64,
+    pub last: u64,
 }
 
 /// Enough of a message to tell whether the one at a sequence is still the one read there.
@@ -699,7 +711,48 @@ impl EventLog {
             created: info.created,
             first_sequence: info.state.first_sequence,
             last_sequence: info.state.last_sequence,
+            messages: info.state.messages,
         }))
+    }
+
+    /// The authorities the stream holds messages of, each with the sequences of its first and
+    /// last message, ordered by the last: every three-digit code `NNN` under which
+    /// `<prefix>.NNN.>` finds a message (`prefix`: the stream's subjects without `.>`). Two
+    /// requests per authority and one per other code, answered from the server's subject
+    /// index. Empty when there is no stream or its subjects are not of that shape.
+    #[instrument(skip(self))]
+    pub async fn authorities(&self) -> Result<Vec<AuthorityRange>, LogError> {
+        let Some(prefix) = self.settings.subjects.strip_suffix(".>") else {
+            return Ok(Vec::new());
+        };
+        let Some(stream) = self.existing(self.js.get_stream(&self.settings.name).await)? else {
+            return Ok(Vec::new());
+        };
+        let stream = &stream;
+        let probes = (0..1000).map(|code| async move {
+            let code = format!("{code:03}");
+            let filter = format!("{prefix}.{code}.>");
+            let first = match stream.get_first_raw_message_by_subject(&filter, 1).await {
+                Ok(m) => m.sequence,
+                Err(e) if e.kind() == stream::RawMessageErrorKind::NoMessageFound => {
+                    return Ok(None);
+                }
+                Err(e) => return Err(self.read_err(&e)),
+            };
+            let last = stream
+                .get_last_raw_message_by_subject(&filter)
+                .await
+                .map_err(|e| self.read_err(&e))?
+                .sequence;
+            Ok(Some(AuthorityRange { code, first, last }))
+        });
+        let found: Vec<Option<AuthorityRange>> = futures::stream::iter(probes)
+            .buffer_unordered(64)
+            .try_collect()
+            .await?;
+        let mut found: Vec<AuthorityRange> = found.into_iter().flatten().collect();
+        found.sort_unstable_by_key(|a| (a.last, a.first));
+        Ok(found)
     }
 
     /// The message id (`Nats-Msg-Id`) and payload length of the message at `sequence`; `None`

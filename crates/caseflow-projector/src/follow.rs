@@ -13,6 +13,7 @@ use tracing::{debug, error, warn};
 pub const HISTORY_CHECK: Duration = Duration::from_secs(5);
 
 use crate::backlog::Backlog;
+use crate::rebuild::Rebuilt;
 use crate::{Projector, ProjectorError};
 
 impl Projector {
@@ -103,7 +104,7 @@ impl Projector {
     }
 
     /// Runs a blocking step of the projector off the async workers.
-    async fn blocking<T: Send + 'static>(
+    pub(crate) async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Projector) -> Result<T, ProjectorError> + Send + 'static,
     ) -> Result<T, ProjectorError> {
@@ -122,6 +123,9 @@ impl Projector {
         self.check_history(log).await?;
         self.report_history(None);
         self.blocking(|p| Ok(p.roll_day()?)).await?;
+        if self.rebuild_by_authority(log, shutdown).await? == Rebuilt::Stopped {
+            return Ok(());
+        }
         let start = self.store.applied_sequence()? + 1;
         self.metrics.set_applied(start - 1);
         let mut reading = self.reading(log, start).await?;
@@ -163,10 +167,10 @@ impl Projector {
         }
     }
 
-    /// Reads the messages after the applied sequence up to `last` as `follow` reads them (same
-    /// pulling ahead, same decoding and validating), settling nothing: each backlog goes to
-    /// `settled_here` where `follow` would settle it (caught up, `defer_up_to` messages held,
-    /// or `last` reached). The benchmark's measure of what reading alone costs.
+    /// Reads the stream up to `last` as a rebuild into empty projections reads it (the same
+    /// pulling ahead, decoding and validating into each authority's backlog), settling nothing:
+    /// each backlog goes to `settled_here` where the rebuild would settle it. The benchmark's
+    /// measure of what reading alone costs.
     #[cfg(feature = "bench")]
     pub async fn read_only(
         &self,
@@ -174,33 +178,33 @@ impl Projector {
         last: u64,
         mut settled_here: impl FnMut(Backlog),
     ) -> Result<(), ProjectorError> {
-        let start = self.store.applied_sequence()? + 1;
-        let mut reading = self.reading(log, start).await?;
-        let mut backlog = Backlog::default();
-        let mut through = start - 1;
-        while through < last {
-            let chunk = reading
-                .chunks
-                .recv()
-                .await
-                .ok_or(ProjectorError::StreamEnded)?;
-            let read = self.read_chunk(backlog, chunk).await?;
-            backlog = read.backlog;
-            if let Some(e) = read.failure {
-                return Err(e.into());
+        let ends = self.authority_ends(log).await?;
+        let (_running, mut shutdown) = watch::channel(false);
+        let (ready, mut handed) = tokio::sync::mpsc::channel(1);
+        let reading = async {
+            let read = self
+                .read_by_authority(log, last, &ends, &ready, &mut shutdown)
+                .await;
+            drop(ready);
+            read
+        };
+        let taking = async {
+            while let Some(backlog) = handed.recv().await {
+                settled_here(backlog);
             }
-            through = through.max(backlog.last_sequence());
-            if read.caught_up || backlog.len() >= self.settings.defer_up_to || through >= last {
-                settled_here(std::mem::take(&mut backlog));
-            }
-        }
-        Ok(())
+        };
+        let (read, ()) = tokio::join!(reading, taking);
+        read.map(|_| ())
     }
 
     /// Starts reading the log from `start`. Messages are pulled by their own task, a few
     /// chunks ahead: the consumer asks JetStream for more only while polled, so pulling in the
     /// reading loop would leave the server idle while each chunk is decoded.
-    async fn reading(&self, log: &EventLog, start: u64) -> Result<Reading, ProjectorError> {
+    pub(crate) async fn reading(
+        &self,
+        log: &EventLog,
+        start: u64,
+    ) -> Result<Reading, ProjectorError> {
         let stream = log.read_from(start, self.settings.batch_size).await?;
         let (ahead, chunks) = tokio::sync::mpsc::channel(4);
         let batch = self.settings.batch_size;
@@ -323,8 +327,8 @@ impl Stall {
 }
 
 /// Messages pulled from the log in chunks, by a task that ends with this.
-struct Reading {
-    chunks: tokio::sync::mpsc::Receiver<Chunk>,
+pub(crate) struct Reading {
+    pub(crate) chunks: tokio::sync::mpsc::Receiver<Chunk>,
     _puller: AbortOnDrop,
 }
 

@@ -21,6 +21,7 @@ mod follow;
 mod history;
 mod metrics;
 mod projector;
+mod rebuild;
 #[cfg(test)]
 mod tests;
 mod wait;

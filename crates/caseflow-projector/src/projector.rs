@@ -80,13 +80,22 @@ pub struct Projector {
     clock: Clock,
     pub(crate) settings: ProjectorSettings,
     /// The stream sequence of the last message read (stored or held in the backlog).
-    read: Arc<AtomicU64>,
+    pub(crate) read: Arc<AtomicU64>,
     pub(crate) metrics: ProjectorMetrics,
     /// The creation time (Unix nanoseconds) of the stream being read; `i64::MIN` until known.
     pub(crate) stream_created: Arc<AtomicI64>,
     /// What stands between the projections and the stream (lost history, a store that cannot
     /// be written), if anything.
     pub(crate) condition: Arc<tokio::sync::watch::Sender<Condition>>,
+}
+
+/// What a settle's last commit records as the applied sequence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Through {
+    /// The backlog's last message: the stream up to it is stored and derived.
+    Applied,
+    /// Nothing: the backlog is one authority's messages, read with a filter (a rebuild).
+    Unchanged,
 }
 
 /// One subject re-derived while settling: its states before and after, its log when it
@@ -262,6 +271,17 @@ impl Projector {
     /// others staged.
     #[instrument(skip_all, fields(messages = backlog.len(), subjects = backlog.events.len()))]
     pub fn settle(&self, backlog: Backlog) -> Result<BatchReport, StoreError> {
+        self.settle_as(backlog, Through::Applied)
+    }
+
+    /// Settles `backlog` as [`settle`](Self::settle) does; `through` says whether its last
+    /// message becomes the applied sequence, or (one authority's part of a rebuild, see
+    /// `rebuild.rs`) only the figures it moved are published, the applied sequence left as it is.
+    pub(crate) fn settle_as(
+        &self,
+        backlog: Backlog,
+        through: Through,
+    ) -> Result<BatchReport, StoreError> {
         self.roll_day()?;
         let started = std::time::Instant::now();
         let mut report = BatchReport {
@@ -315,7 +335,9 @@ impl Projector {
             }
             if i + 1 == chunks {
                 batch.rejections = std::mem::take(&mut rejections);
-                batch.applied_sequence = Some(report.last_sequence);
+                if through == Through::Applied {
+                    batch.applied_sequence = Some(report.last_sequence);
+                }
                 batch.stream_mark = stream_mark.clone();
             } else {
                 // The figures move with the last chunk, all at once.
@@ -333,7 +355,10 @@ impl Projector {
                 duplicates: report.duplicates as u64,
                 conflicts: report.conflicts as u64,
                 subjects: derived_subjects,
-                applied_sequence: report.last_sequence,
+                applied_sequence: match through {
+                    Through::Applied => report.last_sequence,
+                    Through::Unchanged => self.store.applied_sequence()?,
+                },
             },
             started.elapsed(),
         );

@@ -7,7 +7,8 @@
 //! with those; the records behind a change are the events that arrived after that sequence for
 //! the subjects whose part in the figure changed (`caseflow_domain::revisions::moved_since`).
 //! A figure's revisions follow the events' recording times instead
-//! (`caseflow_domain::revisions::revisions`).
+//! (`caseflow_domain::revisions::revisions`). Both cover every derived indicator, the caseloads
+//! (11.x) included: workers' events count among the records behind them as children's do.
 //!
 //! Every call needs the `figures` role for the authority (a refusal is recorded in the audit
 //! trail); a revision's child ids are only sent to a caller who also holds `records`, and
@@ -104,8 +105,7 @@ pub(crate) async fn get_revisions(
     let indicator = parse_indicator(&r.indicator)?;
     if !has_revisions(indicator) {
         return Err(ServiceError::InvalidArgument(format!(
-            "revisions of {} are not followed: caseloads (11.x) join children with workers' \
-             records rather than summing them",
+            "revisions of {} are not followed: it is not derived yet",
             indicator.id()
         ))
         .into());

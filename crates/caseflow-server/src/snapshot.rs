@@ -1,8 +1,9 @@
 //! An authority's figures held in memory between projector batches.
 //!
-//! Figures only change when the projector applies a batch or rolls the day, so the query
-//! service reads an authority's cells from the store once per applied sequence and day, and
-//! answers scorecards, series and breakdowns from memory until either moves. Caseloads joined
+//! Figures only change when the projector applies a batch, publishes an authority rebuilt or
+//! rolls the day, so the query service reads an authority's cells from the store once per
+//! figures version (see `ProjectionStore::figures_version`) and day, and answers scorecards,
+//! series and breakdowns from memory until either moves. Caseloads joined
 //! for a month, and whole scorecards, are kept with the snapshot too.
 
 use std::collections::{BTreeMap, HashMap};
@@ -15,10 +16,12 @@ use tracing::debug;
 
 use crate::{AppState, ServiceError};
 
-/// One authority's figures as of an applied sequence and day.
+/// One authority's figures as of the store's figures version and day.
 #[derive(Debug)]
 pub struct Snapshot {
     applied: u64,
+    /// The store's figures version the cells were read at.
+    version: u64,
     as_of: Option<time::Date>,
     pub figures: Figures,
     caseloads: Mutex<BTreeMap<Month, Arc<Caseloads>>>,
@@ -42,14 +45,14 @@ impl Snapshot {
 }
 
 impl FiguresCache {
-    fn fresh(&self, la: La, applied: u64, as_of: Option<time::Date>) -> Option<Arc<Snapshot>> {
+    fn fresh(&self, la: La, version: u64, as_of: Option<time::Date>) -> Option<Arc<Snapshot>> {
         let authorities = self
             .authorities
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         authorities
             .get(&la)
-            .filter(|s| s.applied == applied && s.as_of == as_of)
+            .filter(|s| s.version == version && s.as_of == as_of)
             .cloned()
     }
 }
@@ -57,17 +60,18 @@ impl FiguresCache {
 impl AppState {
     /// The authority's figures as the store has them now, if already loaded.
     pub(crate) fn fresh_snapshot(&self, la: La) -> Result<Option<Arc<Snapshot>>, ServiceError> {
-        let applied = self.store.applied_sequence()?;
+        let version = self.store.figures_version()?;
         let as_of = self.store.as_of()?;
-        Ok(self.figures_cache.fresh(la, applied, as_of))
+        Ok(self.figures_cache.fresh(la, version, as_of))
     }
 
     /// The authority's figures as the store has them now.
     pub(crate) fn snapshot(&self, la: La) -> Result<Arc<Snapshot>, ServiceError> {
         // Read before the cells: a batch committed meanwhile is picked up by the next query.
+        let version = self.store.figures_version()?;
         let applied = self.store.applied_sequence()?;
         let as_of = self.store.as_of()?;
-        if let Some(s) = self.figures_cache.fresh(la, applied, as_of) {
+        if let Some(s) = self.figures_cache.fresh(la, version, as_of) {
             return Ok(s);
         }
         let _loading = self
@@ -75,13 +79,14 @@ impl AppState {
             .loading
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(s) = self.figures_cache.fresh(la, applied, as_of) {
+        if let Some(s) = self.figures_cache.fresh(la, version, as_of) {
             return Ok(s);
         }
         let cells = self.store.authority_cells(la)?;
         debug!(%la, applied, cells = cells.len(), "figures loaded");
         let snapshot = Arc::new(Snapshot {
             applied,
+            version,
             as_of,
             figures: figures_of(cells),
             caseloads: Mutex::default(),

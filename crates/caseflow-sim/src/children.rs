@@ -94,8 +94,8 @@ pub(crate) struct Period {
     pub category: Option<CategoryOfNeed>,
     /// Legal statuses in order; the first is the admission's.
     pub legal: Vec<(Date, LegalStatus)>,
-    /// Admitted into a temporary placement (e.g. T1 in hospital) until the first stay starts.
-    pub initial_temp: Option<PlacementType>,
+    /// The first starts on the day of admission (a period never starts in a temporary
+    /// placement: a newborn still in hospital is placed where it goes on leaving it).
     pub stays: Vec<Stay>,
     /// Team group holding the case.
     pub group: usize,
@@ -171,6 +171,14 @@ impl Stay {
     }
 }
 
+/// U codes replaced Q1/Q2 on this day; legacy records carry Q codes before it.
+pub(crate) const U_CODES_FROM: Date = date!(2015 - 04 - 01);
+
+/// The first day independent living (P2) is no longer a placement type: the DfE withdrew it
+/// from 28 October 2023 (no child looked after lives unregulated); from then on such a
+/// placement is semi-independent accommodation (H5, then K3 from April 2024).
+const P2_WITHDRAWN: Date = date!(2023 - 10 - 28);
+
 /// The placement type for a setting on `day` (codes valid on that day).
 pub(crate) fn kind_for(setting: Setting, day: Date) -> PlacementType {
     use PlacementType as P;
@@ -181,10 +189,11 @@ pub(crate) fn kind_for(setting: Setting, day: Date) -> PlacementType {
         Setting::Adopters => P::A6,
         Setting::Residential | Setting::ShortBreakUnit => P::K2,
         Setting::Secure => P::K1,
-        Setting::SemiIndependent if day >= date!(2024 - 04 - 01) => P::K3,
-        Setting::SemiIndependent => P::H5,
-        Setting::IndependentLiving if day <= date!(2023 - 10 - 27) => P::P2,
-        Setting::IndependentLiving => P::K3,
+        Setting::IndependentLiving if day < P2_WITHDRAWN => P::P2,
+        Setting::SemiIndependent | Setting::IndependentLiving if day >= date!(2024 - 04 - 01) => {
+            P::K3
+        }
+        Setting::SemiIndependent | Setting::IndependentLiving => P::H5,
         Setting::Parents => P::P1,
         Setting::MotherBaby => P::R3,
         Setting::School => P::S1,
@@ -429,7 +438,7 @@ impl Sim<'_> {
     ) -> Period {
         let age = age_on(child.dob, start);
         let uasc = age >= 14 && shared.is_none() && self.rng.chance(self.profile.uasc_share);
-        let a = Admission {
+        let mut a = Admission {
             dob: child.dob,
             start,
             age,
@@ -437,6 +446,10 @@ impl Sim<'_> {
             uasc,
             route: self.route(age, shared, uasc),
         };
+        if a.route == Route::Remand && !a.criminally_responsible() {
+            // Admitted on the 10th birthday: not yet remanded.
+            a.route = Route::Home;
+        }
         let care = &self.profile.care;
         let volatile = self.rng.chance(if age >= 10 {
             care.volatile_from_10
@@ -450,17 +463,19 @@ impl Sim<'_> {
         let mut adoption = None;
         let (end, reason) = self.ending(&a, &mut planned, &mut adoption);
         let (end, reason) = final_ending(&a, shared, end, reason);
+        // A sibling shares the first child's legal statuses, but on the adoption route each
+        // child's placement order follows its own decision to place for adoption.
         let legal = match shared {
-            Some(s) if s.route == a.route => {
+            Some(s) if s.route == a.route && a.route != Route::Adoption => {
                 s.legal.iter().copied().filter(|(d, _)| *d < end).collect()
             }
-            _ => self.legal_path(a.route, start, end, uasc, adoption.as_ref(), &planned),
+            _ => self.legal_path(&a, end, adoption.as_ref(), &planned),
         };
         self.plan_moves(&a, end, &legal, &mut planned);
         planned.retain(|(d, _)| *d > start && *d < end);
         planned.sort_by_key(|(d, _)| *d);
 
-        let (initial_temp, stays) = self.stays(&a, end, volatile, planned, shared, together);
+        let stays = self.stays(&a, end, &legal, volatile, planned, shared, together);
         let at_eighteen = end == a.eighteen;
         let reason = self.reason_at_end(reason, at_eighteen, stays.last().map(|s| s.setting));
         Period {
@@ -470,7 +485,6 @@ impl Sim<'_> {
             route: a.route,
             category,
             legal,
-            initial_temp,
             stays,
             group,
             adoption,
@@ -500,22 +514,25 @@ impl Sim<'_> {
     }
 
     /// The category of need: a sibling's is the first child's, an unaccompanied asylum
-    /// seeker's N8 (absent now and then).
+    /// seeker's N8; now and then not recorded (with recording gaps).
     fn category_of_need(&mut self, shared: Option<&Shared>, uasc: bool) -> Option<CategoryOfNeed> {
         match shared {
             Some(s) => s.category,
             None if uasc => Some(CategoryOfNeed::N8),
-            None if self.rng.chance(self.profile.care.no_category_of_need) => None,
-            None => Some(self.rng.pick(&[
-                (CategoryOfNeed::N1, 58.0),
-                (CategoryOfNeed::N2, 3.0),
-                (CategoryOfNeed::N3, 3.0),
-                (CategoryOfNeed::N4, 8.0),
-                (CategoryOfNeed::N5, 18.0),
-                (CategoryOfNeed::N6, 3.0),
-                (CategoryOfNeed::N7, 0.3),
-                (CategoryOfNeed::N8, 2.0),
-            ])),
+            None => {
+                let category = self.rng.pick(&[
+                    (CategoryOfNeed::N1, 58.0),
+                    (CategoryOfNeed::N2, 3.0),
+                    (CategoryOfNeed::N3, 3.0),
+                    (CategoryOfNeed::N4, 8.0),
+                    (CategoryOfNeed::N5, 18.0),
+                    (CategoryOfNeed::N6, 3.0),
+                    (CategoryOfNeed::N7, 0.3),
+                    (CategoryOfNeed::N8, 2.0),
+                ]);
+                let unrecorded = self.rng.chance(self.profile.care.no_category_of_need);
+                (!(unrecorded && self.profile.recording_gaps)).then_some(category)
+            }
         }
     }
 
@@ -713,35 +730,36 @@ impl Sim<'_> {
         }
     }
 
-    /// The period's stays, after a newborn's first days in hospital if any. Siblings under 16
-    /// start where the first child does, together, and leave that first placement together.
+    /// The period's stays. Siblings under 16 start where the first child does, together, and
+    /// leave that first placement together. A child is placed with parents (P1) only under a
+    /// care order (the Placement with Parents regulations), never accommodated (V2) or under
+    /// police protection or an emergency order.
+    #[allow(clippy::too_many_arguments)]
     fn stays(
         &mut self,
         a: &Admission,
         end: Date,
+        legal: &[(Date, LegalStatus)],
         volatile: bool,
         planned: Vec<(Date, Planned)>,
         shared: Option<&Shared>,
         together: u32,
-    ) -> (Option<PlacementType>, Vec<Stay>) {
+    ) -> Vec<Stay> {
         let with_sibling = shared.and_then(|s| s.first_stay).filter(|_| a.age < 16);
-        let initial = match with_sibling {
+        let mut initial = match with_sibling {
             Some((setting, _)) => setting,
             None => self.initial_setting(a.age, a.route, a.uasc),
         };
-        let initial_temp = (a.age == 0
-            && days_between(a.dob, a.start) < 14
-            && days_between(a.start, end) > 20
-            && self.rng.chance(self.profile.care.newborn_in_hospital))
-        .then_some(PlacementType::T1);
-        let first_start = if initial_temp.is_some() {
-            self.rng.day_within(a.start, 2, 10)
-        } else {
-            a.start
-        };
+        let care_order = matches!(
+            legal.first().map(|(_, s)| *s),
+            Some(LegalStatus::C1 | LegalStatus::C2)
+        );
+        if initial == Setting::Parents && !care_order {
+            initial = Setting::Foster;
+        }
         let mut stays = self.placements(PlacementPlan {
             dob: a.dob,
-            start: first_start,
+            start: a.start,
             end,
             route: a.route,
             initial,
@@ -756,14 +774,16 @@ impl Sim<'_> {
             });
         }
         for stay in &mut stays {
-            self.temporaries(stay);
+            recode_withdrawn(stay);
+            self.temporaries(stay, legal);
         }
-        (initial_temp, stays)
+        stays
     }
 
     /// The reason a period ends, where it depends on where the child lives at the end: at 18,
     /// by the last setting; a special guardianship order to relatives or friends only from a
-    /// family and friends placement.
+    /// family and friends placement, one to former foster carers (E46) only from a foster
+    /// placement.
     fn reason_at_end(
         &mut self,
         reason: ReasonCeased,
@@ -791,6 +811,13 @@ impl Sim<'_> {
             }
         } else if reason == ReasonCeased::E45 && last_setting != Some(Setting::FamilyFriends) {
             ReasonCeased::E47
+        } else if reason == ReasonCeased::E46
+            && !matches!(
+                last_setting,
+                Some(Setting::Foster | Setting::FosterForAdoption)
+            )
+        {
+            ReasonCeased::E48
         } else if reason == ReasonCeased::E43 && last_setting != Some(Setting::FamilyFriends) {
             ReasonCeased::E44
         } else {
@@ -926,17 +953,18 @@ impl Sim<'_> {
     }
 
     /// The legal statuses of a period: now and then an emergency order first, then the
-    /// route's; the first starts on the day of admission.
+    /// route's; the first starts on the day of admission. Police protection (L1) lasts 72 hours
+    /// at most, after which a child still looked after is accommodated (V2); a child detained
+    /// under PACE (J2) is over 10, the age of criminal responsibility.
     fn legal_path(
         &mut self,
-        route: Route,
-        start: Date,
+        a: &Admission,
         end: Date,
-        uasc: bool,
         adoption: Option<&AdoptionPlan>,
         planned: &[(Date, Planned)],
     ) -> Vec<(Date, LegalStatus)> {
         use LegalStatus::*;
+        let (route, start, uasc) = (a.route, a.start, a.uasc);
         let mut path = LegalPath {
             statuses: Vec::new(),
             end,
@@ -944,8 +972,16 @@ impl Sim<'_> {
         let t = self.emergency_protection(route, start, uasc, &mut path);
         match route {
             Route::Brief => {
-                let status = self.rng.pick(&[(L1, 45.0), (L2, 25.0), (J2, 30.0)]);
+                let pace = if a.criminally_responsible() {
+                    30.0
+                } else {
+                    0.0
+                };
+                let status = self.rng.pick(&[(L1, 45.0), (L2, 25.0), (J2, pace)]);
                 path.statuses = vec![(start, status)];
+                if status == L1 {
+                    path.change(add_days(start, POLICE_PROTECTION_DAYS), V2);
+                }
             }
             Route::Remand => path.statuses = vec![(start, J1)],
             Route::ShortBreak => path.statuses = vec![(start, V3)],
@@ -999,8 +1035,9 @@ impl Sim<'_> {
         path.starting_on(start)
     }
 
-    /// Now and then a period starts under police protection or an emergency protection order
-    /// (L1/L2) for a few days; returns the day the route's first status starts.
+    /// Now and then a period starts under police protection (L1, up to 72 hours) or an
+    /// emergency protection order (L2, up to 8 days); returns the day the route's first status
+    /// starts.
     fn emergency_protection(
         &mut self,
         route: Route,
@@ -1023,7 +1060,12 @@ impl Sim<'_> {
                 .rng
                 .pick(&[(LegalStatus::L1, 60.0), (LegalStatus::L2, 40.0)]);
             path.statuses.push((start, status));
-            self.rng.day_within(start, 1, 8)
+            let days = if status == LegalStatus::L1 {
+                POLICE_PROTECTION_DAYS
+            } else {
+                8
+            };
+            self.rng.day_within(start, 1, days)
         } else {
             start
         }
@@ -1069,11 +1111,14 @@ impl Sim<'_> {
                 if why == AdoptionReversalReason::Rd2 {
                     path.change(day, C2);
                 } else {
+                    // The placement order is revoked with the decision and the care order
+                    // revives: a placement order stands only with a decision behind it.
                     let po = self
                         .rng
                         .day_within(a.decision, 30, 150)
                         .min(add_days(day, -1));
                     path.change(po, E1);
+                    path.change(day, C2);
                 }
             }
             _ => {}
@@ -1163,11 +1208,7 @@ impl Sim<'_> {
     fn next_setting(&mut self, age: i32, day: Date) -> Setting {
         use Setting::*;
         let rng = &mut *self.rng;
-        let independent = if day <= date!(2023 - 10 - 27) {
-            3.0
-        } else {
-            0.0
-        };
+        let independent = if day < P2_WITHDRAWN { 3.0 } else { 0.0 };
         match age {
             0..=9 => rng.pick(&[
                 (Foster, 89.0),
@@ -1367,8 +1408,11 @@ impl Sim<'_> {
         }
     }
 
-    /// Temporary placements inside a foster stay (respite while carers are away, hospital).
-    fn temporaries(&mut self, stay: &mut Stay) {
+    /// Temporary placements inside a foster stay (respite while carers are away, hospital),
+    /// each returning to it, none around a change of legal status (the DfE's return has a
+    /// temporary placement's episode start with the move into it, never with a legal change)
+    /// nor around the day U codes replaced Q codes (a legacy record is recoded that day).
+    fn temporaries(&mut self, stay: &mut Stay, legal: &[(Date, LegalStatus)]) {
         if !matches!(stay.setting, Setting::Foster | Setting::FamilyFriends) {
             return;
         }
@@ -1401,12 +1445,27 @@ impl Sim<'_> {
                 || stay
                     .temps
                     .iter()
-                    .any(|(a, b, _)| from <= add_days(*b, 2) && *a <= add_days(to, 2));
+                    .any(|(a, b, _)| from <= add_days(*b, 2) && *a <= add_days(to, 2))
+                || legal
+                    .iter()
+                    .map(|(d, _)| d)
+                    .chain([&U_CODES_FROM])
+                    .any(|d| *d >= add_days(from, -2) && *d <= add_days(to, 2));
             if !clash && to < add_days(stay.end, -5) {
                 stay.temps.push((from, to, kind));
             }
         }
         stay.temps.sort_by_key(|t| t.0);
+    }
+}
+
+/// A stay in a placement type the DfE withdrew while it lasted goes on with the same carer
+/// under the type that replaced it (P2 from 28 October 2023).
+fn recode_withdrawn(stay: &mut Stay) {
+    let day = P2_WITHDRAWN;
+    if stay.start < day && day < stay.end && stay.kind_on(day) == PlacementType::P2 {
+        let at = stay.segments.partition_point(|(d, _)| *d <= day);
+        stay.segments.insert(at, (day, kind_for(stay.setting, day)));
     }
 }
 
@@ -1423,6 +1482,9 @@ struct PlacementPlan {
     bridging_end: Option<Date>,
 }
 
+/// Police protection lasts 72 hours at most (Children Act 1989, s.46).
+const POLICE_PROTECTION_DAYS: i64 = 3;
+
 /// What is known of a child on the day a period of care starts.
 struct Admission {
     dob: Date,
@@ -1432,6 +1494,14 @@ struct Admission {
     /// An unaccompanied asylum-seeking child.
     uasc: bool,
     route: Route,
+}
+
+impl Admission {
+    /// Over 10 (the age of criminal responsibility) on the day of admission: a child can be
+    /// remanded (J1) or detained under PACE (J2).
+    fn criminally_responsible(&self) -> bool {
+        self.start > birthday(self.dob, 10)
+    }
 }
 
 /// The ending drawn for the route, bounded: siblings going home (or to the same relatives)
@@ -1530,7 +1600,6 @@ fn short_breaks(config: &SimConfig, profile: &Profile, la: &str, children: &mut 
                     route: Route::ShortBreak,
                     category: Some(CategoryOfNeed::N2),
                     legal: vec![(t, status)],
-                    initial_temp: None,
                     stays: vec![stay],
                     group: 0,
                     adoption: None,

@@ -22,6 +22,12 @@ pub struct SimConfig {
     pub end: Date,
     /// The imperfections of the feed.
     pub mess: Mess,
+    /// Whether the simulated case system leaves out, now and then, what a real one's users
+    /// leave blank (`true` by default): how a child took part in a review (5% of reviews of
+    /// children aged 4 or over) and a period's category of need (3% of periods). The DfE's
+    /// return requires both; `false` records them every time and changes nothing else (the
+    /// same children, the same events otherwise).
+    pub recording_gaps: bool,
     /// How much authorities differ: 0 makes every authority like the seed report's (about 630
     /// looked-after children, its timeliness); 1 gives a realistic spread of sizes (a quarter
     /// to three times), trajectories and practice.
@@ -37,6 +43,7 @@ impl Default for SimConfig {
             start: date!(2008 - 04 - 01),
             end: date!(2018 - 05 - 31),
             mess: Mess::default(),
+            recording_gaps: true,
             variation: 0.0,
         }
     }
@@ -49,6 +56,15 @@ impl SimConfig {
             seed,
             authorities: vec![la.to_owned()],
             ..SimConfig::default()
+        }
+    }
+
+    /// The same simulation with every field the DfE's return requires recorded (see
+    /// [`SimConfig::recording_gaps`]).
+    pub fn without_recording_gaps(self) -> SimConfig {
+        SimConfig {
+            recording_gaps: false,
+            ..self
         }
     }
 

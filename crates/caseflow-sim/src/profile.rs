@@ -69,6 +69,10 @@ pub(crate) struct Profile {
     /// 7.5: the report's 61.3-64.1%).
     pub eet: f64,
     pub practice: Practice,
+    /// [`SimConfig::recording_gaps`]: whether the gaps drawn with `Care::no_category_of_need`
+    /// and `Recording::participation_unrecorded` are left (else the value is recorded; the
+    /// draws are made either way, so nothing else changes).
+    pub recording_gaps: bool,
     pub admissions: Admissions,
     pub care: Care,
     pub legal: Legal,
@@ -138,7 +142,8 @@ pub(crate) struct Care {
     pub volatile_from_10: f64,
     /// ... and of a younger child.
     pub volatile_under_10: f64,
-    /// A child's category of need is not recorded.
+    /// A child's category of need is not recorded (a deliberate recording gap, see
+    /// `Profile::recording_gaps`).
     pub no_category_of_need: f64,
     /// The case is held by LAC 4-5 (younger children and adoption; else LAC 1-3) on the
     /// adoption route ...
@@ -162,8 +167,6 @@ pub(crate) struct Care {
     pub home_via_parents: f64,
     /// A long-term or older child moves to semi-independent living from 16.
     pub semi_independent_from_16: f64,
-    /// A newborn admitted with a stay ahead starts in hospital (T1).
-    pub newborn_in_hospital: f64,
 }
 
 impl Care {
@@ -182,7 +185,6 @@ impl Care {
         age_out_leaves_before_18: 0.12,
         home_via_parents: 0.55,
         semi_independent_from_16: 0.55,
-        newborn_in_hospital: 0.3,
     };
 }
 
@@ -423,8 +425,6 @@ pub(crate) struct Workforce {
     pub becomes_permanent: f64,
     /// A leaver's case passes to a colleague the same day (else within ten days).
     pub handover_same_day: f64,
-    /// A new period of care is allocated the same day (else within five days).
-    pub allocated_same_day: f64,
     /// An open case moves to another worker of the team group in a month.
     pub reallocated_per_month: f64,
 }
@@ -441,7 +441,6 @@ impl Workforce {
         fte_change: 0.1,
         becomes_permanent: 0.1,
         handover_same_day: 0.75,
-        allocated_same_day: 0.8,
         reallocated_per_month: 0.01,
     };
 }
@@ -458,7 +457,8 @@ pub(crate) struct Recording {
     pub wrong_registration: f64,
     /// ... with a wrong date of birth (else with sex unknown).
     pub wrong_date_of_birth: f64,
-    /// A review of a child aged 4 or over does not record how the child took part.
+    /// A review of a child aged 4 or over does not record how the child took part (a
+    /// deliberate recording gap, see `Profile::recording_gaps`).
     pub participation_unrecorded: f64,
     /// A child aged 4 or over is seen alone on a visit.
     pub seen_alone: f64,
@@ -524,7 +524,9 @@ impl Profile {
     pub fn new(config: &SimConfig, la: &str) -> Profile {
         let mut rng = stream(config.seed, la, Stream::Profile, 0);
         let v = config.variation.clamp(0.0, 1.0);
-        Profile::draw(&mut rng, v)
+        let mut profile = Profile::draw(&mut rng, v);
+        profile.recording_gaps = config.recording_gaps;
+        profile
     }
 
     fn draw(rng: &mut SimRng, v: f64) -> Profile {
@@ -565,6 +567,7 @@ impl Profile {
             uasc_share: prob(rng, 0.08, 0.8),
             eet: prob(rng, 0.62, 0.4),
             practice,
+            recording_gaps: true,
             admissions: Admissions::SEED,
             care: Care::SEED,
             legal: Legal::SEED,

@@ -19,15 +19,12 @@ use caseflow_domain::workdays::WorkingCalendar;
 use caseflow_domain::{EntityKind, Id, Payload};
 
 use crate::carers::Household;
-use crate::children::{Child, Period, Stay, World};
+use crate::children::{Child, Period, Stay, U_CODES_FROM, World};
 use crate::config::SimConfig;
 use crate::emit::{Emitter, placement};
 use crate::profile::{Practice, Profile, Recording};
 use crate::random::{Draw, SimRng, Stream, stream};
 use crate::workforce::{Change, Staff, Worker};
-
-/// U codes replaced Q1/Q2 on this day; legacy records carry Q codes before it.
-const U_CODES_FROM: Date = date!(2015 - 04 - 01);
 
 pub(crate) fn record(
     config: &SimConfig,
@@ -298,10 +295,9 @@ impl Recorder<'_> {
 
     /// Admission, legal statuses, placements, adoption milestones, discharge.
     fn structure(&mut self, p: &Period) {
-        let admission = match (p.initial_temp, p.stays.first()) {
-            (Some(t), _) => placement(t, None, None, None),
-            (None, Some(stay)) => self.spell(stay, stay.segments[0].1, p.start),
-            (None, None) => placement(PlacementType::Z1, None, None, None),
+        let admission = match p.stays.first() {
+            Some(stay) => self.spell(stay, stay.segments[0].1, p.start),
+            None => placement(PlacementType::Z1, None, None, None),
         };
         self.put(
             p.start,
@@ -317,7 +313,7 @@ impl Recorder<'_> {
             }
         }
         for (si, stay) in p.stays.iter().enumerate() {
-            if si > 0 || p.initial_temp.is_some() {
+            if si > 0 {
                 let placement = self.spell(stay, stay.segments[0].1, stay.start);
                 self.put(
                     stay.start,
@@ -433,14 +429,9 @@ impl Recorder<'_> {
             let age = age_on(self.child.dob, day);
             let participation = if age < 4 {
                 Some(ReviewParticipation::Pn0)
-            } else if self
-                .rng
-                .chance(self.profile.recording.participation_unrecorded)
-            {
-                None
             } else {
                 use ReviewParticipation::*;
-                Some(self.rng.pick(&[
+                let code = self.rng.pick(&[
                     (Pn1, 45.0),
                     (Pn2, 5.0),
                     (Pn3, 3.0),
@@ -448,7 +439,11 @@ impl Recorder<'_> {
                     (Pn5, 20.0),
                     (Pn6, 10.0),
                     (Pn7, 4.0),
-                ]))
+                ]);
+                let unrecorded = self
+                    .rng
+                    .chance(self.profile.recording.participation_unrecorded);
+                (!(unrecorded && self.profile.recording_gaps)).then_some(code)
             };
             self.note(day, Payload::ReviewHeld { participation });
             held = Some(day);

@@ -148,14 +148,10 @@ impl Sim<'_> {
                 self.live[w].cases.retain(|c| *c != case);
             }
         }
-        // Admissions: allocated the same day or within a week.
+        // Admissions: a child has an allocated social worker from the day they come into care
+        // (the DfE's return has a social-worker episode from the start of a period of care).
         for case in starts.remove(&day).unwrap_or_default() {
-            let on = if self.rng.chance(self.profile.workforce.allocated_same_day) {
-                day
-            } else {
-                self.rng.day_within(day, 1, 5)
-            };
-            self.pending.entry(on).or_default().push(case);
+            self.pending.entry(day).or_default().push(case);
         }
         if day.weekday() == Weekday::Monday {
             self.staffing(day);

@@ -170,6 +170,14 @@ pub trait ProjectionStore: Send + Sync + 'static {
     /// The last stream sequence whose figures are derived (0: nothing yet): queries see
     /// exactly the stream up to here. Answered from memory (queries ask on every call).
     fn applied_sequence(&self) -> Result<u64, StoreError>;
+    /// Changes whenever a commit may have moved what figures read (cells, month-end cases,
+    /// workers' records): with the applied sequence, or when a rebuild by authority publishes
+    /// one authority's figures before the applied sequence moves. Figures read at one version
+    /// and day are those of any later read at the same. Answered from memory; only compared
+    /// with itself within one process.
+    fn figures_version(&self) -> Result<u64, StoreError> {
+        self.applied_sequence()
+    }
     /// What the projections were derived with (format and indicator settings), if recorded.
     fn fingerprint(&self) -> Result<Option<Vec<u8>>, StoreError>;
     /// The stream and message the applied sequence was read to (none before the first settle).
@@ -306,6 +314,9 @@ fn probe_writes(dir: &Path) -> Result<(), StoreError> {
 struct Progress {
     applied: u64,
     as_of: Option<time::Date>,
+    /// Commits that moved what figures read, since the store was opened (see
+    /// [`ProjectionStore::figures_version`]).
+    figures_version: u64,
 }
 
 impl SledStore {
@@ -328,11 +339,12 @@ impl SledStore {
     }
 
     fn reload_progress(&self) -> Result<(), StoreError> {
-        let progress = Progress {
+        let mut progress = self.progress();
+        *progress = Progress {
             applied: self.get(keys::APPLIED)?.unwrap_or(0),
             as_of: self.get(keys::AS_OF)?,
+            figures_version: progress.figures_version + 1,
         };
-        *self.progress() = progress;
         Ok(())
     }
 
@@ -418,6 +430,10 @@ fn add_to_counters<K: Ord + Serialize + for<'de> Deserialize<'de>>(
 impl ProjectionStore for SledStore {
     fn applied_sequence(&self) -> Result<u64, StoreError> {
         Ok(self.progress().applied)
+    }
+
+    fn figures_version(&self) -> Result<u64, StoreError> {
+        Ok(self.progress().figures_version)
     }
 
     fn stream_mark(&self) -> Result<Option<StreamMark>, StoreError> {
@@ -538,7 +554,6 @@ impl ProjectionStore for SledStore {
         let mut b = sled::Batch::default();
         let mut counts = self.counts()?;
         counts.events_stored += batch.new_events;
-        counts.rejections += batch.rejections.len() as u64;
         counts.duplicates += batch.duplicates;
         for (subject, log) in std::mem::take(&mut batch.logs) {
             b.insert(keys::subject_log(&subject), log.0);
@@ -558,7 +573,8 @@ impl ProjectionStore for SledStore {
             }
         };
         let staged = tree.scan_prefix([keys::STAGED]);
-        if batch.stage && batch.applied_sequence.is_none() && batch.as_of.is_none() {
+        let publishes = !(batch.stage && batch.applied_sequence.is_none() && batch.as_of.is_none());
+        if !publishes {
             let next = match staged.keys().next_back().transpose()? {
                 Some(last) => keys::parse_staged(&last).ok_or_else(|| corrupt_key(&last))? + 1,
                 None => 0,
@@ -620,7 +636,12 @@ impl ProjectionStore for SledStore {
             add_to_counters(&tree, &mut b, keys::recorded(*la), deltas)?;
         }
         for r in &batch.rejections {
-            b.insert(keys::rejection(r.sequence), encode(r)?);
+            let key = keys::rejection(r.sequence);
+            // Counted once: a message read again (a rebuild resumed) is rejected again.
+            if !tree.contains_key(&key)? {
+                counts.rejections += 1;
+            }
+            b.insert(key, encode(r)?);
         }
         if let Some(day) = batch.as_of {
             b.insert(keys::AS_OF, encode(&day)?);
@@ -643,6 +664,9 @@ impl ProjectionStore for SledStore {
         }
         if let Some(day) = batch.as_of {
             progress.as_of = Some(day);
+        }
+        if publishes {
+            progress.figures_version += 1;
         }
         drop(progress);
         // Batches are atomic and recovered in order, so an unflushed one is only progress to

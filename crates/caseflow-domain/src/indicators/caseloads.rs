@@ -563,6 +563,32 @@ impl MonthEnds {
         }
     }
 
+    /// Takes away the part of subject `id` added before (a subject's part is replaced by
+    /// removing the old and adding the new).
+    pub fn remove(&mut self, id: &Id, part: &super::CaseloadPart) {
+        for (month, worker) in &part.cases {
+            if let Some(cases) = self.cases.get_mut(month) {
+                if let Some(n) = cases.get_mut(worker) {
+                    *n -= 1;
+                    if *n == 0 {
+                        cases.remove(worker);
+                    }
+                }
+                if cases.is_empty() {
+                    self.cases.remove(month);
+                }
+            }
+        }
+        for (month, _) in &part.worker_months {
+            if let Some(workers) = self.workers.get_mut(month) {
+                workers.remove(id);
+                if workers.is_empty() {
+                    self.workers.remove(month);
+                }
+            }
+        }
+    }
+
     /// The caseloads at the end of `month` ([`join`]).
     pub fn caseloads(&self, month: Month, settings: &Settings) -> Caseloads {
         let empty = BTreeMap::new();

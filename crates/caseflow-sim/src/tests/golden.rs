@@ -35,6 +35,7 @@ fn golden_config() -> SimConfig {
         start: date!(2016 - 06 - 01),
         end: date!(2018 - 05 - 31),
         mess: Mess::default(),
+        recording_gaps: true,
         variation: 1.0,
     }
 }

@@ -45,7 +45,7 @@ struct RevisedJson {
     value: Option<f64>,
     numerator: i64,
     denominator: Option<i64>,
-    /// Events recorded since the publication that moved it (null for caseloads).
+    /// Events recorded since the publication that moved it (null for a team group's figure).
     records: Option<u64>,
 }
 

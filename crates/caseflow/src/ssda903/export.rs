@@ -122,7 +122,8 @@ fn reason_place_change(e: &Episode) -> String {
 /// reviews in the year, OC2 for children looked after continuously for the twelve months to 31
 /// March, OC3 for care-leaver contacts recorded in the year, AD1 for adoptions in the year,
 /// PlacedAdoption for decisions to place for adoption in force in the year, SWEpisodes for the
-/// allocations of the children in the return. UASC, Missing and PrevPerm have no rows: no
+/// allocations of the children in the return (each until the next, unless its period of care
+/// ended before the year). UASC, Missing and PrevPerm have no rows: no
 /// event carries their facts.
 pub fn tables(year: FinancialYear, children: &[(String, ChildTimeline)]) -> Tables {
     let first = Date::from_calendar_date(year.0, Month::April, 1).unwrap_or(Date::MIN);
@@ -338,7 +339,10 @@ pub fn tables(year: FinancialYear, children: &[(String, ChildTimeline)]) -> Tabl
                 ],
             );
         }
-        // Allocations in force at some time in the year.
+        // Allocations in force at some time in the year. An allocation lasts until the next one,
+        // whether or not the child is still looked after (the DfE asks for the social workers
+        // of the whole year), but not beyond a period of care that ended before the year began
+        // (the case closed then).
         let allocations: Vec<(Date, String)> = applied()
             .filter_map(|(on, p)| match p {
                 Payload::CaseAllocated { worker_id } => Some((on, worker_id.to_string())),
@@ -347,6 +351,15 @@ pub fn tables(year: FinancialYear, children: &[(String, ChildTimeline)]) -> Tabl
             .collect();
         for (i, (from, worker)) in allocations.iter().enumerate() {
             let until = allocations.get(i + 1).map(|(d, _)| *d);
+            let closed_before = timeline
+                .periods
+                .iter()
+                .find(|p| p.start <= *from && p.end.is_none_or(|end| *from < end))
+                .and_then(|p| p.end)
+                .is_some_and(|end| end < first);
+            if closed_before {
+                continue;
+            }
             if *from > last || until.is_some_and(|u| u < first) {
                 continue;
             }
