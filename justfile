@@ -52,14 +52,16 @@ doc:
 report format="table":
     cargo run -q -p caseflow -- report --format {{format}}
 
-# The benchmarks, written to BENCHMARKS.md: Criterion micro-benchmarks, then 5 simulated years at 1, 10 and 150 authorities (about a quarter of an hour; release build)
+# The benchmarks, written to BENCHMARKS.md: Criterion micro-benchmarks, then 5 simulated years at 1, 10 and 150 authorities in process and against `caseflow serve` as a process (about an hour and a quarter; release build)
 bench:
     cargo bench -p caseflow-bench --bench hot_paths
+    cargo build --release -p caseflow -p caseflow-bench
     cargo run --release -p caseflow-bench
 
 # A reduced benchmark run (micro-benchmarks, then 1 year at 1 and 10 authorities, 3 runs)
 bench-quick:
     cargo bench -p caseflow-bench --bench hot_paths
+    cargo build --release -p caseflow -p caseflow-bench
     cargo run --release -p caseflow-bench -- --quick
 
 # A three-node NATS cluster on this machine (deploy/cluster) and caseflow against it, until Ctrl-C; prints what to try.

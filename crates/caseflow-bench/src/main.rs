@@ -21,6 +21,19 @@ struct Cli {
     /// Scale points, in authorities (default: 1,10 with --quick, 1,10,150 otherwise).
     #[arg(long, value_delimiter = ',')]
     authorities: Vec<usize>,
+    /// Only the server measured as a process (`caseflow serve` as a child process: memory,
+    /// disk, queries while ingesting, restart), at each scale point. Needs the release
+    /// `caseflow` binary beside this one (`cargo build --release -p caseflow`).
+    #[arg(long)]
+    server_only: bool,
+    /// sled page cache sizes (MiB) to measure the server process with, at each scale point
+    /// (default: the shipped 256).
+    #[arg(long, value_delimiter = ',')]
+    cache_mib: Vec<u64>,
+    /// `projector.defer_up_to` values to measure the server process with, at each scale point
+    /// (default: the shipped setting).
+    #[arg(long, value_delimiter = ',')]
+    defer_up_to: Vec<usize>,
 }
 
 #[tokio::main]
@@ -31,6 +44,9 @@ async fn main() -> anyhow::Result<()> {
         runs: cli.runs,
         out: cli.out,
         authorities: cli.authorities,
+        server_only: cli.server_only,
+        cache_mib: cli.cache_mib,
+        defer_up_to: cli.defer_up_to,
     };
     print!("{}", caseflow_bench::run(&options).await?);
     Ok(())
