@@ -136,9 +136,22 @@ impl Projector {
         history.tick().await;
         let mut stall = Stall::from(start - 1);
         let mut backlog = Backlog::default();
+        // When the backlog's first message was read (a far future while it is empty).
+        let mut held_since = far_future();
+        let mut pending = u64::MAX;
         loop {
+            let due = held_since + self.settings.settle_within;
             let chunk = tokio::select! {
                 _ = shutdown.changed() => return Ok(()),
+                _ = tokio::time::sleep_until(due), if (pending as usize) < self.settings.defer_up_to => {
+                    // Following a stream that never quite runs dry (sustained publishing):
+                    // what has waited `settle_within` is settled, so figures keep up.
+                    let settling = std::mem::take(&mut backlog);
+                    held_since = far_future();
+                    let report = self.blocking(move |p| Ok(p.settle(settling)?)).await?;
+                    debug!(?report, "backlog settled on time");
+                    continue;
+                }
                 _ = tick.tick() => {
                     self.blocking(|p| Ok(p.roll_day()?)).await?;
                     continue;
@@ -154,10 +167,18 @@ impl Projector {
                 return Err(ProjectorError::StreamEnded);
             };
             stall.delivered(&chunk);
+            let was_empty = backlog.is_empty();
             let read = self.read_chunk(backlog, chunk).await?;
             backlog = read.backlog;
-            if read.caught_up || backlog.len() >= self.settings.defer_up_to {
+            pending = read.pending;
+            if was_empty && !backlog.is_empty() {
+                held_since = tokio::time::Instant::now();
+            }
+            let due = (pending as usize) < self.settings.defer_up_to
+                && held_since.elapsed() >= self.settings.settle_within;
+            if read.caught_up || due || backlog.len() >= self.settings.defer_up_to {
                 let settling = std::mem::take(&mut backlog);
+                held_since = far_future();
                 let report = self.blocking(move |p| Ok(p.settle(settling)?)).await?;
                 debug!(?report, caught_up = read.caught_up, "backlog settled");
             }
@@ -244,10 +265,12 @@ impl Projector {
             return Ok(ChunkRead {
                 backlog,
                 caught_up: false,
+                pending: u64::MAX,
                 failure,
             });
         };
         let caught_up = last.pending == 0 || failure.is_some();
+        let pending = last.pending;
         let mut held = backlog;
         let backlog = self
             .blocking(move |p| {
@@ -258,6 +281,7 @@ impl Projector {
         Ok(ChunkRead {
             backlog,
             caught_up,
+            pending,
             failure,
         })
     }
@@ -339,6 +363,8 @@ type Chunk = Vec<Result<LogMessage, LogError>>;
 struct ChunkRead {
     backlog: Backlog,
     caught_up: bool,
+    /// Messages after the chunk's last one when it was delivered (`u64::MAX`: none read).
+    pending: u64,
     failure: Option<LogError>,
 }
 
@@ -349,4 +375,9 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// A moment that does not come (a day ahead): when nothing is held, nothing is due.
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(86_400)
 }

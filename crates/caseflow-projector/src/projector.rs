@@ -43,6 +43,10 @@ pub struct ProjectorSettings {
     pub roll_chunk: usize,
     /// While catching up, the most messages held in the backlog before it is settled.
     pub defer_up_to: usize,
+    /// While following (fewer than `defer_up_to` messages waiting), the longest a message read
+    /// waits in the backlog before it is settled, when the stream does not run dry first
+    /// (events published without pause): figures are then at most about this far behind.
+    pub settle_within: std::time::Duration,
     /// Threads deriving subjects in parallel (0: one per core).
     pub threads: usize,
     /// The indicator settings derivations use. Changing them rebuilds the projections.
@@ -55,6 +59,7 @@ impl Default for ProjectorSettings {
             batch_size: 1000,
             roll_chunk: 2000,
             defer_up_to: 250_000,
+            settle_within: std::time::Duration::from_millis(200),
             threads: 0,
             indicators: Settings::default(),
         }

@@ -155,6 +155,9 @@ pub struct ProjectorConfig {
     pub roll_chunk: usize,
     /// While catching up, the most messages held in memory before they are settled.
     pub defer_up_to: usize,
+    /// While following, the longest (milliseconds) a message read waits before it is settled
+    /// when events arrive without pause.
+    pub settle_within_ms: u64,
     /// Threads deriving subjects in parallel (0: one per core).
     pub threads: usize,
 }
@@ -306,6 +309,7 @@ impl Default for ProjectorConfig {
             batch_size: defaults.batch_size,
             roll_chunk: defaults.roll_chunk,
             defer_up_to: defaults.defer_up_to,
+            settle_within_ms: u64::try_from(defaults.settle_within.as_millis()).unwrap_or(200),
             threads: defaults.threads,
         }
     }
@@ -616,6 +620,7 @@ impl Config {
             batch_size: self.projector.batch_size,
             roll_chunk: self.projector.roll_chunk,
             defer_up_to: self.projector.defer_up_to,
+            settle_within: std::time::Duration::from_millis(self.projector.settle_within_ms),
             threads: self.projector.threads,
             indicators: self.indicators.clone(),
         }
