@@ -59,7 +59,7 @@ impl Default for ProjectorSettings {
             batch_size: 1000,
             roll_chunk: 2000,
             defer_up_to: 250_000,
-            settle_within: std::time::Duration::from_millis(200),
+            settle_within: std::time::Duration::from_millis(50),
             threads: 0,
             indicators: Settings::default(),
         }

@@ -309,7 +309,7 @@ impl Default for ProjectorConfig {
             batch_size: defaults.batch_size,
             roll_chunk: defaults.roll_chunk,
             defer_up_to: defaults.defer_up_to,
-            settle_within_ms: u64::try_from(defaults.settle_within.as_millis()).unwrap_or(200),
+            settle_within_ms: u64::try_from(defaults.settle_within.as_millis()).unwrap_or(50),
             threads: defaults.threads,
         }
     }
