@@ -248,7 +248,18 @@ fn a_reopened_store_holds_its_commits_and_takes_more() {
     assert_eq!((counts.events_stored, counts.duplicates), (4, 3));
     assert!(!dir.path().join("write-probe").exists());
     drop((store, user));
-    let again = SledStore::open(dir.path(), &SledSettings::default()).unwrap();
+    // sled's flusher thread lets go of the files' lock a moment after the last handle goes.
+    let started = std::time::Instant::now();
+    let again = loop {
+        match SledStore::open(dir.path(), &SledSettings::default()) {
+            Ok(again) => break again,
+            Err(e) if started.elapsed() < std::time::Duration::from_secs(10) => {
+                assert!(e.to_string().contains("could not acquire lock"), "{e}");
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
     assert_eq!(again.applied_sequence().unwrap(), 9);
     assert!(
         again
