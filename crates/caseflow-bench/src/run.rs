@@ -293,19 +293,8 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<String> {
         let mut results = Results::default();
         for r in 0..scenario.runs {
             eprintln!("bench: run {} of {}", r + 1, scenario.runs);
-            let dir = std::env::temp_dir().join(format!(
-                "caseflow-bench-{}-{}-{r}",
-                std::process::id(),
-                time::OffsetDateTime::now_utc().unix_timestamp_nanos()
-            ));
-            std::fs::create_dir_all(&dir)?;
-            // The last run takes the events themselves, so that they are freed once appended
-            // and not held while queries are measured (12 million at 150 authorities).
-            let appends = if r + 1 == scenario.runs {
-                std::mem::take(&mut workload.appends)
-            } else {
-                workload.appends.clone()
-            };
+            let dir = run_dir("caseflow-bench", r)?;
+            let appends = workload.appends_for(r, scenario.runs);
             let outcome = one_run(&plan, scenario, &workload, appends, &dir, r, &mut results).await;
             let _ = std::fs::remove_dir_all(&dir);
             outcome.with_context(|| format!("{}, run {}", scenario.title(), r + 1))?;
@@ -350,6 +339,30 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<String> {
 
 /// Simulates the authorities once (deterministic) and prepares the appends and the config:
 /// authority 372 like the seed report alone, or `SimConfig::many` authorities.
+/// A fresh temporary directory for run `r` of a scenario.
+fn run_dir(prefix: &str, r: usize) -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "{prefix}-{}-{}-{r}",
+        std::process::id(),
+        time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+impl Workload {
+    /// The appends for run `r` of `runs`: the last run takes the events themselves, so that
+    /// they are freed once appended and not held while queries are measured (12 million at 150
+    /// authorities).
+    fn appends_for(&mut self, r: usize, runs: usize) -> Vec<Append> {
+        if r + 1 == runs {
+            std::mem::take(&mut self.appends)
+        } else {
+            self.appends.clone()
+        }
+    }
+}
+
 async fn workload(plan: &Plan, authorities: usize) -> anyhow::Result<Workload> {
     let sim = if authorities <= 1 {
         caseflow_sim::SimConfig::like_seed(SEED, LA)

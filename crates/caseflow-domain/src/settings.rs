@@ -84,37 +84,25 @@ impl Settings {
     /// The settings whose values differ from `before`, each as `name: before → now`, in the
     /// order the fields are declared. Names every field (a new one must be added here).
     pub fn differences(&self, before: &Settings) -> Vec<String> {
-        let Settings {
-            population_under_18,
-            health_interval_under5_months,
-            health_interval_months,
-            dental_interval_months,
-            pep_min_age,
-            plan_interval_months,
-            care_leaver_max_age,
-            a1_foster_carer_adjustment,
-            local_visit_interval_days,
-            team_groups,
-            extra_bank_holidays,
-            family_based,
-            fostering_excluding_family_friends,
-            commissioned,
-            placed_with_parents,
-        } = self;
-        let mut out = Vec::new();
-        macro_rules! compare {
-            ($($field:ident),*) => {$(
-                if *$field != before.$field {
-                    out.push(format!(
-                        "{}: {:?} → {:?}",
-                        stringify!($field),
-                        before.$field,
-                        $field
-                    ));
-                }
-            )*};
+        // Destructured, so that a field missing from the list does not compile.
+        macro_rules! differences {
+            ($($field:ident),*) => {{
+                let Settings { $($field),* } = self;
+                let mut out = Vec::new();
+                $(
+                    if *$field != before.$field {
+                        out.push(format!(
+                            "{}: {:?} → {:?}",
+                            stringify!($field),
+                            before.$field,
+                            $field
+                        ));
+                    }
+                )*
+                out
+            }};
         }
-        compare!(
+        differences!(
             population_under_18,
             health_interval_under5_months,
             health_interval_months,
@@ -130,8 +118,7 @@ impl Settings {
             fostering_excluding_family_friends,
             commissioned,
             placed_with_parents
-        );
-        out
+        )
     }
 
     /// Names every population year not of the form `2018/19`.

@@ -120,18 +120,8 @@ pub(super) async fn measure(
     let mut events = 0;
     for r in 0..scenario.runs {
         eprintln!("bench: run {} of {}", r + 1, scenario.runs);
-        let dir = std::env::temp_dir().join(format!(
-            "caseflow-bench-serve-{}-{}-{r}",
-            std::process::id(),
-            time::OffsetDateTime::now_utc().unix_timestamp_nanos()
-        ));
-        std::fs::create_dir_all(&dir)?;
-        // The last run takes the events themselves: they are freed as they are appended.
-        let appends = if r + 1 == scenario.runs {
-            std::mem::take(&mut workload.appends)
-        } else {
-            workload.appends.clone()
-        };
+        let dir = super::run_dir("caseflow-bench-serve", r)?;
+        let appends = workload.appends_for(r, scenario.runs);
         let outcome = one_run(plan, scenario, &workload, appends, binary, &dir).await;
         let _ = std::fs::remove_dir_all(&dir);
         let run = outcome.with_context(|| format!("{}, run {}", scenario.title(), r + 1))?;
