@@ -391,3 +391,93 @@ async fn a_repeated_scorecard_is_the_same_until_figures_move() {
         "computed again once, when the figures moved"
     );
 }
+
+/// Figures the query service brings forward with the store's recent changes, batch after
+/// batch while two authorities' histories arrive, are those derived afresh from the events
+/// ("as known at" the end of today, which folds every stored event and reads no snapshot);
+/// an authority a commit did not touch keeps its figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn figures_brought_forward_batch_after_batch_are_those_derived_afresh() {
+    let nats = TestNats::start();
+    let cf = TestCaseflow::start_with(&nats, |c| c.projector.batch_size = 500).await;
+    let sim = caseflow::commands::last_years(
+        caseflow_sim::SimConfig {
+            authorities: vec!["372".into(), "201".into()],
+            ..caseflow_sim::SimConfig::like_seed(13, "372")
+        },
+        1,
+    );
+    let end_of_today = "2018-06-05T23:59:59Z";
+    let cutoff = caseflow_domain::Timestamp::from_offset(time::macros::datetime!(
+        2018-06-05 23:59:59 UTC
+    ));
+    let lines_of = |la: &str| -> Vec<String> {
+        caseflow_sim::simulate_authority(&sim, la)
+            .events
+            .into_iter()
+            .filter(|e| e.event.as_ref().is_some_and(|e| e.recorded_at <= cutoff))
+            .map(|e| e.json)
+            .collect()
+    };
+    // The two histories interleaved in runs of 300, then published in five steps.
+    let (a, b) = (lines_of("372"), lines_of("201"));
+    let mut lines = Vec::new();
+    for i in (0..a.len().max(b.len())).step_by(300) {
+        lines.extend(a.iter().skip(i).take(300).cloned());
+        lines.extend(b.iter().skip(i).take(300).cloned());
+    }
+    let step = lines.len().div_ceil(5);
+    let scorecard = |la: &'static str, known: &'static str| {
+        let mut figures = cf.figures();
+        async move {
+            figures
+                .get_scorecard(v2::GetScorecardRequest {
+                    la: la.into(),
+                    month: "2018-05".into(),
+                    as_known_at: known.into(),
+                })
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    };
+    let brought_forward = || async {
+        let metrics = cf.metrics().await;
+        sample(
+            &metrics,
+            "caseflow_figure_snapshots_total",
+            &[("how", "brought_forward")],
+        )
+        .unwrap_or(0.0)
+    };
+    for (n, slice) in lines.chunks(step).enumerate() {
+        publish(cf.log(), slice.to_vec()).await;
+        cf.caught_up().await;
+        for la in ["372", "201"] {
+            let held = scorecard(la, "").await;
+            let afresh = scorecard(la, end_of_today).await;
+            assert_eq!(held, afresh, "{la} after step {}", n + 1);
+        }
+    }
+    assert!(
+        brought_forward().await > 0.0,
+        "the figures were brought forward, not only read again"
+    );
+    // A commit of 201's alone leaves 372's scorecard as it was answered.
+    let answered = scorecard("372", "").await;
+    publish(
+        cf.log(),
+        vec![registered("201", "NEW1", "NEW1b", "2012-01-01")],
+    )
+    .await;
+    cf.caught_up().await;
+    let computed = |metrics: String| sample(&metrics, "caseflow_scorecards_computed_total", &[]);
+    let before = computed(cf.metrics().await);
+    assert_eq!(scorecard("372", "").await, answered);
+    assert_eq!(
+        computed(cf.metrics().await),
+        before,
+        "372's scorecard came from memory"
+    );
+    cf.stop().await;
+}

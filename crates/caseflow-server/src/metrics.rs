@@ -28,6 +28,7 @@ pub struct Metrics {
     ingest: Family<One, Counter>,
     scorecard_requests: Counter,
     scorecards_computed: Counter,
+    snapshots: Family<One, Counter>,
 }
 
 impl Default for Metrics {
@@ -71,6 +72,14 @@ impl Metrics {
              the figures move)",
             scorecards_computed.clone(),
         );
+        let snapshots = Family::<One, Counter>::default();
+        registry.register(
+            "figure_snapshots",
+            "Authorities' figures made current for queries after the store's figures moved, by \
+             how (loaded: read from the store; brought_forward: the store's recent changes added \
+             to those held)",
+            snapshots.clone(),
+        );
         let extra = more(&mut registry, rejections.clone());
         let metrics = Metrics {
             registry,
@@ -78,6 +87,7 @@ impl Metrics {
             ingest,
             scorecard_requests,
             scorecards_computed,
+            snapshots,
         };
         (metrics, extra)
     }
@@ -102,6 +112,11 @@ impl Metrics {
     /// Counts a scorecard computed from the figures (not answered from memory).
     pub fn scorecard_computed(&self) {
         self.scorecards_computed.inc();
+    }
+
+    /// Counts an authority's figures made current, `how` (loaded, brought_forward).
+    pub fn snapshot_made(&self, how: &'static str) {
+        self.snapshots.get_or_create(&[("how", how)]).inc();
     }
 
     /// Every metric in the OpenMetrics text format.

@@ -1,17 +1,22 @@
 //! An authority's figures held in memory between projector batches.
 //!
 //! Figures only change when the projector applies a batch, publishes an authority rebuilt or
-//! rolls the day, so the query service reads an authority's cells from the store once per
-//! figures version (see `ProjectionStore::figures_version`) and day, and answers scorecards,
-//! series and breakdowns from memory until either moves. Caseloads joined
-//! for a month, and whole scorecards, are kept with the snapshot too.
+//! rolls the day, so the query service reads an authority's cells from the store once, and
+//! answers scorecards, series and breakdowns from memory. When the store's figures version
+//! moves (see `ProjectionStore::figures_version`), the snapshot is brought forward with the
+//! cell differences the store keeps of its latest commits, not read again: an authority the
+//! commits did not touch keeps its scorecards, and one they did keeps its caseloads of the
+//! months whose month ends did not change. Snapshots are read again after a day roll, or when
+//! the store no longer holds every change since. Caseloads joined for a month, and whole
+//! scorecards, are kept with the snapshot too.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use caseflow_domain::indicators::caseloads::{self, Caseloads};
-use caseflow_domain::{Figures, La, Month};
+use caseflow_domain::{Contribution, Figures, La, Month};
 use caseflow_proto::v2;
+use caseflow_store::FigureChanges;
 use tracing::debug;
 
 use crate::{AppState, ServiceError};
@@ -20,10 +25,13 @@ use crate::{AppState, ServiceError};
 #[derive(Debug)]
 pub struct Snapshot {
     applied: u64,
-    /// The store's figures version the cells were read at.
+    /// The store's figures version the cells are those of.
     version: u64,
+    /// Whether the cells are exactly those of `version` (no commit landed while they were
+    /// read): only then can later changes be added to them.
+    exact: bool,
     as_of: Option<time::Date>,
-    pub figures: Figures,
+    pub figures: Arc<Figures>,
     caseloads: Mutex<BTreeMap<Month, Arc<Caseloads>>>,
     /// Scorecards answered, by month and the day months count as complete from.
     scorecards: Mutex<HashMap<(Month, time::Date), Arc<v2::Scorecard>>>,
@@ -45,15 +53,17 @@ impl Snapshot {
 }
 
 impl FiguresCache {
-    fn fresh(&self, la: La, version: u64, as_of: Option<time::Date>) -> Option<Arc<Snapshot>> {
-        let authorities = self
-            .authorities
+    fn latest(&self, la: La) -> Option<Arc<Snapshot>> {
+        self.authorities
             .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        authorities
+            .unwrap_or_else(PoisonError::into_inner)
             .get(&la)
-            .filter(|s| s.version == version && s.as_of == as_of)
             .cloned()
+    }
+
+    fn fresh(&self, la: La, version: u64, as_of: Option<time::Date>) -> Option<Arc<Snapshot>> {
+        self.latest(la)
+            .filter(|s| s.version == version && s.as_of == as_of)
     }
 }
 
@@ -82,15 +92,20 @@ impl AppState {
         if let Some(s) = self.figures_cache.fresh(la, version, as_of) {
             return Ok(s);
         }
-        let cells = self.store.authority_cells(la)?;
-        debug!(%la, applied, cells = cells.len(), "figures loaded");
-        let snapshot = Arc::new(Snapshot {
-            applied,
-            version,
-            as_of,
-            figures: figures_of(cells),
-            caseloads: Mutex::default(),
-            scorecards: Mutex::default(),
+        let earlier = (self.figures_cache.latest(la)).filter(|s| s.exact && s.as_of == as_of);
+        let brought = match earlier {
+            Some(earlier) => self.brought_forward(la, &earlier, applied)?,
+            None => None,
+        };
+        let snapshot = Arc::new(match brought {
+            Some(snapshot) => {
+                self.metrics.snapshot_made("brought_forward");
+                snapshot
+            }
+            None => {
+                self.metrics.snapshot_made("loaded");
+                self.loaded(la, version, applied, as_of)?
+            }
         });
         self.figures_cache
             .authorities
@@ -99,6 +114,90 @@ impl AppState {
             .insert(la, snapshot.clone());
         Ok(snapshot)
     }
+
+    /// The authority's cells read from the store.
+    fn loaded(
+        &self,
+        la: La,
+        version: u64,
+        applied: u64,
+        as_of: Option<time::Date>,
+    ) -> Result<Snapshot, ServiceError> {
+        let cells = self.store.authority_cells(la)?;
+        let exact = self.store.figures_version()? == version;
+        debug!(%la, applied, cells = cells.len(), exact, "figures loaded");
+        let contributions: Vec<Contribution> = cells
+            .into_iter()
+            .map(|(cell, amount)| Contribution { cell, amount })
+            .collect();
+        let mut figures = Figures::default();
+        figures.add(&contributions, 1);
+        Ok(Snapshot {
+            applied,
+            version,
+            exact,
+            as_of,
+            figures: Arc::new(figures),
+            caseloads: Mutex::default(),
+            scorecards: Mutex::default(),
+        })
+    }
+
+    /// `earlier` with the changes committed since added, if the store still holds them all.
+    fn brought_forward(
+        &self,
+        la: La,
+        earlier: &Snapshot,
+        applied: u64,
+    ) -> Result<Option<Snapshot>, ServiceError> {
+        let Some(changes) = self.store.figure_changes_since(earlier.version)? else {
+            return Ok(None);
+        };
+        let version = changes.last().map_or(earlier.version, |c| c.version);
+        let touched = changes.iter().any(|c| c.touches(la));
+        let figures = if touched {
+            let mut figures = (*earlier.figures).clone();
+            for change in &changes {
+                let deltas: Vec<Contribution> = change
+                    .cells_of(la)
+                    .map(|(cell, amount)| Contribution { cell, amount })
+                    .collect();
+                figures.add(&deltas, 1);
+            }
+            Arc::new(figures)
+        } else {
+            earlier.figures.clone()
+        };
+        let unchanged = |m: &Month| !changes.iter().any(|c| changed_month(c, la, *m));
+        let caseloads: BTreeMap<Month, Arc<Caseloads>> = lock(&earlier.caseloads)
+            .iter()
+            .filter(|(m, _)| unchanged(m))
+            .map(|(m, c)| (*m, c.clone()))
+            .collect();
+        let scorecards = if touched {
+            HashMap::new()
+        } else {
+            lock(&earlier.scorecards).clone()
+        };
+        debug!(%la, applied, version, touched, "figures brought forward");
+        Ok(Some(Snapshot {
+            applied: applied.max(earlier.applied),
+            version,
+            exact: true,
+            as_of: earlier.as_of,
+            figures,
+            caseloads: Mutex::new(caseloads),
+            scorecards: Mutex::new(scorecards),
+        }))
+    }
+}
+
+fn changed_month(change: &FigureChanges, la: La, month: Month) -> bool {
+    change.months.contains(&(la, month))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Snapshot {
@@ -180,15 +279,4 @@ impl Snapshot {
         }
         Ok(out)
     }
-}
-
-/// Cells of one authority read into memory, usable with the domain's figure arithmetic.
-fn figures_of(cells: Vec<(caseflow_domain::Cell, i64)>) -> Figures {
-    let contributions: Vec<caseflow_domain::Contribution> = cells
-        .into_iter()
-        .map(|(cell, amount)| caseflow_domain::Contribution { cell, amount })
-        .collect();
-    let mut figures = Figures::default();
-    figures.add(&contributions, 1);
-    figures
 }

@@ -20,6 +20,7 @@
 //! - `R` + stream sequence: a rejection record
 //! - `K` + la: the authority's events stored, counted by payload kind (what it records at all)
 
+pub(crate) mod changes;
 mod keys;
 mod records;
 #[cfg(test)]
@@ -29,7 +30,7 @@ mod tests;
 /// version are rebuilt from the event log (it is part of the projector's fingerprint).
 pub const FORMAT_VERSION: u32 = 10;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
@@ -40,6 +41,8 @@ use caseflow_domain::{Id, La, Month, Subject};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
+pub use changes::FigureChanges;
+use changes::RecentChanges;
 pub use records::{
     CellRow, Conflict, Counters, Counts, EncodedLog, RejectionRecord, StoredEvent, StreamMark,
     SubjectLog,
@@ -178,6 +181,16 @@ pub trait ProjectionStore: Send + Sync + 'static {
     fn figures_version(&self) -> Result<u64, StoreError> {
         self.applied_sequence()
     }
+    /// What the commits that moved the figures version after `version` changed, oldest first,
+    /// if the store still holds all of them in memory (`None`: read the figures again). The
+    /// last change's version is the version the figures are then at; none: still `version`.
+    fn figure_changes_since(
+        &self,
+        version: u64,
+    ) -> Result<Option<Vec<Arc<FigureChanges>>>, StoreError> {
+        let _ = version;
+        Ok(None)
+    }
     /// What the projections were derived with (format and indicator settings), if recorded.
     fn fingerprint(&self) -> Result<Option<Vec<u8>>, StoreError>;
     /// The stream and message the applied sequence was read to (none before the first settle).
@@ -310,13 +323,15 @@ fn probe_writes(dir: &Path) -> Result<(), StoreError> {
         })
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Debug, Default)]
 struct Progress {
     applied: u64,
     as_of: Option<time::Date>,
     /// Commits that moved what figures read, since the store was opened (see
     /// [`ProjectionStore::figures_version`]).
     figures_version: u64,
+    /// What the latest of those commits changed.
+    recent: RecentChanges,
 }
 
 impl SledStore {
@@ -340,10 +355,12 @@ impl SledStore {
 
     fn reload_progress(&self) -> Result<(), StoreError> {
         let mut progress = self.progress();
+        let figures_version = progress.figures_version + 1;
         *progress = Progress {
             applied: self.get(keys::APPLIED)?.unwrap_or(0),
             as_of: self.get(keys::AS_OF)?,
-            figures_version: progress.figures_version + 1,
+            figures_version,
+            recent: RecentChanges::starting_at(figures_version),
         };
         Ok(())
     }
@@ -434,6 +451,13 @@ impl ProjectionStore for SledStore {
 
     fn figures_version(&self) -> Result<u64, StoreError> {
         Ok(self.progress().figures_version)
+    }
+
+    fn figure_changes_since(
+        &self,
+        version: u64,
+    ) -> Result<Option<Vec<Arc<FigureChanges>>>, StoreError> {
+        Ok(self.progress().recent.since(version))
     }
 
     fn stream_mark(&self) -> Result<Option<StreamMark>, StoreError> {
@@ -622,6 +646,23 @@ impl ProjectionStore for SledStore {
             let deltas = run.iter().map(|((_, _, worker), d)| (worker.clone(), **d));
             add_to_counters(&tree, &mut b, key, deltas)?;
         }
+        // What a reader's figures must take in: kept unless too large to be worth keeping.
+        let changes = (publishes && batch.as_of.is_none()).then(|| {
+            let months: BTreeSet<(La, Month)> = (batch.case_deltas.keys())
+                .map(|(la, month, _)| (*la, *month))
+                .chain(records.keys().map(|(la, month, _)| (*la, *month)))
+                .collect();
+            let authorities = (batch.cell_deltas.keys().map(|(la, _)| *la))
+                .chain(months.iter().map(|(la, _)| *la))
+                .chain(batch.recorded.keys().map(|(la, _)| *la))
+                .collect();
+            FigureChanges {
+                version: 0,
+                cells: std::mem::take(&mut batch.cell_deltas).into_iter().collect(),
+                months,
+                authorities,
+            }
+        });
         for ((la, month, worker), state) in records {
             let key = keys::worker_month(keys::WORKERS, la, month, Some(&worker));
             match state {
@@ -667,6 +708,12 @@ impl ProjectionStore for SledStore {
         }
         if publishes {
             progress.figures_version += 1;
+            let version = progress.figures_version;
+            progress.recent.published(version, changes);
+        } else {
+            progress
+                .recent
+                .stored(batch.recorded.keys().map(|(la, _)| *la));
         }
         drop(progress);
         // Batches are atomic and recovered in order, so an unflushed one is only progress to
@@ -684,7 +731,13 @@ impl ProjectionStore for SledStore {
         let tree = self.tree()?;
         let mut progress = self.progress();
         tree.clear()?;
-        *progress = Progress::default();
+        // The version goes on rising: figures read before must not pass for those after.
+        let figures_version = progress.figures_version + 1;
+        *progress = Progress {
+            figures_version,
+            recent: RecentChanges::starting_at(figures_version),
+            ..Progress::default()
+        };
         drop(progress);
         tree.flush()?;
         Ok(())

@@ -269,3 +269,132 @@ fn a_reopened_store_holds_its_commits_and_takes_more() {
             .all(|(k, _)| !k.starts_with(b"Mwrite_probe"))
     );
 }
+
+/// What publishing commits changed is kept, in order, so that figures read at one version can
+/// be brought forward to the store's cells: staged changes arrive with the commit that
+/// publishes them; a day roll, a commit too large to keep, a clear or a reopen leave nothing
+/// to bring older figures forward with.
+#[test]
+fn recent_changes_bring_figures_read_earlier_to_the_stored_cells() {
+    use std::collections::BTreeMap;
+
+    use crate::{ProjectionBatch, ProjectionStore, SledSettings, SledStore, changes};
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path(), &SledSettings::default()).unwrap();
+    let other = La::parse("201").unwrap();
+    let cell = |month: u8, measure| Cell {
+        indicator: Indicator::from_id("6.4").unwrap(),
+        month: Month::new(2018, month).unwrap(),
+        measure,
+    };
+    let batch = |deltas: &[(La, Cell, i64)], stage: bool, applied: Option<u64>| {
+        let mut b = ProjectionBatch {
+            stage,
+            applied_sequence: applied,
+            ..Default::default()
+        };
+        b.add_cell_deltas(deltas.iter().map(|(l, c, d)| ((*l, *c), *d)).collect());
+        b
+    };
+    // Figures as a reader holds them: read at one version, brought forward after.
+    let read = |store: &SledStore| {
+        let version = store.figures_version().unwrap();
+        let cells: BTreeMap<Cell, i64> = store.authority_cells(la()).unwrap().into_iter().collect();
+        (version, cells)
+    };
+    let forward = |store: &SledStore, (version, mut cells): (u64, BTreeMap<Cell, i64>)| {
+        let changes = store.figure_changes_since(version).unwrap()?;
+        for change in &changes {
+            assert!(change.version > version);
+            for (cell, d) in change.cells_of(la()) {
+                let v = cells.entry(cell).or_default();
+                *v += d;
+                if *v == 0 {
+                    cells.remove(&cell);
+                }
+            }
+        }
+        let at = changes.last().map_or(version, |c| c.version);
+        Some((at, cells))
+    };
+    let (n, d) = (Measure::Numerator, Measure::Denominator);
+    store
+        .commit(batch(
+            &[(la(), cell(4, n), 2), (la(), cell(4, d), 5)],
+            false,
+            Some(1),
+        ))
+        .unwrap();
+    let early = read(&store);
+    // Another authority's commit: nothing of 372's changes.
+    store
+        .commit(batch(&[(other, cell(4, n), 1)], false, Some(2)))
+        .unwrap();
+    let changes = store.figure_changes_since(early.0).unwrap().unwrap();
+    assert!(!changes.iter().any(|c| c.touches(la())));
+    assert!(changes.iter().all(|c| c.touches(other)));
+    // Staged, then published: one change, with both commits' differences.
+    store
+        .commit(batch(
+            &[(la(), cell(4, n), -2), (la(), cell(5, n), 1)],
+            true,
+            None,
+        ))
+        .unwrap();
+    assert_eq!(
+        store.figure_changes_since(early.0).unwrap().unwrap().len(),
+        1
+    );
+    store
+        .commit(batch(&[(la(), cell(5, d), 3)], false, Some(3)))
+        .unwrap();
+    let brought = forward(&store, early.clone()).unwrap();
+    assert_eq!(brought, read(&store));
+    assert!(
+        !brought.1.contains_key(&cell(4, n)),
+        "a cell summed to zero is gone"
+    );
+    // Brought forward from its own version: nothing to add.
+    assert_eq!(forward(&store, brought.clone()), Some(brought.clone()));
+
+    // A day roll publishes changes that are not kept.
+    let mut roll = batch(&[(la(), cell(5, n), 1)], false, None);
+    roll.as_of = Some(time::macros::date!(2018 - 06 - 06));
+    store.commit(roll).unwrap();
+    assert_eq!(forward(&store, brought.clone()), None);
+    let after_roll = read(&store);
+    // Nor is a commit too large to keep.
+    let large: Vec<(La, Cell, i64)> = (100..1000)
+        .flat_map(|code| {
+            let la = La::parse(&code.to_string()).unwrap();
+            (1990..2020).flat_map(move |year| {
+                (1..=12).map(move |m| {
+                    let month = Month::new(year, m).unwrap();
+                    (
+                        la,
+                        Cell {
+                            month,
+                            ..cell(4, n)
+                        },
+                        1,
+                    )
+                })
+            })
+        })
+        .collect();
+    assert!(large.len() > changes::HELD_CELLS);
+    store.commit(batch(&large, false, Some(4))).unwrap();
+    assert_eq!(forward(&store, after_roll), None);
+    // Clearing moves the version on: figures read before never pass for those after.
+    let before_clear = read(&store);
+    store.clear().unwrap();
+    assert!(store.figures_version().unwrap() > before_clear.0);
+    assert_eq!(forward(&store, before_clear), None);
+    store
+        .commit(batch(&[(la(), cell(6, n), 1)], false, Some(1)))
+        .unwrap();
+    let cleared = read(&store);
+    assert_eq!(cleared.1.len(), 1);
+    store.reopen().unwrap();
+    assert_eq!(forward(&store, cleared), None);
+}
