@@ -181,6 +181,17 @@ impl View {
         }
     }
 
+    /// The authority's events stored by payload kind.
+    fn recorded(
+        &self,
+        state: &crate::AppState,
+    ) -> Result<std::sync::Arc<crate::snapshot::Recorded>, ServiceError> {
+        match &self.source {
+            Source::Stored(snapshot) => snapshot.recorded(state, self.la),
+            Source::KnownAt { .. } => Ok(std::sync::Arc::new(state.store.recorded(self.la)?)),
+        }
+    }
+
     /// Caseloads at each month end.
     fn caseloads(
         &self,
@@ -273,7 +284,7 @@ impl FiguresService {
         };
         let mut info = indicator_info(indicator);
         info.unavailable = unavailable(&self.0, indicator, la, from.through(last));
-        if let Some(reason) = not_recorded(&self.0.store.recorded(la)?, indicator, la) {
+        if let Some(reason) = not_recorded(&*view.recorded(&self.0)?, indicator, la) {
             months.iter_mut().for_each(without_values);
             info.unavailable = reason;
         }
@@ -405,7 +416,7 @@ impl FiguresService {
             }
             rows.push(row);
         }
-        let recorded = self.0.store.recorded(la)?;
+        let recorded = view.recorded(&self.0)?;
         for row in &mut rows {
             let Some(indicator) = row
                 .indicator

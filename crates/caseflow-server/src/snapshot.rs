@@ -35,7 +35,15 @@ pub struct Snapshot {
     caseloads: Mutex<BTreeMap<Month, Arc<Caseloads>>>,
     /// Scorecards answered, by month and the day months count as complete from.
     scorecards: Mutex<HashMap<(Month, time::Date), Arc<v2::Scorecard>>>,
+    /// The authority's events stored by payload kind (which kinds of fact it records), read
+    /// once: series and scorecards ask on every call.
+    recorded: Mutex<Option<Arc<Recorded>>>,
+    /// Held while a scorecard is computed.
+    computing: Mutex<()>,
 }
+
+/// Events stored by payload kind.
+pub(crate) type Recorded = BTreeMap<String, u64>;
 
 /// The latest snapshot of each authority asked about.
 #[derive(Debug, Default)]
@@ -140,6 +148,8 @@ impl AppState {
             figures: Arc::new(figures),
             caseloads: Mutex::default(),
             scorecards: Mutex::default(),
+            recorded: Mutex::default(),
+            computing: Mutex::default(),
         })
     }
 
@@ -174,10 +184,13 @@ impl AppState {
             .filter(|(m, _)| unchanged(m))
             .map(|(m, c)| (*m, c.clone()))
             .collect();
-        let scorecards = if touched {
-            HashMap::new()
+        let (scorecards, recorded) = if touched {
+            (HashMap::new(), None)
         } else {
-            lock(&earlier.scorecards).clone()
+            (
+                lock(&earlier.scorecards).clone(),
+                lock(&earlier.recorded).clone(),
+            )
         };
         debug!(%la, applied, version, touched, "figures brought forward");
         Ok(Some(Snapshot {
@@ -188,6 +201,8 @@ impl AppState {
             figures,
             caseloads: Mutex::new(caseloads),
             scorecards: Mutex::new(scorecards),
+            recorded: Mutex::new(recorded),
+            computing: Mutex::default(),
         }))
     }
 }
@@ -201,6 +216,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Snapshot {
+    /// The authority's events stored by payload kind, read from the store once per snapshot.
+    pub(crate) fn recorded(&self, state: &AppState, la: La) -> Result<Arc<Recorded>, ServiceError> {
+        if let Some(r) = lock(&self.recorded).as_ref() {
+            return Ok(r.clone());
+        }
+        let r = Arc::new(state.store.recorded(la)?);
+        *lock(&self.recorded) = Some(r.clone());
+        Ok(r)
+    }
+
     /// The scorecard of `month` as seen on `today`, if already computed.
     pub(crate) fn memoised_scorecard(
         &self,
@@ -221,13 +246,13 @@ impl Snapshot {
         today: time::Date,
         compute: impl FnOnce() -> Result<v2::Scorecard, ServiceError>,
     ) -> Result<v2::Scorecard, ServiceError> {
-        let known = self
-            .scorecards
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&(month, today))
-            .cloned();
-        let scorecard = match known {
+        let known = || lock(&self.scorecards).get(&(month, today)).cloned();
+        if let Some(s) = known() {
+            return Ok((*s).clone());
+        }
+        // One computes; requests arriving meanwhile wait for its answer.
+        let _computing = lock(&self.computing);
+        let scorecard = match known() {
             Some(s) => s,
             None => {
                 let s = Arc::new(compute()?);
