@@ -337,17 +337,10 @@ async fn each_authority_groups_its_own_teams() {
     );
 
     let caseload_groups = |la: &'static str| {
-        let mut figures = cf.figures();
+        let cf = &cf;
         async move {
-            figures
-                .get_scorecard(v2::GetScorecardRequest {
-                    la: la.into(),
-                    month: "2018-05".into(),
-                    ..Default::default()
-                })
+            cf.scorecard(la, "2018-05", "")
                 .await
-                .unwrap()
-                .into_inner()
                 .rows
                 .into_iter()
                 .filter(|r| r.indicator.as_ref().unwrap().id == "11.5")

@@ -357,6 +357,19 @@ impl TestCaseflow {
 
     /// Every member behind `indicator` in `month` of `la`, as streamed.
     /// A child's timeline (`Records/GetChildTimeline`), which must exist.
+    /// The scorecard of `la` for `month`, as known at `as_known_at` (empty: as it stands).
+    pub async fn scorecard(&self, la: &str, month: &str, as_known_at: &str) -> v2::Scorecard {
+        self.figures()
+            .get_scorecard(v2::GetScorecardRequest {
+                la: la.to_owned(),
+                month: month.to_owned(),
+                as_known_at: as_known_at.to_owned(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
     pub async fn timeline(&self, la: &str, child: &str) -> v2::ChildTimeline {
         self.records()
             .get_child_timeline(v2::GetChildTimelineRequest {

@@ -427,20 +427,7 @@ async fn figures_brought_forward_batch_after_batch_are_those_derived_afresh() {
         lines.extend(b.iter().skip(i).take(300).cloned());
     }
     let step = lines.len().div_ceil(5);
-    let scorecard = |la: &'static str, known: &'static str| {
-        let mut figures = cf.figures();
-        async move {
-            figures
-                .get_scorecard(v2::GetScorecardRequest {
-                    la: la.into(),
-                    month: "2018-05".into(),
-                    as_known_at: known.into(),
-                })
-                .await
-                .unwrap()
-                .into_inner()
-        }
-    };
+    let scorecard = |la: &'static str, known: &'static str| cf.scorecard(la, "2018-05", known);
     let brought_forward = || async {
         let metrics = cf.metrics().await;
         sample(
