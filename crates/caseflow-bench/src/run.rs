@@ -1575,6 +1575,20 @@ fn machine() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A figure's median with its spread (min-max) when there is more than one run.
+fn spread(s: &Series) -> String {
+    if s.0.len() > 1 {
+        format!(
+            "{} ({}-{})",
+            fmt_value(s.median()),
+            fmt_value(s.min()),
+            fmt_value(s.max())
+        )
+    } else {
+        fmt_value(s.median())
+    }
+}
+
 fn fmt_value(v: f64) -> String {
     if !v.is_finite() {
         "-".to_owned()
@@ -1822,18 +1836,6 @@ fn write_secured(out: &mut String, plan: &Plan, measured: &[Measured]) {
         "| scenario | access | p50, ms | p99, ms | p999, ms | not completed | p50 / plaintext | p99 / plaintext |"
     );
     let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|");
-    let spread = |s: &Series| {
-        if s.0.len() > 1 {
-            format!(
-                "{} ({}-{})",
-                fmt_value(s.median()),
-                fmt_value(s.min()),
-                fmt_value(s.max())
-            )
-        } else {
-            fmt_value(s.median())
-        }
-    };
     for m in measured {
         for access in ACCESSES {
             let what = format!("open loop at {} rps{}", plan.open_rps, access.suffix());

@@ -23,8 +23,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use super::{
-    Load, Pace, Plan, Process, Query, REPORT_SCORECARD, Results, SIM_AUTHORITIES, Series, Workload,
-    fmt_value, paced_loop, until_quiet, write_results_table,
+    Load, Pace, Plan, Process, Query, REPORT_SCORECARD, Results, SIM_AUTHORITIES, Workload,
+    fmt_value, paced_loop, spread, until_quiet, write_results_table,
 };
 
 /// One scale point of the server measured as a process.
@@ -812,20 +812,6 @@ impl ServerRun {
             "MiB",
             mib(self.restart_rss),
         );
-    }
-}
-
-/// A figure's median with its spread (min-max) when there is more than one run.
-fn spread(s: &Series) -> String {
-    if s.0.len() > 1 {
-        format!(
-            "{} ({}-{})",
-            fmt_value(s.median()),
-            fmt_value(s.min()),
-            fmt_value(s.max())
-        )
-    } else {
-        fmt_value(s.median())
     }
 }
 
