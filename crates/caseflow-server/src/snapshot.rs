@@ -16,7 +16,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use caseflow_domain::indicators::caseloads::{self, Caseloads};
 use caseflow_domain::{Contribution, Figures, La, Month};
 use caseflow_proto::v2;
-use caseflow_store::FigureChanges;
 use tracing::debug;
 
 use crate::{AppState, ServiceError};
@@ -62,11 +61,7 @@ impl Snapshot {
 
 impl FiguresCache {
     fn latest(&self, la: La) -> Option<Arc<Snapshot>> {
-        self.authorities
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&la)
-            .cloned()
+        lock(&self.authorities).get(&la).cloned()
     }
 
     fn fresh(&self, la: La, version: u64, as_of: Option<time::Date>) -> Option<Arc<Snapshot>> {
@@ -92,11 +87,7 @@ impl AppState {
         if let Some(s) = self.figures_cache.fresh(la, version, as_of) {
             return Ok(s);
         }
-        let _loading = self
-            .figures_cache
-            .loading
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let _loading = lock(&self.figures_cache.loading);
         if let Some(s) = self.figures_cache.fresh(la, version, as_of) {
             return Ok(s);
         }
@@ -115,11 +106,7 @@ impl AppState {
                 self.loaded(la, version, applied, as_of)?
             }
         });
-        self.figures_cache
-            .authorities
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(la, snapshot.clone());
+        lock(&self.figures_cache.authorities).insert(la, snapshot.clone());
         Ok(snapshot)
     }
 
@@ -178,7 +165,7 @@ impl AppState {
         } else {
             earlier.figures.clone()
         };
-        let unchanged = |m: &Month| !changes.iter().any(|c| changed_month(c, la, *m));
+        let unchanged = |m: &Month| !changes.iter().any(|c| c.months.contains(&(la, *m)));
         let caseloads: BTreeMap<Month, Arc<Caseloads>> = lock(&earlier.caseloads)
             .iter()
             .filter(|(m, _)| unchanged(m))
@@ -207,10 +194,6 @@ impl AppState {
     }
 }
 
-fn changed_month(change: &FigureChanges, la: La, month: Month) -> bool {
-    change.months.contains(&(la, month))
-}
-
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -232,9 +215,7 @@ impl Snapshot {
         month: Month,
         today: time::Date,
     ) -> Option<v2::Scorecard> {
-        self.scorecards
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        lock(&self.scorecards)
             .get(&(month, today))
             .map(|s| (**s).clone())
     }
@@ -256,10 +237,7 @@ impl Snapshot {
             Some(s) => s,
             None => {
                 let s = Arc::new(compute()?);
-                self.scorecards
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .insert((month, today), s.clone());
+                lock(&self.scorecards).insert((month, today), s.clone());
                 s
             }
         };
@@ -276,12 +254,7 @@ impl Snapshot {
     ) -> Result<crate::Caseloads, ServiceError> {
         let mut out = BTreeMap::new();
         for m in months {
-            let known = self
-                .caseloads
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get(&m)
-                .cloned();
+            let known = lock(&self.caseloads).get(&m).cloned();
             let c = match known {
                 Some(c) => c,
                 None => {
@@ -293,10 +266,7 @@ impl Snapshot {
                         workers,
                         &state.settings.of(la).indicators,
                     ));
-                    self.caseloads
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .insert(m, c.clone());
+                    lock(&self.caseloads).insert(m, c.clone());
                     c
                 }
             };

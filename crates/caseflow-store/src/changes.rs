@@ -68,11 +68,11 @@ impl RecentChanges {
         self.pending.extend(authorities);
     }
 
-    /// Keeps a publishing commit's changes (`None`: too large to keep; older figures must
-    /// then be read again).
+    /// Keeps a publishing commit's changes (`None`: not kept, a day roll or more than
+    /// [`HELD_CELLS`]; older figures must then be read again).
     pub(crate) fn published(&mut self, version: u64, changes: Option<FigureChanges>) {
         let pending = std::mem::take(&mut self.pending);
-        let Some(mut changes) = changes.filter(|c| c.cells.len() <= HELD_CELLS) else {
+        let Some(mut changes) = changes else {
             *self = RecentChanges::starting_at(version);
             return;
         };

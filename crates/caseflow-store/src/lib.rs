@@ -647,7 +647,8 @@ impl ProjectionStore for SledStore {
             add_to_counters(&tree, &mut b, key, deltas)?;
         }
         // What a reader's figures must take in: kept unless too large to be worth keeping.
-        let changes = (publishes && batch.as_of.is_none()).then(|| {
+        let kept = batch.as_of.is_none() && batch.cell_deltas.len() <= changes::HELD_CELLS;
+        let changes = (publishes && kept).then(|| {
             let months: BTreeSet<(La, Month)> = (batch.case_deltas.keys())
                 .map(|(la, month, _)| (*la, *month))
                 .chain(records.keys().map(|(la, month, _)| (*la, *month)))
