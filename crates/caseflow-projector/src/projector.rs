@@ -51,6 +51,21 @@ pub struct ProjectorSettings {
     pub threads: usize,
     /// The indicator settings derivations use. Changing them rebuilds the projections.
     pub indicators: Settings,
+    /// Gives memory the process has freed back to the operating system; called after a
+    /// settle's commits, at most once per `every` (see [`ReleaseMemory`]). None: never.
+    pub release_memory: Option<ReleaseMemory>,
+}
+
+/// How the projector gives freed memory back to the operating system while it settles. A
+/// settle allocates and frees hundreds of megabytes on several threads; an allocator that
+/// keeps what each thread freed for its later use (glibc's arenas) otherwise holds the sum of
+/// every thread's peak for the life of the process.
+#[derive(Clone, Copy, Debug)]
+pub struct ReleaseMemory {
+    /// The shortest time between two releases.
+    pub every: std::time::Duration,
+    /// Releases what the allocator holds free (e.g. glibc's `malloc_trim`).
+    pub release: fn(),
 }
 
 impl Default for ProjectorSettings {
@@ -62,6 +77,7 @@ impl Default for ProjectorSettings {
             settle_within: std::time::Duration::from_millis(50),
             threads: 0,
             indicators: Settings::default(),
+            release_memory: None,
         }
     }
 }
@@ -92,6 +108,8 @@ pub struct Projector {
     /// What stands between the projections and the stream (lost history, a store that cannot
     /// be written), if anything.
     pub(crate) condition: Arc<tokio::sync::watch::Sender<Condition>>,
+    /// When memory was last released (see [`ReleaseMemory`]).
+    released: Arc<std::sync::Mutex<std::time::Instant>>,
 }
 
 /// What a settle's last commit records as the applied sequence.
@@ -132,7 +150,30 @@ impl Projector {
             metrics: ProjectorMetrics::default(),
             stream_created: Arc::new(AtomicI64::new(i64::MIN)),
             condition: Arc::new(tokio::sync::watch::Sender::new(Condition::default())),
+            released: Arc::new(std::sync::Mutex::new(std::time::Instant::now())),
         }
+    }
+
+    /// Releases freed memory to the operating system if the settings say how and the last
+    /// release is at least their interval ago. Called on the settling thread between commits,
+    /// where the projector holds nothing it is about to use again.
+    fn release_memory(&self) {
+        let Some(ReleaseMemory { every, release }) = self.settings.release_memory else {
+            return;
+        };
+        {
+            let mut last = match self.released.lock() {
+                Ok(last) => last,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            if last.elapsed() < every {
+                return;
+            }
+            *last = std::time::Instant::now();
+        }
+        let started = std::time::Instant::now();
+        release();
+        tracing::debug!(seconds = started.elapsed().as_secs_f64(), "memory released");
     }
 
     /// What stands between the projections and the stream: the stream no longer holds the
@@ -349,6 +390,7 @@ impl Projector {
                 batch.stage = true;
             }
             self.store.commit(batch)?;
+            self.release_memory();
         }
         // Counted once every commit succeeded: a failed settle is read and settled again.
         for (reason, n) in backlog.reasons {
@@ -571,6 +613,7 @@ impl Projector {
                 stage_rederived(&mut batch, &subject, &r.old, &r.new, today);
             }
             self.store.commit(batch)?;
+            self.release_memory();
         }
         self.store.commit(ProjectionBatch {
             as_of: Some(today),

@@ -869,3 +869,54 @@ fn changed_derivation_settings_are_named() {
     assert!(derived.ensure_fingerprint().unwrap(), "cleared to rebuild");
     assert_eq!(derived.derivation_changes().unwrap(), None);
 }
+
+/// Freed memory is given back between a settle's commits (one commit per `roll_chunk`
+/// subjects), and no more often than the settings' interval.
+#[test]
+fn memory_is_released_between_commits_no_more_often_than_set() {
+    use proptest::strategy::ValueTree;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static RELEASES: AtomicUsize = AtomicUsize::new(0);
+    fn count() {
+        RELEASES.fetch_add(1, Ordering::Relaxed);
+    }
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let raw = prop::collection::vec(arb_raw(), 40)
+        .new_tree(&mut runner)
+        .unwrap()
+        .current();
+    let history = history(raw);
+    let order: Vec<usize> = (0..history.messages.len()).collect();
+    let messages = stream(&history, &order);
+    let settle = |every: std::time::Duration| {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn ProjectionStore> = open(dir.path());
+        let now = TODAY.with_hms(12, 0, 0).unwrap().assume_utc();
+        let settings = ProjectorSettings {
+            roll_chunk: 1,
+            threads: 1,
+            indicators: settings(),
+            release_memory: Some(crate::ReleaseMemory {
+                every,
+                release: count,
+            }),
+            ..ProjectorSettings::default()
+        };
+        let p = Projector::new(store, fixed_clock(now), settings);
+        p.ensure_fingerprint().unwrap();
+        let mut backlog = Backlog::default();
+        p.read_into(&mut backlog, &messages).unwrap();
+        let subjects = backlog.events.len();
+        RELEASES.store(0, Ordering::Relaxed);
+        p.settle(backlog).unwrap();
+        (subjects, RELEASES.load(Ordering::Relaxed))
+    };
+    let (subjects, released) = settle(std::time::Duration::ZERO);
+    assert!(subjects > 1, "the history has several subjects");
+    assert_eq!(released, subjects, "once after each subject's commit");
+    let (_, released) = settle(std::time::Duration::from_secs(3600));
+    assert_eq!(
+        released, 0,
+        "not within the interval of the projector's start"
+    );
+}

@@ -160,6 +160,9 @@ pub struct ProjectorConfig {
     pub settle_within_ms: u64,
     /// Threads deriving subjects in parallel (0: one per core).
     pub threads: usize,
+    /// The shortest time (milliseconds) between two returns of freed memory to the operating
+    /// system while settling (`caseflow::memory`). 0: never.
+    pub release_memory_every_ms: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -311,6 +314,7 @@ impl Default for ProjectorConfig {
             defer_up_to: defaults.defer_up_to,
             settle_within_ms: u64::try_from(defaults.settle_within.as_millis()).unwrap_or(50),
             threads: defaults.threads,
+            release_memory_every_ms: 1000,
         }
     }
 }
@@ -623,6 +627,12 @@ impl Config {
             settle_within: std::time::Duration::from_millis(self.projector.settle_within_ms),
             threads: self.projector.threads,
             indicators: self.indicators.clone(),
+            release_memory: (self.projector.release_memory_every_ms > 0).then(|| {
+                caseflow_projector::ReleaseMemory {
+                    every: std::time::Duration::from_millis(self.projector.release_memory_every_ms),
+                    release: crate::memory::release,
+                }
+            }),
         }
     }
 

@@ -7,6 +7,7 @@ pub mod client;
 pub mod commands;
 pub mod config;
 pub mod devauth;
+pub mod memory;
 pub mod report;
 pub mod sample;
 pub mod ssda903;
