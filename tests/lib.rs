@@ -355,8 +355,6 @@ impl TestCaseflow {
         health_at(self.channel(), service).await
     }
 
-    /// Every member behind `indicator` in `month` of `la`, as streamed.
-    /// A child's timeline (`Records/GetChildTimeline`), which must exist.
     /// The scorecard of `la` for `month`, as known at `as_known_at` (empty: as it stands).
     pub async fn scorecard(&self, la: &str, month: &str, as_known_at: &str) -> v2::Scorecard {
         self.figures()
@@ -370,6 +368,7 @@ impl TestCaseflow {
             .into_inner()
     }
 
+    /// A child's timeline (`Records/GetChildTimeline`), which must exist.
     pub async fn timeline(&self, la: &str, child: &str) -> v2::ChildTimeline {
         self.records()
             .get_child_timeline(v2::GetChildTimelineRequest {
@@ -381,6 +380,7 @@ impl TestCaseflow {
             .into_inner()
     }
 
+    /// Every member behind `indicator` in `month` of `la`, as streamed.
     pub async fn members(&self, la: &str, indicator: &str, month: &str) -> Vec<v2::Member> {
         let mut stream = self
             .records()
