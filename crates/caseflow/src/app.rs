@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use caseflow_log::{EmbeddedNats, EmbeddedOptions, EventLog};
@@ -71,6 +71,20 @@ pub fn open_store(config: &Config) -> anyhow::Result<SledStore> {
             config.store_dir().display()
         )
     })
+}
+
+/// Writes the store's recovery snapshot once nothing else uses it (see
+/// [`SledStore::checkpoint`]), so that the next start opens it at once; a failure only costs
+/// that start the replay of sled's log, so it is logged, not returned.
+pub fn checkpoint(store: &SledStore) {
+    let started = Instant::now();
+    match store.checkpoint() {
+        Ok(()) => info!(took = ?started.elapsed(), "projection store checkpointed"),
+        Err(error) => warn!(
+            %error,
+            "cannot checkpoint the projection store: the next start replays its log"
+        ),
+    }
 }
 
 /// Refuses to expose the gRPC port beyond this machine without TLS and authentication, unless
@@ -217,7 +231,8 @@ impl Running {
 
     /// Stops gracefully: the gRPC server takes no new calls and gives those in flight the
     /// grace period, the projector stops at its last commit (every commit is atomic, so that is
-    /// always a consistent point), then the embedded NATS server stops.
+    /// always a consistent point), then the store is checkpointed while the embedded NATS
+    /// server stops.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
         let served = match tokio::time::timeout(self.grace, &mut self.server).await {
@@ -229,9 +244,12 @@ impl Running {
             }
         };
         self.projector.await?;
+        let store = self.store.clone();
+        let checkpoint = tokio::task::spawn_blocking(move || checkpoint(&store));
         if let Some(mut nats) = self.embedded.take() {
             tokio::task::spawn_blocking(move || nats.stop()).await?;
         }
+        checkpoint.await?;
         served
     }
 }

@@ -255,6 +255,7 @@ pub async fn rebuild(config: &Config) -> anyhow::Result<()> {
     let _ = stop.send(true);
     task.await?;
     drop(embedded);
+    app::checkpoint(&store);
     let counts = store.counts()?;
     println!(
         "rebuilt from {target} messages: {} events stored, {} rejected, {} duplicates",
