@@ -118,8 +118,9 @@ impl AppState {
         applied: u64,
         as_of: Option<time::Date>,
     ) -> Result<Snapshot, ServiceError> {
+        let before = self.store.settled_figures_version()?;
         let cells = self.store.authority_cells(la)?;
-        let exact = self.store.figures_version()? == version;
+        let exact = before == Some(version) && self.store.settled_figures_version()? == before;
         debug!(%la, applied, cells = cells.len(), exact, "figures loaded");
         let contributions: Vec<Contribution> = cells
             .into_iter()

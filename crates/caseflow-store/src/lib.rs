@@ -181,6 +181,12 @@ pub trait ProjectionStore: Send + Sync + 'static {
     fn figures_version(&self) -> Result<u64, StoreError> {
         self.applied_sequence()
     }
+    /// The figures version when no commit that moves it is being applied; `None` while one
+    /// is (what is read from the store may then hold some of it, before the version says so).
+    /// Figures read between two answers of the same version are exactly that version's.
+    fn settled_figures_version(&self) -> Result<Option<u64>, StoreError> {
+        self.figures_version().map(Some)
+    }
     /// What the commits that moved the figures version after `version` changed, oldest first,
     /// if the store still holds all of them in memory (`None`: read the figures again). The
     /// last change's version is the version the figures are then at; none: still `version`.
@@ -330,6 +336,9 @@ struct Progress {
     /// Commits that moved what figures read, since the store was opened (see
     /// [`ProjectionStore::figures_version`]).
     figures_version: u64,
+    /// Commits that move it being applied now (see
+    /// [`ProjectionStore::settled_figures_version`]).
+    publishing: u32,
     /// What the latest of those commits changed.
     recent: RecentChanges,
 }
@@ -360,6 +369,7 @@ impl SledStore {
             applied: self.get(keys::APPLIED)?.unwrap_or(0),
             as_of: self.get(keys::AS_OF)?,
             figures_version,
+            publishing: progress.publishing,
             recent: RecentChanges::starting_at(figures_version),
         };
         Ok(())
@@ -489,6 +499,11 @@ impl ProjectionStore for SledStore {
 
     fn figures_version(&self) -> Result<u64, StoreError> {
         Ok(self.progress().figures_version)
+    }
+
+    fn settled_figures_version(&self) -> Result<Option<u64>, StoreError> {
+        let progress = self.progress();
+        Ok((progress.publishing == 0).then_some(progress.figures_version))
     }
 
     fn figure_changes_since(
@@ -736,9 +751,20 @@ impl ProjectionStore for SledStore {
         if let Some(applied) = batch.applied_sequence {
             b.insert(keys::APPLIED, encode(&applied)?);
         }
-        // Applied and mirrored under the lock, so readers never see the mirror ahead of sled.
+        // Applied first, then mirrored: readers never see the mirror ahead of sled. The
+        // mirror's lock is not held while sled applies (which can take milliseconds waiting on
+        // the disk): queries answered from memory read it meanwhile, and see the commit before.
+        // A commit that moves the figures is marked as being applied, so that figures read
+        // from sled meanwhile are not taken for those of the version before.
+        if publishes {
+            self.progress().publishing += 1;
+        }
+        let applied = tree.apply_batch(b);
         let mut progress = self.progress();
-        tree.apply_batch(b)?;
+        if publishes {
+            progress.publishing -= 1;
+        }
+        applied?;
         if let Some(applied) = batch.applied_sequence {
             progress.applied = applied;
         }
@@ -774,6 +800,7 @@ impl ProjectionStore for SledStore {
         let figures_version = progress.figures_version + 1;
         *progress = Progress {
             figures_version,
+            publishing: progress.publishing,
             recent: RecentChanges::starting_at(figures_version),
             ..Progress::default()
         };

@@ -443,3 +443,67 @@ fn a_checkpoint_moves_the_recovery_snapshot_to_the_last_commit() {
     .unwrap();
     assert_eq!(store.counts().unwrap().events_stored, 51);
 }
+
+/// Cells read between two answers of the same settled figures version are exactly that
+/// version's, while commits are applied on another thread: each commit adds one to every
+/// cell of several indicators (rows sled stores apart, so a scan can cross a commit), and
+/// the mirror never runs ahead of what sled holds.
+#[test]
+fn cells_read_at_one_settled_version_are_that_versions_while_commits_land() {
+    use crate::{ProjectionBatch, ProjectionStore, SledSettings, SledStore};
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path(), &SledSettings::default()).unwrap();
+    let cells: Vec<Cell> = Indicator::ALL
+        .iter()
+        .take(12)
+        .flat_map(|&indicator| {
+            (1..=12).map(move |m| Cell {
+                indicator,
+                month: Month::new(2018, m).unwrap(),
+                measure: Measure::Numerator,
+            })
+        })
+        .collect();
+    let base = store.figures_version().unwrap();
+    const COMMITS: u64 = 300;
+    let committer = {
+        let store = store.clone();
+        let cells = cells.clone();
+        std::thread::spawn(move || {
+            for applied in 1..=COMMITS {
+                let mut batch = ProjectionBatch {
+                    applied_sequence: Some(applied),
+                    ..Default::default()
+                };
+                batch.add_cell_deltas(cells.iter().map(|c| ((la(), *c), 1)).collect());
+                store.commit(batch).unwrap();
+            }
+        })
+    };
+    let mut exact_reads = 0;
+    while !committer.is_finished() {
+        let applied = store.applied_sequence().unwrap();
+        let before = store.settled_figures_version().unwrap();
+        let read = store.authority_cells(la()).unwrap();
+        let after = store.settled_figures_version().unwrap();
+        // The mirror is never ahead of sled: every commit it counts is in the cells.
+        let least = i64::try_from(applied).unwrap();
+        assert!(read.len() == cells.len() || least == 0);
+        assert!(
+            read.iter().all(|(_, n)| *n >= least),
+            "mirror ahead of sled"
+        );
+        if let Some(settled) = before.filter(|_| before == after) {
+            let v = i64::try_from(settled - base).unwrap();
+            assert!(
+                read.iter().all(|(_, n)| *n == v),
+                "cells read at settled version {v} hold another version's"
+            );
+            exact_reads += 1;
+        }
+    }
+    committer.join().unwrap();
+    assert!(exact_reads > 0, "some reads fell between commits");
+    let last = store.authority_cells(la()).unwrap();
+    assert!(last.iter().all(|(_, n)| *n == COMMITS as i64));
+}
