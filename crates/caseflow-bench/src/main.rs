@@ -34,6 +34,10 @@ struct Cli {
     /// (default: the shipped setting).
     #[arg(long, value_delimiter = ',')]
     defer_up_to: Vec<usize>,
+    /// `projector.deriving_nice` values to measure the server process with, at each scale
+    /// point (default: the shipped setting).
+    #[arg(long, value_delimiter = ',')]
+    deriving_nice: Vec<i32>,
 }
 
 #[tokio::main]
@@ -47,6 +51,7 @@ async fn main() -> anyhow::Result<()> {
         server_only: cli.server_only,
         cache_mib: cli.cache_mib,
         defer_up_to: cli.defer_up_to,
+        deriving_nice: cli.deriving_nice,
     };
     print!("{}", caseflow_bench::run(&options).await?);
     Ok(())

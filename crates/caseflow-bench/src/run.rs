@@ -69,6 +69,9 @@ pub struct BenchOptions {
     /// `projector.defer_up_to` values the server process is measured with, at each scale
     /// point; empty: the shipped setting.
     pub defer_up_to: Vec<usize>,
+    /// `projector.deriving_nice` values the server process is measured with, at each scale
+    /// point; empty: the shipped setting.
+    pub deriving_nice: Vec<i32>,
 }
 
 /// One workload size and setting, measured over several runs.
@@ -157,16 +160,23 @@ impl Plan {
             [] => vec![None],
             given => given.iter().copied().map(Some).collect(),
         };
+        let nices: Vec<Option<i32>> = match options.deriving_nice.as_slice() {
+            [] => vec![None],
+            given => given.iter().copied().map(Some).collect(),
+        };
         let mut server = Vec::new();
         for &n in &scales {
             for &cache_mib in &caches {
                 for &defer_up_to in &defers {
-                    server.push(ServerScenario {
-                        authorities: n,
-                        cache_mib,
-                        defer_up_to,
-                        runs: runs_at(n),
-                    });
+                    for &deriving_nice in &nices {
+                        server.push(ServerScenario {
+                            authorities: n,
+                            cache_mib,
+                            defer_up_to,
+                            deriving_nice,
+                            runs: runs_at(n),
+                        });
+                    }
                 }
             }
         }
@@ -1711,6 +1721,14 @@ fn write_header(out: &mut String, options: &BenchOptions, took: Duration) {
     if !options.defer_up_to.is_empty() {
         let list: Vec<String> = options.defer_up_to.iter().map(|n| n.to_string()).collect();
         let _ = write!(command, " --defer-up-to {}", list.join(","));
+    }
+    if !options.deriving_nice.is_empty() {
+        let list: Vec<String> = options
+            .deriving_nice
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let _ = write!(command, " --deriving-nice {}", list.join(","));
     }
     let _ = write!(command, " --out {}", options.out.display());
     let _ = writeln!(out, "# caseflow benchmarks\n");

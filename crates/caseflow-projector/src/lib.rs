@@ -31,5 +31,5 @@ pub use clock::{Clock, clock_on, fixed_clock, system_clock};
 pub use error::ProjectorError;
 pub use follow::{HISTORY_CHECK, STORE_RETRY};
 pub use metrics::{ProjectorMetrics, RejectionCounter, Settled};
-pub use projector::{BatchReport, Projector, ProjectorSettings, ReleaseMemory};
+pub use projector::{BatchReport, DerivingThreads, Projector, ProjectorSettings, ReleaseMemory};
 pub use wait::{wait_until, wait_until_applied};

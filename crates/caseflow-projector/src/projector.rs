@@ -54,6 +54,20 @@ pub struct ProjectorSettings {
     /// Gives memory the process has freed back to the operating system; called after a
     /// settle's commits, at most once per `every` (see [`ReleaseMemory`]). None: never.
     pub release_memory: Option<ReleaseMemory>,
+    /// Called first on each thread that derives subjects in parallel (see
+    /// [`DerivingThreads`]). None: they are scheduled as every other thread is.
+    pub deriving_threads: Option<DerivingThreads>,
+}
+
+/// How the threads that derive subjects in parallel are scheduled. Deriving is the
+/// projector's bulk of work: run below the rest of the process, it takes the cores only when
+/// queries do not want them, so a server that ingests and answers at once answers first.
+#[derive(Clone, Copy, Debug)]
+pub struct DerivingThreads {
+    /// Nice steps below the rest of the process (Linux schedules each thread by its own).
+    pub nice: i32,
+    /// Lowers the calling thread's priority by that many steps.
+    pub lower: fn(i32),
 }
 
 /// How the projector gives freed memory back to the operating system while it settles. A
@@ -78,6 +92,7 @@ impl Default for ProjectorSettings {
             threads: 0,
             indicators: Settings::default(),
             release_memory: None,
+            deriving_threads: None,
         }
     }
 }
@@ -455,9 +470,17 @@ impl Projector {
             shares[i % threads].push(s);
         }
         std::thread::scope(|scope| {
+            let start = self.settings.deriving_threads;
             let handles: Vec<_> = shares
                 .into_iter()
-                .map(|p| scope.spawn(move || part(p)))
+                .map(|p| {
+                    scope.spawn(move || {
+                        if let Some(DerivingThreads { nice, lower }) = start {
+                            lower(nice);
+                        }
+                        part(p)
+                    })
+                })
                 .collect();
             let (mut all, mut deltas) = (Vec::with_capacity(per * threads), Vec::new());
             for h in handles {

@@ -163,6 +163,9 @@ pub struct ProjectorConfig {
     /// The shortest time (milliseconds) between two returns of freed memory to the operating
     /// system while settling (`caseflow::memory`). 0: never.
     pub release_memory_every_ms: u64,
+    /// Nice steps below the rest of the server at which subjects are derived
+    /// (`caseflow::scheduling`). 0: the same priority.
+    pub deriving_nice: i32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -315,6 +318,7 @@ impl Default for ProjectorConfig {
             settle_within_ms: u64::try_from(defaults.settle_within.as_millis()).unwrap_or(50),
             threads: defaults.threads,
             release_memory_every_ms: 1000,
+            deriving_nice: 10,
         }
     }
 }
@@ -351,6 +355,10 @@ const OVERRIDES: &[(&str, &str)] = &[
         "store.cache_capacity_mib",
     ),
     ("CASEFLOW_PROJECTOR_BATCH_SIZE", "projector.batch_size"),
+    (
+        "CASEFLOW_PROJECTOR_DERIVING_NICE",
+        "projector.deriving_nice",
+    ),
 ];
 
 /// Overrides whose values are never shown, in errors or anywhere else.
@@ -422,6 +430,7 @@ impl Config {
             "grpc.shutdown_grace_secs" => self.grpc.shutdown_grace_secs = value.parse()?,
             "store.cache_capacity_mib" => self.store.cache_capacity_mib = value.parse()?,
             "projector.batch_size" => self.projector.batch_size = value.parse()?,
+            "projector.deriving_nice" => self.projector.deriving_nice = value.parse()?,
             other => bail!("unknown field {other}"),
         }
         Ok(())
@@ -436,6 +445,9 @@ impl Config {
         }
         if self.projector.roll_chunk == 0 || self.projector.defer_up_to == 0 {
             bail!("projector.roll_chunk and projector.defer_up_to must be at least 1");
+        }
+        if !(0..=39).contains(&self.projector.deriving_nice) {
+            bail!("projector.deriving_nice must be between 0 and 39 (nice steps)");
         }
         if !(1..=5).contains(&self.nats.replicas) {
             bail!("nats.replicas must be between 1 and 5");
@@ -633,6 +645,12 @@ impl Config {
                     release: crate::memory::release,
                 }
             }),
+            deriving_threads: (self.projector.deriving_nice > 0).then_some(
+                caseflow_projector::DerivingThreads {
+                    nice: self.projector.deriving_nice,
+                    lower: crate::scheduling::lower,
+                },
+            ),
         }
     }
 

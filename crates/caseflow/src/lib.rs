@@ -10,6 +10,7 @@ pub mod devauth;
 pub mod memory;
 pub mod report;
 pub mod sample;
+pub mod scheduling;
 pub mod ssda903;
 
 use std::path::PathBuf;

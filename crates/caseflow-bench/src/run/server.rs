@@ -36,6 +36,9 @@ pub(super) struct ServerScenario {
     /// `projector.defer_up_to`: the most messages the projector holds before it settles
     /// them while it is behind the stream (None: the shipped 250,000).
     pub(super) defer_up_to: Option<usize>,
+    /// `projector.deriving_nice`: how far below the rest of serve subjects are derived
+    /// (None: the shipped setting).
+    pub(super) deriving_nice: Option<i32>,
     pub(super) runs: usize,
 }
 
@@ -54,6 +57,9 @@ impl ServerScenario {
         }
         if let Some(n) = self.defer_up_to {
             title.push_str(&format!(", settling every {n} messages behind"));
+        }
+        if let Some(n) = self.deriving_nice {
+            title.push_str(&format!(", deriving nice {n}"));
         }
         title
     }
@@ -170,6 +176,12 @@ fn write_config(
         text = text.replace(
             "[projector]\n",
             &format!("[projector]\ndefer_up_to = {n}\n"),
+        );
+    }
+    if let Some(n) = scenario.deriving_nice {
+        text = text.replace(
+            "[projector]\n",
+            &format!("[projector]\nderiving_nice = {n}\n"),
         );
     }
     let path = dir.join("caseflow.toml");
