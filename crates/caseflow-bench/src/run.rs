@@ -2064,7 +2064,8 @@ fn write_how_measured(out: &mut String, plan: &Plan) {
     let _ = writeln!(
         out,
         "8. **Restart**: serve is stopped with SIGTERM (\"SIGTERM to exit\" is until it has \
-         exited: the projector stops at a consistent point, sled is flushed, its nats-server \
+         exited: the projector stops at a consistent point, sled is flushed and checkpointed \
+         (closed and opened again, which writes its recovery snapshot), its nats-server \
          stops); then the same binary is spawned again on the same data directory and \
          configuration. The clock starts at the spawn and stops at the first `GetScorecard` \
          (the authority's last complete month) answered without error, asked every \
