@@ -16,6 +16,7 @@ use std::future::IntoFuture;
 use std::path::PathBuf;
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer, context, stream};
@@ -198,6 +199,8 @@ pub struct EventLog {
     settings: StreamSettings,
     /// Publishes the server refused for lack of permission, as it reports them.
     refusals: Arc<Refusals>,
+    /// Set once the server is being stopped on purpose ([`EventLog::expect_disconnect`]).
+    closing: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for EventLog {
@@ -300,14 +303,16 @@ impl EventLog {
     ) -> Result<EventLog, LogError> {
         let loaded = security.load()?;
         let refusals = Arc::new(Refusals::default());
+        let closing = Arc::new(AtomicBool::new(false));
         let deadline = Instant::now() + CONNECT_PATIENCE;
         let client = loop {
             let reporter = refusals.clone();
+            let closed_on_purpose = closing.clone();
             let options = async_nats::ConnectOptions::new()
                 .name("caseflow")
                 .connection_timeout(Duration::from_secs(5))
                 .event_callback(move |event| {
-                    report_event(&reporter, &event);
+                    report_event(&reporter, &closed_on_purpose, &event);
                     async {}
                 });
             let options = loaded.apply(options)?;
@@ -334,7 +339,14 @@ impl EventLog {
             js,
             settings,
             refusals,
+            closing,
         })
+    }
+
+    /// Says that the server is about to stop on purpose (the embedded one, at a graceful
+    /// stop): the disconnect that follows is logged at debug level, not as a warning.
+    pub fn expect_disconnect(&self) {
+        self.closing.store(true, Ordering::Relaxed);
     }
 
     pub fn settings(&self) -> &StreamSettings {
@@ -840,7 +852,7 @@ async fn unless_refused<T>(
 
 /// The connection's events: permission violations go to whoever waits on the subject, and to
 /// the log, where an operator sees them; other server errors are logged.
-fn report_event(refusals: &Refusals, event: &async_nats::Event) {
+fn report_event(refusals: &Refusals, closing: &AtomicBool, event: &async_nats::Event) {
     match event {
         async_nats::Event::ServerError(async_nats::ServerError::Other(message)) => {
             match refusals::refused_subject(message) {
@@ -852,6 +864,9 @@ fn report_event(refusals: &Refusals, event: &async_nats::Event) {
             }
         }
         async_nats::Event::ServerError(e) => warn!(error = %e, "the NATS server reported an error"),
+        async_nats::Event::Disconnected if closing.load(Ordering::Relaxed) => {
+            debug!("disconnected from NATS, which is stopping")
+        }
         async_nats::Event::Disconnected => warn!("disconnected from NATS; reconnecting"),
         async_nats::Event::Connected => debug!("connected to NATS"),
         other => debug!(event = %other, "NATS connection event"),

@@ -247,6 +247,7 @@ impl Running {
         let store = self.store.clone();
         let checkpoint = tokio::task::spawn_blocking(move || checkpoint(&store));
         if let Some(mut nats) = self.embedded.take() {
+            self.log.expect_disconnect();
             tokio::task::spawn_blocking(move || nats.stop()).await?;
         }
         checkpoint.await?;

@@ -254,6 +254,9 @@ pub async fn rebuild(config: &Config) -> anyhow::Result<()> {
     bar.finish();
     let _ = stop.send(true);
     task.await?;
+    if embedded.is_some() {
+        log.expect_disconnect();
+    }
     drop(embedded);
     app::checkpoint(&store);
     let counts = store.counts()?;
