@@ -235,7 +235,8 @@ pub trait ProjectionStore: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<RejectionRecord>, StoreError>;
     /// Applies a batch atomically; flushes it to disk when it moves the applied sequence, the
-    /// day or the fingerprint.
+    /// day or the fingerprint. Commits come from one writer at a time (the projector): a
+    /// batch's counters are added to what the store holds when it is built.
     fn commit(&self, batch: ProjectionBatch) -> Result<(), StoreError>;
     /// Every summed cell of one authority.
     fn authority_cells(&self, la: La) -> Result<Vec<(Cell, i64)>, StoreError>;
